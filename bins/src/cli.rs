@@ -1,0 +1,112 @@
+//! Command-line spelling shared by every binary.
+//!
+//! The original scripts take `--name=value` and bare switches, and several flag names use
+//! underscores (`--docker_image=IMG`). Our binaries accept the original spelling, the
+//! `--name value` form, and the dashed twin of any underscored flag. Flags are declared once
+//! with dashes in clap; [`normalize_args`] rewrites underscores in flag *names* (never in
+//! values) before clap sees them.
+
+use std::ffi::OsString;
+
+/// Rewrites `--some_flag[=value]` to `--some-flag[=value]`; leaves values, positional
+/// arguments and everything after a bare `--` unchanged.
+pub fn normalize_args<I, T>(args: I) -> Vec<OsString>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString>,
+{
+    let mut out = Vec::new();
+    let mut passthrough = false;
+    for arg in args {
+        let arg: OsString = arg.into();
+        if passthrough {
+            out.push(arg);
+            continue;
+        }
+        match arg.to_str() {
+            Some("--") => {
+                passthrough = true;
+                out.push(arg);
+            }
+            Some(s) if is_long_flag(s) => out.push(OsString::from(dash_flag_name(s))),
+            _ => out.push(arg),
+        }
+    }
+    out
+}
+
+/// True for `--name` or `--name=value` where `name` is made of ASCII letters, digits, `-`, `_`.
+fn is_long_flag(s: &str) -> bool {
+    let Some(rest) = s.strip_prefix("--") else {
+        return false;
+    };
+    let name = rest.split_once('=').map_or(rest, |(n, _)| n);
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+fn dash_flag_name(s: &str) -> String {
+    match s.split_once('=') {
+        Some((name, value)) => format!("{}={}", name.replace('_', "-"), value),
+        None => s.replace('_', "-"),
+    }
+}
+
+/// Parses the process arguments into `T` after [`normalize_args`]; on a bad flag clap prints
+/// its message (with a "similar argument" hint) and exits 2.
+pub fn parse<T: clap::Parser>() -> T {
+    T::parse_from(normalize_args(std::env::args_os()))
+}
+
+/// Like [`parse`] but from an explicit argument list (first item is the program name).
+pub fn try_parse_from<T, I, A>(args: I) -> Result<T, clap::Error>
+where
+    T: clap::Parser,
+    I: IntoIterator<Item = A>,
+    A: Into<OsString>,
+{
+    T::try_parse_from(normalize_args(args))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn norm(args: &[&str]) -> Vec<String> {
+        normalize_args(args.iter().copied())
+            .into_iter()
+            .map(|s| s.into_string().unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn underscored_names_get_dashes_but_values_do_not() {
+        assert_eq!(
+            norm(&["bin", "--docker_image=rocm/sgl_dev:tag_1", "--work_dir", "/a_b"]),
+            ["bin", "--docker-image=rocm/sgl_dev:tag_1", "--work-dir", "/a_b"]
+        );
+    }
+
+    #[test]
+    fn values_that_look_like_flags_with_spaces_are_left_alone() {
+        assert_eq!(
+            norm(&["bin", "--sim-args", "--sim_x 1", "--sim_args=--a_b"]),
+            ["bin", "--sim-args", "--sim_x 1", "--sim-args=--a_b"]
+        );
+    }
+
+    #[test]
+    fn everything_after_double_dash_passes_through() {
+        assert_eq!(
+            norm(&["bin", "--", "--keep_me", "-x"]),
+            ["bin", "--", "--keep_me", "-x"]
+        );
+    }
+
+    #[test]
+    fn short_flags_and_positionals_are_untouched() {
+        assert_eq!(norm(&["bin", "-v", "a_b", "--"]), ["bin", "-v", "a_b", "--"]);
+    }
+}

@@ -1,0 +1,9 @@
+//! Shared glue of the sglang-ci binaries: flag spelling, logging set-up and exit codes.
+//!
+//! Every binary in `src/bin/` reads like a table of contents: parse flags with [`cli::parse`],
+//! set up logging with [`logging::init`], call one library function, and turn its error into
+//! one line on stderr plus an exit code with [`exit::run`].
+
+pub mod cli;
+pub mod exit;
+pub mod logging;

@@ -1,0 +1,8 @@
+//! Text to typed records: every format the SGLang engine and the original toolkit print.
+//!
+//! Parsers take bytes, survive what real logs contain (tqdm carriage returns, ANSI codes,
+//! invalid UTF-8, CRLF, truncated and empty files) and report a missing or truncated section as
+//! a typed outcome, never a panic and never a silently wrong number. One module per format;
+//! `docs/formats.md` lists every format, its generations and its parser.
+
+pub mod text;
