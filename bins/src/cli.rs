@@ -84,8 +84,18 @@ mod tests {
     #[test]
     fn underscored_names_get_dashes_but_values_do_not() {
         assert_eq!(
-            norm(&["bin", "--docker_image=rocm/sgl_dev:tag_1", "--work_dir", "/a_b"]),
-            ["bin", "--docker-image=rocm/sgl_dev:tag_1", "--work-dir", "/a_b"]
+            norm(&[
+                "bin",
+                "--docker_image=rocm/sgl_dev:tag_1",
+                "--work_dir",
+                "/a_b"
+            ]),
+            [
+                "bin",
+                "--docker-image=rocm/sgl_dev:tag_1",
+                "--work-dir",
+                "/a_b"
+            ]
         );
     }
 
@@ -107,6 +117,9 @@ mod tests {
 
     #[test]
     fn short_flags_and_positionals_are_untouched() {
-        assert_eq!(norm(&["bin", "-v", "a_b", "--"]), ["bin", "-v", "a_b", "--"]);
+        assert_eq!(
+            norm(&["bin", "-v", "a_b", "--"]),
+            ["bin", "-v", "a_b", "--"]
+        );
     }
 }

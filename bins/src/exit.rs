@@ -92,7 +92,10 @@ mod tests {
 
     #[test]
     fn chain_joins_sources_on_one_line() {
-        let e = Outer(std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"));
+        let e = Outer(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            "no such file",
+        ));
         let f = Fatal::from_error(2, &e);
         assert_eq!(f.message, "cannot read run folder /x: no such file");
         assert_eq!(f.code, 2);

@@ -6,4 +6,7 @@
 
 pub mod cli;
 pub mod exit;
+pub mod history_args;
 pub mod logging;
+pub mod online_args;
+pub mod sys;

@@ -5,4 +5,17 @@
 //! a typed outcome, never a panic and never a silently wrong number. One module per format;
 //! `docs/formats.md` lists every format, its generations and its parser.
 
+pub mod bench_one_batch;
+pub mod bench_serving;
+pub mod client_log;
+pub mod cron_log;
+pub mod gsm8k;
+pub mod legacy_csv;
+pub mod pd;
+pub mod sanity;
+pub mod server_log;
 pub mod text;
+pub mod timing_summary;
+pub mod unit_test;
+pub mod upstream_report;
+pub mod value;

@@ -130,7 +130,9 @@ mod tests {
     use proptest::prelude::*;
 
     fn collect(data: &[u8]) -> Vec<String> {
-        lines(data).map(|l| String::from_utf8_lossy(l).into_owned()).collect()
+        lines(data)
+            .map(|l| String::from_utf8_lossy(l).into_owned())
+            .collect()
     }
 
     #[test]
@@ -164,7 +166,10 @@ mod tests {
         assert_eq!(leading_number("inf"), None);
         assert_eq!(leading_number("."), None);
         assert_eq!(
-            number_after("Median TTFT (ms):                        98.91", "Median TTFT (ms):"),
+            number_after(
+                "Median TTFT (ms):                        98.91",
+                "Median TTFT (ms):"
+            ),
             Some("98.91")
         );
         assert_eq!(number_after("Accuracy: x", "Accuracy:"), None);

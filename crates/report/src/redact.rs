@@ -29,7 +29,8 @@ static WEBHOOK_URL: LazyLock<Regex> = LazyLock::new(|| {
 
 /// GitHub tokens (classic, fine-grained, OAuth, app, refresh).
 static GITHUB_TOKEN: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})").expect("static regex")
+    Regex::new(r"\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})")
+        .expect("static regex")
 });
 
 /// `NAME=value` / `--name=value` / `--name value` assignments whose name says it is a secret.
@@ -113,7 +114,10 @@ mod tests {
         let r = redact(line);
         assert!(!r.contains("sig="), "{r}");
         assert!(!r.contains("workflows/abc"), "{r}");
-        assert!(r.contains("https://x1.environment.api.powerplatform.com:443/***"), "{r}");
+        assert!(
+            r.contains("https://x1.environment.api.powerplatform.com:443/***"),
+            "{r}"
+        );
         assert!(r.ends_with(" --model=grok"), "{r}");
     }
 
@@ -137,7 +141,9 @@ mod tests {
 
     #[test]
     fn github_tokens_and_assignments_are_masked() {
-        let r = redact(r#"GITHUB_TOKEN="ghp_abcdefghijklmnopqrstuvwxyz0123456789" bash x.sh --github-token=abc123"#);
+        let r = redact(
+            r#"GITHUB_TOKEN="ghp_abcdefghijklmnopqrstuvwxyz0123456789" bash x.sh --github-token=abc123"#,
+        );
         assert_eq!(r, r#"GITHUB_TOKEN="***" bash x.sh --github-token=***"#);
         assert!(!r.contains("abc123"));
         assert!(!r.contains("ghp_abc"));

@@ -1,0 +1,111 @@
+//! Flags shared by `process-online-plots` and `process-offline-plots` (the original scripts'
+//! common options plus the rewrite's `--node-name`, `--summary-dir`, `--legacy`, `--format`).
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use report::history::{HistoryError, PlotFormat};
+
+use crate::exit::Fatal;
+
+/// Options both plot scripts share.
+#[derive(Debug, Clone, clap::Args)]
+pub struct HistoryArgs {
+    /// Model: grok, grok2, deepseek or DeepSeek-V3.
+    #[arg(short = 'm', long, default_value = "grok",
+          value_parser = ["grok", "grok2", "deepseek", "DeepSeek-V3"])]
+    pub model: String,
+
+    /// Base directory for the default paths (the CI working tree: `online/`, `offline/`,
+    /// `plots_server/` live below it).
+    #[arg(
+        long,
+        value_name = "DIR",
+        env = "SGL_BENCHMARK_CI_DIR",
+        default_value = "/mnt/raid/michael/sglang-ci"
+    )]
+    pub base_dir: PathBuf,
+
+    /// Folder holding the run folders [default: <base>/online/<DIR> or <base>/offline/<DIR>].
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// Summary file prefix [default: per model, e.g. GROK1_MOE-I4F8_online].
+    #[arg(long, value_name = "PREFIX")]
+    pub output_prefix: Option<String>,
+
+    /// Plot folder [default: <base>/plots_server/<DIR>/<online|offline>]; a value not ending
+    /// in `online`/`offline` gets `/<DIR>/<online|offline>` appended, as in the original.
+    #[arg(long, value_name = "DIR")]
+    pub plot_dir: Option<PathBuf>,
+
+    /// Model name for plot titles; its first word names the plot file [default: per model].
+    #[arg(long, value_name = "NAME")]
+    pub model_name: Option<String>,
+
+    /// Look-back window in days.
+    #[arg(long, default_value_t = 30, value_name = "N")]
+    pub days: u32,
+
+    /// Only write the summary CSV; draw nothing.
+    #[arg(long, conflicts_with = "plot_only")]
+    pub process_only: bool,
+
+    /// Only draw, from --summary-csv or the default summary path.
+    #[arg(long)]
+    pub plot_only: bool,
+
+    /// Summary CSV to plot with --plot-only.
+    #[arg(long, value_name = "FILE")]
+    pub summary_csv: Option<PathBuf>,
+
+    /// Host name written into the summary (`node_name` column and file name) [default: this
+    /// machine's host name].
+    #[arg(long, value_name = "NAME")]
+    pub node_name: Option<String>,
+
+    /// Folder the summary CSV is written to (and read from with --plot-only) [default: the
+    /// data dir, as the original], so read-only data can be processed.
+    #[arg(long, value_name = "DIR")]
+    pub summary_dir: Option<PathBuf>,
+
+    /// Reproduce the original summary CSV byte for byte, quirks included (see the docs page
+    /// for every difference).
+    #[arg(long)]
+    pub legacy: bool,
+
+    /// Image format(s) of the plot: png, svg or both.
+    #[arg(long, default_value = "png", value_parser = ["png", "svg", "both"])]
+    pub format: String,
+
+    /// Log debug detail on stderr.
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+impl HistoryArgs {
+    /// `--format` as a [`PlotFormat`].
+    pub fn plot_format(&self) -> Result<PlotFormat, Fatal> {
+        PlotFormat::parse(&self.format).map_err(|e| history_fatal(&e))
+    }
+
+    /// `--node-name` or this machine's host name.
+    pub fn node_name(&self) -> String {
+        self.node_name.clone().unwrap_or_else(crate::sys::hostname)
+    }
+}
+
+/// A history error as a one-line fatal error with its exit code (2 usage, 1 otherwise).
+pub fn history_fatal(e: &HistoryError) -> Fatal {
+    Fatal::from_error(e.exit_code(), e)
+}
+
+/// The progress sink the binaries use: each line on stdout (the orchestrator captures it into
+/// `process_and_generate_*_plots.log`).
+pub fn stdout_sink() -> impl FnMut(&str) {
+    let out = std::io::stdout();
+    move |line: &str| {
+        let mut lock = out.lock();
+        let _ = writeln!(lock, "{line}");
+    }
+}

@@ -1,0 +1,558 @@
+//! `process-online-plots` end to end: the golden summaries of the corpus (byte for byte with
+//! `--legacy`), every fix against the original (each from a small hand-made run tree in a
+//! temp dir), and the plots (names, pixel sizes, PNG/SVG validity, a stable rendering).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_process-online-plots");
+
+fn workspace() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+}
+
+fn fixtures() -> PathBuf {
+    workspace().join("fixtures/history/online")
+}
+
+fn corpus() -> PathBuf {
+    let p = std::env::var_os("SGLCI_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace().join("../shared/corpus"));
+    assert!(
+        p.join("golden/online_summary").is_dir(),
+        "corpus not found at {} (set SGLCI_CORPUS to the corpus folder)",
+        p.display()
+    );
+    p
+}
+
+fn run(args: &[&str]) -> Output {
+    Command::new(BIN).args(args).output().expect("run process-online-plots")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn png_size(p: &Path) -> (u32, u32) {
+    let b = fs::read(p).unwrap_or_else(|e| panic!("read {}: {e}", p.display()));
+    assert_eq!(&b[..8], b"\x89PNG\r\n\x1a\n", "{} is not a PNG", p.display());
+    let be = |s: &[u8]| u32::from_be_bytes([s[0], s[1], s[2], s[3]]);
+    (be(&b[16..20]), be(&b[20..24]))
+}
+
+/// The latest 8-digit date in the folder names of `dir` (the golden's `--plot-date`).
+fn latest_date(dir: &Path) -> String {
+    fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| {
+            let n = e.ok()?.file_name().into_string().ok()?;
+            let b = n.as_bytes();
+            (0..b.len().saturating_sub(7))
+                .find(|&i| b[i..i + 8].iter().all(u8::is_ascii_digit))
+                .map(|i| n[i..i + 8].to_owned())
+        })
+        .max()
+        .unwrap_or_default()
+}
+
+#[test]
+fn legacy_reproduces_every_golden_summary_byte_for_byte() {
+    let c = corpus();
+    let cases: &[(&str, &str, &[&str])] = &[
+        ("mi30x", "GROK1", &["--model", "grok", "--model-name", "GROK1"]),
+        ("mi30x", "GROK2", &["--model", "grok2", "--model-name", "GROK2"]),
+        ("mi30x", "DeepSeek-V3-0324", &["--model", "deepseek", "--model-name", "DeepSeek-V3-0324"]),
+        (
+            "mi35x",
+            "DeepSeek-R1-MXFP4-Preview",
+            &["--model", "deepseek", "--model-name", "DeepSeek-R1-MXFP4-Preview"],
+        ),
+        ("mi35x", "GROK1", &["--model", "grok", "--model-name", "GROK1", "--request-rates", "1,2,4,8"]),
+        ("unknown", "GROK1", &["--model", "grok", "--model-name", "GROK1", "--request-rates", "1,2,4,8"]),
+        ("mi35x", "GROK2", &["--model", "grok2", "--model-name", "GROK2", "--request-rates", "1,2,4,8"]),
+        ("unknown", "GROK2", &["--model", "grok2", "--model-name", "GROK2", "--request-rates", "1,2,4,8"]),
+    ];
+    let mut compared = 0;
+    for (hw, model, flags) in cases {
+        let data = c.join("online_benchmark_log").join(hw).join(model);
+        let golden_dir = c.join("golden/online_summary").join(hw).join(model);
+        let tmp = tempfile::tempdir().unwrap();
+        let date = latest_date(&data);
+        let mut args: Vec<&str> = flags.to_vec();
+        let data_s = data.to_string_lossy().into_owned();
+        let sum_s = tmp.path().to_string_lossy().into_owned();
+        let plot_s = tmp.path().join("online").to_string_lossy().into_owned();
+        args.extend([
+            "--legacy",
+            "--data-dir",
+            &data_s,
+            "--days",
+            "1000",
+            "--plot-date",
+            &date,
+            "--node-name",
+            "golden-host",
+            "--summary-dir",
+            &sum_s,
+            "--plot-dir",
+            &plot_s,
+        ]);
+        let out = run(&args);
+        assert!(out.status.success(), "{hw}/{model}: {}", text(&out));
+        for g in fs::read_dir(&golden_dir).unwrap() {
+            let g = g.unwrap().path();
+            let ours = tmp.path().join(g.file_name().unwrap());
+            let (want, got) = (fs::read(&g).unwrap(), fs::read(&ours).unwrap_or_default());
+            assert!(
+                want == got,
+                "{hw}/{model}: {} differs\n--- golden\n{}\n--- ours\n{}",
+                ours.display(),
+                String::from_utf8_lossy(&want),
+                String::from_utf8_lossy(&got)
+            );
+            compared += 1;
+        }
+        // The plot of the same run exists under the original's name and size.
+        let plots: Vec<PathBuf> = fs::read_dir(tmp.path().join("online"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        assert_eq!(plots.len(), 1, "{hw}/{model}: {plots:?}");
+        let name = plots[0].file_name().unwrap().to_string_lossy().into_owned();
+        assert!(name.starts_with(&format!("{date}_{model}_online_")), "{name}");
+        assert_eq!(png_size(&plots[0]).0, 2000);
+    }
+    assert_eq!(compared, 8);
+}
+
+#[test]
+fn legacy_fails_like_the_original_where_no_folder_has_a_csv() {
+    let c = corpus();
+    for (hw, model) in [
+        ("mi30x", "DeepSeek-R1-MXFP4-Preview"),
+        ("mi35x", "DeepSeek-V3-0324"),
+        ("unknown", "DeepSeek-R1-MXFP4-Preview"),
+    ] {
+        let tmp = tempfile::tempdir().unwrap();
+        let data = c.join("online_benchmark_log").join(hw).join(model);
+        let out = run(&[
+            "--legacy",
+            "--model",
+            "deepseek",
+            "--model-name",
+            model,
+            "--data-dir",
+            data.to_str().unwrap(),
+            "--days",
+            "1000",
+            "--node-name",
+            "golden-host",
+            "--summary-dir",
+            tmp.path().to_str().unwrap(),
+        ]);
+        assert_eq!(out.status.code(), Some(1), "{hw}/{model}: {}", text(&out));
+        assert!(text(&out).contains("ERROR: Failed to generate summary CSV. Exiting."));
+        assert_eq!(fs::read_dir(tmp.path()).unwrap().count(), 0);
+    }
+}
+
+// ---- hand-made run trees -------------------------------------------------------------
+
+/// A Grok three-table CSV: `cells[m]` = the cells of metric m (E2E, TTFT, ITL).
+fn grok_csv(tag: &str, rates: &[&str], cells: [&[&str]; 3]) -> String {
+    let titles = [
+        "Median E2E Latency (ms, lower better)",
+        "Median TTFT (ms, lower better)",
+        "Median ITL (ms, lower better)",
+    ];
+    let mut s = format!("Online mode - GROK1 ({tag})\n");
+    for (m, t) in titles.iter().enumerate() {
+        s.push_str(&format!(
+            "\n{t}\nrequest rate\t{}\nMI300x-aiter, host-a\t{}",
+            rates.join("\t"),
+            cells[m].join("\t")
+        ));
+        if m < 2 {
+            s.push('\n');
+        }
+    }
+    s
+}
+
+fn deepseek_csv(tag: &str, cells: [&[&str]; 3]) -> String {
+    let titles = [
+        "Median E2E Latency (ms, lower better)",
+        "Median TTFT (ms, lower better)",
+        "Median ITL (ms, lower better)",
+    ];
+    let mut s = format!("Online Serving Benchmark - DeepSeek-V3-0324 ({tag})\n");
+    for (m, t) in titles.iter().enumerate() {
+        s.push_str(&format!(
+            "\n{t}\nconcurrency\t128\t64\t16\t4\t1\nDeepSeek-V3-0324-FP8\t{}",
+            cells[m].join("\t")
+        ));
+        if m < 2 {
+            s.push('\n');
+        }
+    }
+    s
+}
+
+/// Writes a run folder `<root>/<tag>_<model_part><suffix>/` with the CSV, a GSM8K log copied
+/// from the fixtures and an optional timing summary stamp and server log.
+fn folder(
+    root: &Path,
+    name: &str,
+    csv_name: &str,
+    csv: &str,
+    gsm8k: Option<(&str, &str)>,
+    stamp: Option<&str>,
+    server_log: Option<&str>,
+) {
+    let d = root.join(name);
+    fs::create_dir_all(&d).unwrap();
+    fs::write(d.join(csv_name), csv).unwrap();
+    if let Some((fixture, log_name)) = gsm8k {
+        fs::copy(fixtures().join(fixture), d.join(log_name)).unwrap();
+    }
+    if let Some(s) = stamp {
+        fs::write(d.join(format!("timing_summary_{s}.log")), "TIMING SUMMARY LOG\n").unwrap();
+    }
+    if let Some(s) = server_log {
+        fs::copy(fixtures().join(s), d.join("sglang_server.log")).unwrap();
+    }
+}
+
+fn grok_folder(root: &Path, tag: &str, suffix: &str, cells: [&[&str]; 3], stamp: &str) {
+    let base = format!("{tag}_GROK1_MOE-I4F8_online");
+    folder(
+        root,
+        &format!("{base}{suffix}"),
+        &format!("{base}.csv"),
+        &grok_csv(tag, &["1", "2", "4", "8", "16"], cells),
+        Some(("gsm8k_grok_aiter.log", "sglang_client_log_GROK1_gsm8k_aiter.log")),
+        Some(stamp),
+        None,
+    );
+}
+
+const A: [&[&str]; 3] = [
+    &["1000.10", "2000.20", "3000.30", "4000.40", "5000.50"],
+    &["10.00", "20.00", "30.00", "40.00", "50.00"],
+    &["1.10", "2.20", "3.30", "4.40", "5.50"],
+];
+const B: [&[&str]; 3] = [
+    &["1100.00", "2100.00", "3100.00", "4100.00", "5100.00"],
+    &["11.00", "21.00", "31.00", "41.00", "51.00"],
+    &["1.20", "2.30", "3.40", "4.50", "5.60"],
+];
+
+/// Runs over `data` with the common test flags; returns (output, summary text).
+fn summarize(data: &Path, extra: &[&str]) -> (Output, Option<String>, tempfile::TempDir) {
+    let out_dir = tempfile::tempdir().unwrap();
+    let plot_dir = out_dir.path().join("online").to_string_lossy().into_owned();
+    let mut args = vec![
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--days",
+        "100000",
+        "--node-name",
+        "test-host",
+        "--summary-dir",
+        out_dir.path().to_str().unwrap(),
+        "--plot-dir",
+        &plot_dir,
+        "--plot-date",
+        "20251101",
+    ];
+    args.extend_from_slice(extra);
+    let out = run(&args);
+    let summary = fs::read_dir(out_dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "csv"))
+        .map(|p| fs::read_to_string(p).unwrap());
+    (out, summary, out_dir)
+}
+
+fn rows_of<'a>(summary: &'a str, date: &str) -> Vec<&'a str> {
+    summary.lines().filter(|l| l.starts_with(date)).collect()
+}
+
+#[test]
+fn duplicate_images_on_one_date_keep_the_newest_run_unless_legacy() {
+    let tmp = tempfile::tempdir().unwrap();
+    grok_folder(tmp.path(), "v0.5.3-rocm630-mi30x-20251020", "", A, "20251020_110000");
+    grok_folder(tmp.path(), "v0.5.4-rocm700-mi30x-20251020", "", B, "20251020_230000");
+    grok_folder(tmp.path(), "v0.5.4-rocm700-mi30x-20251021", "", A, "20251021_110000");
+
+    let (out, legacy, _d) = summarize(tmp.path(), &["--model", "grok", "--legacy", "--process-only"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let legacy = legacy.unwrap();
+    // The original: both images' rows, duplicated per rate (zig-zag lines).
+    assert_eq!(rows_of(&legacy, "20251020").len(), 10);
+    assert_eq!(
+        rows_of(&legacy, "20251020")[..2],
+        [
+            "20251020,standard,aiter,1,test-host,0.808,1000.1,10.0,1.1,,",
+            "20251020,standard,aiter,1,test-host,0.808,1100.0,11.0,1.2,,"
+        ]
+    );
+
+    let (out, fixed, _d) = summarize(tmp.path(), &["--model", "grok", "--process-only"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let fixed = fixed.unwrap();
+    let day = rows_of(&fixed, "20251020");
+    assert_eq!(day.len(), 5, "{fixed}");
+    // The image benchmarked last (newest timing summary) wins.
+    assert_eq!(day[0], "20251020,standard,aiter,1,test-host,0.808,1100.0,11.0,1.2,,");
+    assert_eq!(rows_of(&fixed, "20251021").len(), 5);
+    assert!(text(&out).contains("newer run v0.5.4-rocm700-mi30x-20251020"));
+}
+
+#[test]
+fn backup_folders_count_only_in_legacy_mode() {
+    let tmp = tempfile::tempdir().unwrap();
+    grok_folder(tmp.path(), "v0.5.4-rocm700-mi30x-20251101", ".backup_20251102_231834", A, "20251101_133033");
+    // The real folder of that day was re-run and left an all-empty CSV.
+    let empty: [&[&str]; 3] = [&["", "", "", "", ""], &["", "", "", "", ""], &["", "", "", "", ""]];
+    grok_folder(tmp.path(), "v0.5.4-rocm700-mi30x-20251101", "", empty, "20251102_211920");
+    grok_folder(tmp.path(), "v0.5.4-rocm700-mi30x-20251103", "", B, "20251103_110000");
+
+    let (out, legacy, _d) = summarize(tmp.path(), &["--model", "grok", "--legacy", "--process-only"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(rows_of(legacy.as_deref().unwrap(), "20251101").len(), 5);
+
+    let (out, fixed, _d) = summarize(tmp.path(), &["--model", "grok", "--process-only"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let fixed = fixed.unwrap();
+    assert!(rows_of(&fixed, "20251101").is_empty(), "{fixed}");
+    assert_eq!(rows_of(&fixed, "20251103").len(), 5);
+}
+
+#[test]
+fn mi355_empty_rate_16_column_is_not_an_extra_rate_unless_legacy() {
+    let tmp = tempfile::tempdir().unwrap();
+    let tag = "v0.5.4.post2-rocm700-mi35x-20251103";
+    let cells: [&[&str]; 3] = [
+        &["26655.70", "26298.56", "40025.07", "92691.14", ""],
+        &["190.38", "124.58", "163.43", "223.47", ""],
+        &["40.77", "42.67", "61.78", "116.96", ""],
+    ];
+    let base = format!("{tag}_GROK1_MOE-I4F8_online");
+    folder(
+        tmp.path(),
+        &base,
+        &format!("{base}.csv"),
+        &grok_csv(tag, &["1", "2", "4", "8", "16"], cells),
+        Some(("gsm8k_grok_aiter.log", "sglang_client_log_GROK1_gsm8k_aiter.log")),
+        Some("20251103_110000"),
+        None,
+    );
+    let flags = ["--model", "grok", "--request-rates", "1,2,4,8", "--process-only"];
+    let mut legacy_flags = flags.to_vec();
+    legacy_flags.push("--legacy");
+    let (out, legacy, _d) = summarize(tmp.path(), &legacy_flags);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(legacy.is_none());
+    assert!(text(&out).contains("Mode aiter: Extra request_rates: [16]"));
+
+    let (out, fixed, _d) = summarize(tmp.path(), &flags);
+    assert!(out.status.success(), "{}", text(&out));
+    let fixed = fixed.unwrap();
+    assert_eq!(
+        rows_of(&fixed, "20251103"),
+        [
+            "20251103,standard,aiter,1,test-host,0.808,26655.7,190.38,40.77,,",
+            "20251103,standard,aiter,2,test-host,0.808,26298.56,124.58,42.67,,",
+            "20251103,standard,aiter,4,test-host,0.808,40025.07,163.43,61.78,,",
+            "20251103,standard,aiter,8,test-host,0.808,92691.14,223.47,116.96,,"
+        ]
+    );
+}
+
+fn deepseek_tree(root: &Path, with_kv: bool) {
+    for (tag, cells) in [
+        ("v0.5.4.post1-rocm630-mi30x-20251029", A),
+        ("v0.5.4.post1-rocm630-mi30x-20251030", B),
+    ] {
+        let base = format!("{tag}_DeepSeek-V3-0324_FP8");
+        folder(
+            root,
+            &format!("{base}_online"),
+            &format!("{base}_serving.csv"),
+            &deepseek_csv(tag, cells),
+            Some(("gsm8k_deepseek.log", "sglang_client_log_DeepSeek-V3-0324_gsm8k.log")),
+            Some("20251029_151533"),
+            with_kv.then_some("server_kv.log"),
+        );
+    }
+}
+
+#[test]
+fn deepseek_accuracy_is_the_final_average_unless_legacy() {
+    let tmp = tempfile::tempdir().unwrap();
+    deepseek_tree(tmp.path(), true);
+    let flags = ["--model", "deepseek", "--model-name", "DeepSeek-V3-0324", "--process-only"];
+    let mut lf = flags.to_vec();
+    lf.push("--legacy");
+    let (out, legacy, _d) = summarize(tmp.path(), &lf);
+    assert!(out.status.success(), "{}", text(&out));
+    let legacy = legacy.unwrap();
+    // The original reads the first run's accuracy (0.936), not the average (0.937).
+    assert!(
+        legacy.contains("20251029,standard,aiter,1,test-host,0.936,5000.5,50.0,5.5,971639,63.59\n"),
+        "{legacy}"
+    );
+    let (out, fixed, _d) = summarize(tmp.path(), &flags);
+    assert!(out.status.success(), "{}", text(&out));
+    let fixed = fixed.unwrap();
+    assert!(
+        fixed.starts_with(
+            "date,variant,mode,concurrency,node_name,GSM8K_Accuracy,E2E_Latency_ms,TTFT_ms,ITL_ms,num_tokens,KV_size_GB\n\
+             20251029,standard,aiter,1,test-host,0.937,5000.5,50.0,5.5,971639,63.59\n"
+        ),
+        "{fixed}"
+    );
+    assert_eq!(fixed.lines().count(), 11);
+}
+
+// ---- plots ---------------------------------------------------------------------------
+
+fn files_in(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = fs::read_dir(dir.join("online"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.ends_with(".csv"))
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn plots_have_the_original_names_and_sizes_in_png_and_svg() {
+    let tmp = tempfile::tempdir().unwrap();
+    deepseek_tree(tmp.path(), true);
+    let ds = ["--model", "deepseek", "--model-name", "DeepSeek-V3-0324"];
+    // Single layout with KV data: 3x2, 2000x1800; PNG and SVG.
+    let mut a = ds.to_vec();
+    a.extend(["--format", "both"]);
+    let (out, _, d) = summarize(tmp.path(), &a);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("Using 3x2 layout (with token/KV cache data)"));
+    assert_eq!(
+        files_in(d.path()),
+        [
+            "20251101_DeepSeek-V3-0324_online_standard.png",
+            "20251101_DeepSeek-V3-0324_online_standard.svg"
+        ]
+    );
+    assert_eq!(png_size(&d.path().join("online").join("20251101_DeepSeek-V3-0324_online_standard.png")), (2000, 1800));
+    let svg = fs::read_to_string(d.path().join("online/20251101_DeepSeek-V3-0324_online_standard.svg")).unwrap();
+    assert!(svg.starts_with("<svg width=\"2000\" height=\"1800\""), "{}", &svg[..80]);
+    assert!(svg.trim_end().ends_with("</svg>"));
+    assert!(svg.contains("E2E Latency (ms) vs. Date for DeepSeek-V3-0324"));
+
+    // Split layout: 3x3, 3000x2400, `_split`.
+    let mut a = ds.to_vec();
+    a.push("--split-request-rates");
+    let (out, _, d) = summarize(tmp.path(), &a);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(files_in(d.path()), ["20251101_DeepSeek-V3-0324_online_standard_split.png"]);
+    assert_eq!(png_size(&d.path().join("online").join("20251101_DeepSeek-V3-0324_online_standard_split.png")), (3000, 2400));
+
+    // Without KV data: 2x2, 2000x1200; several variants: `_all`.
+    let tmp2 = tempfile::tempdir().unwrap();
+    grok_folder(tmp2.path(), "v0.5.4-rocm700-mi30x-20251021", "", A, "20251021_110000");
+    let (out, _, d) = summarize(tmp2.path(), &["--model", "grok", "--model-name", "GROK1"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(files_in(d.path()), ["20251101_GROK1_online_standard.png"]);
+    assert_eq!(png_size(&d.path().join("online").join("20251101_GROK1_online_standard.png")), (2000, 1200));
+    let tmp3 = tempfile::tempdir().unwrap();
+    deepseek_tree(tmp3.path(), false);
+    let tag = "v0.5.4.post1-rocm630-mi30x-20251029";
+    let base = format!("{tag}_DeepSeek-V3-0324_FP8");
+    folder(
+        tmp3.path(),
+        &format!("{base}_online_mtp_test"),
+        &format!("{base}_serving_mtp_test.csv"),
+        &deepseek_csv(tag, B),
+        Some(("gsm8k_deepseek.log", "sglang_client_log_DeepSeek-V3-0324_gsm8k.log")),
+        None,
+        None,
+    );
+    let (out, _, d) = summarize(tmp3.path(), &ds);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(files_in(d.path()), ["20251101_DeepSeek-V3-0324_online_all.png"]);
+}
+
+/// Decoded RGBA pixels of a PNG.
+fn pixels(p: &Path) -> (u32, u32, Vec<u8>) {
+    let dec = png::Decoder::new(std::io::BufReader::new(fs::File::open(p).unwrap()));
+    let mut r = dec.read_info().unwrap();
+    let mut buf = vec![0; r.output_buffer_size()];
+    let info = r.next_frame(&mut buf).unwrap();
+    buf.truncate(info.buffer_size());
+    let rgb: Vec<u8> = match info.color_type {
+        png::ColorType::Rgba => buf.chunks(4).flat_map(|c| [c[0], c[1], c[2]]).collect(),
+        _ => buf,
+    };
+    (info.width, info.height, rgb)
+}
+
+#[test]
+fn a_fixed_summary_renders_like_the_reference_image() {
+    let out_dir = tempfile::tempdir().unwrap();
+    let summary = fixtures().join("summary_fixed.csv");
+    let out = run(&[
+        "--plot-only",
+        "--summary-csv",
+        summary.to_str().unwrap(),
+        "--model",
+        "deepseek",
+        "--model-name",
+        "DeepSeek-R1-MXFP4-Preview",
+        "--plot-dir",
+        out_dir.path().join("online").to_str().unwrap(),
+        "--plot-date",
+        "20251114",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let ours = out_dir.path().join("online/20251114_DeepSeek-R1-MXFP4-Preview_online_all.png");
+    let (w, h, a) = pixels(&ours);
+    let (rw, rh, b) = pixels(&fixtures().join("plot_fixed.png"));
+    assert_eq!((w, h), (rw, rh));
+    let differing = a
+        .chunks(3)
+        .zip(b.chunks(3))
+        .filter(|(p, q)| p.iter().zip(q.iter()).any(|(x, y)| x.abs_diff(*y) > 48))
+        .count();
+    let share = differing as f64 / f64::from(w * h);
+    assert!(
+        share < 0.005,
+        "{:.3}% of the pixels differ from fixtures/history/online/plot_fixed.png (kept {})",
+        share * 100.0,
+        ours.display()
+    );
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let o = run(&["--request-rates", "1,x"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("--request-rates must be a comma-separated list of integers."));
+    let o = run(&["--process-only", "--plot-only"]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = run(&["--variant-filter", "bogus"]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = run(&["--plot-only", "--summary-csv", "/nonexistent/summary.csv", "--plot-dir", "/tmp"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).contains("Summary CSV not found"));
+}

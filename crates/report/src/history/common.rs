@@ -1,0 +1,196 @@
+//! Pieces both consolidations share: dates in names, the look-back window, the host name,
+//! folder listings, the summary CSV writer and the progress sink.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use chrono::{Datelike, Days, NaiveDate};
+
+use super::error::HistoryError;
+
+/// Receives the progress lines the original printed on stdout (the binaries print them; the
+/// orchestrator captures them into `process_and_generate_*_plots.log`).
+pub type Say<'a> = &'a mut dyn FnMut(&str);
+
+/// Output image formats (`--format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PlotFormat {
+    /// PNG only (the original).
+    #[default]
+    Png,
+    /// SVG only.
+    Svg,
+    /// PNG and SVG side by side.
+    Both,
+}
+
+impl PlotFormat {
+    /// Parses `png`, `svg` or `both`.
+    pub fn parse(s: &str) -> Result<Self, HistoryError> {
+        match s.to_ascii_lowercase().as_str() {
+            "png" => Ok(Self::Png),
+            "svg" => Ok(Self::Svg),
+            "both" => Ok(Self::Both),
+            other => Err(HistoryError::Usage {
+                flag: "--format",
+                message: format!("unknown format {other:?}: use png, svg or both"),
+            }),
+        }
+    }
+
+    /// File extensions to write.
+    pub fn extensions(self) -> &'static [&'static str] {
+        match self {
+            Self::Png => &["png"],
+            Self::Svg => &["svg"],
+            Self::Both => &["png", "svg"],
+        }
+    }
+}
+
+/// Today's date in US Pacific time (spec K-11, F-27).
+pub fn today_pacific() -> NaiveDate {
+    chrono::Utc::now()
+        .with_timezone(&chrono_tz::America::Los_Angeles)
+        .date_naive()
+}
+
+/// The first run of 8 consecutive ASCII digits in `name` (Python `re.search(r"\d{8}")`).
+pub fn first_8_digits(name: &str) -> Option<&str> {
+    let b = name.as_bytes();
+    let mut run = 0;
+    for (i, c) in b.iter().enumerate() {
+        if c.is_ascii_digit() {
+            run += 1;
+            if run == 8 {
+                return Some(&name[i + 1 - 8..=i]);
+            }
+        } else {
+            run = 0;
+        }
+    }
+    None
+}
+
+/// `YYYYMMDD` as a calendar date.
+pub fn parse_ymd(s: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(s, "%Y%m%d").ok()
+}
+
+/// `YYYYMMDD` text of a date.
+pub fn ymd(d: NaiveDate) -> String {
+    format!("{:04}{:02}{:02}", d.year(), d.month(), d.day())
+}
+
+/// An inclusive date window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    /// First date inside.
+    pub first: NaiveDate,
+    /// Last date inside.
+    pub last: NaiveDate,
+}
+
+impl Window {
+    /// `days` calendar dates ending with `last` (inclusive).
+    pub fn ending(last: NaiveDate, days: u32) -> Self {
+        let first = last
+            .checked_sub_days(Days::new(u64::from(days.max(1)) - 1))
+            .unwrap_or(NaiveDate::MIN);
+        Self { first, last }
+    }
+
+    /// Whether `d` lies inside.
+    pub fn contains(&self, d: NaiveDate) -> bool {
+        self.first <= d && d <= self.last
+    }
+}
+
+/// The entries of `dir` sorted by name (the original used `os.listdir` order, which is
+/// arbitrary; sorting makes runs reproducible).
+pub fn sorted_entries(dir: &Path) -> Result<Vec<(String, PathBuf)>, HistoryError> {
+    let rd = std::fs::read_dir(dir).map_err(|source| HistoryError::Read {
+        path: dir.to_owned(),
+        source,
+    })?;
+    let mut out: Vec<(String, PathBuf)> = rd
+        .filter_map(Result::ok)
+        .filter_map(|e| {
+            let name = e.file_name().into_string().ok()?;
+            Some((name, e.path()))
+        })
+        .collect();
+    out.sort();
+    Ok(out)
+}
+
+/// One CSV cell: quoted like Python's `csv` module (QUOTE_MINIMAL) when needed.
+pub fn csv_cell(out: &mut String, s: &str) {
+    if s.contains([',', '"', '\n', '\r']) {
+        out.push('"');
+        out.push_str(&s.replace('"', "\"\""));
+        out.push('"');
+    } else {
+        out.push_str(s);
+    }
+}
+
+/// A float cell: Python repr, empty when missing.
+pub fn float_cell(out: &mut String, v: Option<f64>) {
+    if let Some(v) = v.filter(|v| !v.is_nan()) {
+        out.push_str(&super::pyfmt::py_repr(v));
+    }
+}
+
+/// An integer cell, empty when missing.
+pub fn int_cell(out: &mut String, v: Option<i64>) {
+    if let Some(v) = v {
+        let _ = write!(out, "{v}");
+    }
+}
+
+/// Writes `contents` to `path` atomically, creating the folder first.
+pub fn write_file(path: &Path, contents: &[u8]) -> Result<(), HistoryError> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| HistoryError::Write {
+            path: path.to_owned(),
+            message: format!("cannot create folder {}: {e}", dir.display()),
+        })?;
+    }
+    crate::atomic::write_atomic(path, contents).map_err(|e| HistoryError::Write {
+        path: path.to_owned(),
+        message: e.to_string(),
+    })
+}
+
+/// `[1, 2, 4]` as Python prints a list of ints.
+pub fn py_int_list(v: &[i64]) -> String {
+    let items: Vec<String> = v.iter().map(i64::to_string).collect();
+    format!("[{}]", items.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_in_names() {
+        assert_eq!(
+            first_8_digits("v0.5.4.post1-rocm630-mi30x-20251029_GROK1_MOE-I4F8_online"),
+            Some("20251029")
+        );
+        assert_eq!(first_8_digits("timing_123456789"), Some("12345678"));
+        assert_eq!(first_8_digits("rocm630"), None);
+        assert!(parse_ymd("20251332").is_none());
+    }
+
+    #[test]
+    fn window_is_inclusive() {
+        let d = NaiveDate::from_ymd_opt(2025, 10, 29).unwrap();
+        let w = Window::ending(d, 30);
+        assert!(w.contains(d));
+        assert!(w.contains(NaiveDate::from_ymd_opt(2025, 9, 30).unwrap()));
+        assert!(!w.contains(NaiveDate::from_ymd_opt(2025, 9, 29).unwrap()));
+        assert!(!w.contains(NaiveDate::from_ymd_opt(2025, 10, 30).unwrap()));
+    }
+}

@@ -1,0 +1,981 @@
+//! `process-online-plots`: consolidate the online run folders of the last N days into the
+//! summary CSV and draw the trend plot (spec benchmarks.md §12).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use polars::prelude::*;
+
+use super::common::{
+    PlotFormat, Say, Window, csv_cell, first_8_digits, float_cell, int_cell, parse_ymd,
+    py_int_list, sorted_entries, write_file, ymd,
+};
+use super::error::HistoryError;
+use super::online_plot;
+use super::online_read::{self as read, METRICS};
+
+/// `--model` of the online script.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnlineModel {
+    /// `grok` (Grok-1).
+    Grok,
+    /// `grok2`.
+    Grok2,
+    /// `deepseek` (folder from `--model-name`).
+    Deepseek,
+    /// `DeepSeek-V3`.
+    DeepSeekV3,
+}
+
+impl OnlineModel {
+    /// Parses the original's `--model` values.
+    pub fn parse(s: &str) -> Result<Self, HistoryError> {
+        match s {
+            "grok" => Ok(Self::Grok),
+            "grok2" => Ok(Self::Grok2),
+            "deepseek" => Ok(Self::Deepseek),
+            "DeepSeek-V3" => Ok(Self::DeepSeekV3),
+            other => Err(HistoryError::Usage {
+                flag: "--model",
+                message: format!(
+                    "invalid choice {other:?} (choose from 'grok', 'grok2', 'deepseek', 'DeepSeek-V3')"
+                ),
+            }),
+        }
+    }
+
+    /// The `--model` spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Grok => "grok",
+            Self::Grok2 => "grok2",
+            Self::Deepseek => "deepseek",
+            Self::DeepSeekV3 => "DeepSeek-V3",
+        }
+    }
+
+    fn is_deepseek(self) -> bool {
+        matches!(self, Self::Deepseek | Self::DeepSeekV3)
+    }
+}
+
+/// The options of the original script plus `--node-name`, `--summary-dir`, `--legacy` and
+/// `--format`, as given (before defaults are resolved).
+#[derive(Debug, Clone)]
+pub struct OnlineOptions {
+    /// `--model`.
+    pub model: OnlineModel,
+    /// `--base-dir`.
+    pub base_dir: PathBuf,
+    /// `--data-dir`.
+    pub data_dir: Option<PathBuf>,
+    /// `--output-prefix`.
+    pub output_prefix: Option<String>,
+    /// `--plot-dir`.
+    pub plot_dir: Option<PathBuf>,
+    /// `--model-name`.
+    pub model_name: Option<String>,
+    /// `--enable-mtp-test`.
+    pub enable_mtp_test: bool,
+    /// `--days`.
+    pub days: u32,
+    /// `--request-rates` (comma-separated integers).
+    pub request_rates: Option<String>,
+    /// `--split-request-rates`.
+    pub split_request_rates: bool,
+    /// `--mode-filter`.
+    pub mode_filter: Option<String>,
+    /// `--variant-filter`.
+    pub variant_filter: Option<String>,
+    /// `--process-only`.
+    pub process_only: bool,
+    /// `--plot-only`.
+    pub plot_only: bool,
+    /// `--summary-csv`.
+    pub summary_csv: Option<PathBuf>,
+    /// `--plot-date` (`YYYYMMDD`, file name only).
+    pub plot_date: Option<String>,
+    /// `--node-name` (default: the host name).
+    pub node_name: String,
+    /// `--summary-dir` (default: the data dir).
+    pub summary_dir: Option<PathBuf>,
+    /// `--legacy`: reproduce the original summary CSV byte for byte, quirks included.
+    pub legacy: bool,
+    /// `--format`.
+    pub format: PlotFormat,
+    /// The processing day (US Pacific).
+    pub today: NaiveDate,
+}
+
+/// Everything resolved: paths, names, expected loads.
+#[derive(Debug, Clone)]
+pub struct OnlineConfig {
+    /// The options as given.
+    pub opts: OnlineOptions,
+    /// `<DIR>`: the model's folder name.
+    pub dir_name: String,
+    /// Folder holding the run folders.
+    pub data_dir: PathBuf,
+    /// Summary file prefix.
+    pub output_prefix: String,
+    /// Folder the plot goes to.
+    pub plot_dir: PathBuf,
+    /// Name in plot titles.
+    pub model_name: String,
+    /// First word of the model name: `<BASE>` in the plot file name.
+    pub base_name: String,
+    /// `request_rate` or `concurrency`.
+    pub load_metric: &'static str,
+    /// Expected loads, sorted.
+    pub expected: Vec<i64>,
+    /// Modes kept (`None` = all).
+    pub modes: Option<Vec<String>>,
+    /// Variants kept (`None` = all).
+    pub variants: Option<Vec<String>>,
+    /// The summary CSV path (written, or read with `--plot-only`).
+    pub summary_path: PathBuf,
+}
+
+fn filter_list(v: Option<&str>) -> Option<Vec<String>> {
+    let v = v?.trim();
+    if v.is_empty() || v.eq_ignore_ascii_case("all") || v.eq_ignore_ascii_case("none") {
+        return None;
+    }
+    Some(
+        v.split(',')
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .collect(),
+    )
+}
+
+/// Appends `/<DIR>/<mode>` to an explicit plot dir that does not end in `online`/`offline`.
+pub fn plot_dir_for(explicit: Option<&Path>, base: &Path, dir: &str, mode: &str) -> PathBuf {
+    match explicit {
+        None => base.join("plots_server").join(dir).join(mode),
+        Some(p) => {
+            let s = p.to_string_lossy();
+            let t = s.trim_end_matches('/');
+            if t.ends_with("online") || t.ends_with("offline") {
+                p.to_owned()
+            } else {
+                p.join(dir).join(mode)
+            }
+        }
+    }
+}
+
+impl OnlineOptions {
+    /// Resolves defaults exactly as the original (§12.2), with the F-22 fix for
+    /// `--model DeepSeek-V3` unless `legacy`.
+    pub fn resolve(self) -> Result<OnlineConfig, HistoryError> {
+        if self.process_only && self.plot_only {
+            return Err(HistoryError::Usage {
+                flag: "--process-only",
+                message: "--process-only and --plot-only are mutually exclusive".into(),
+            });
+        }
+        let (dir_name, prefix, default_name, metric, rates): (String, String, &str, _, Vec<i64>) =
+            match self.model {
+                OnlineModel::Grok => (
+                    "GROK1".into(),
+                    "GROK1_MOE-I4F8_online".into(),
+                    "GROK1 MOE-I4F8 Online",
+                    "request_rate",
+                    vec![1, 2, 4, 8, 16],
+                ),
+                OnlineModel::Grok2 => (
+                    "GROK2".into(),
+                    "GROK2_FP8_online".into(),
+                    "GROK2 FP8 Online",
+                    "request_rate",
+                    vec![1, 2, 4, 8, 16],
+                ),
+                OnlineModel::Deepseek => {
+                    let dir = self
+                        .model_name
+                        .as_deref()
+                        .map_or_else(|| "DeepSeek-V3-0324".to_owned(), |n| n.replace(' ', "_"));
+                    let prefix = format!("{dir}_FP8_online");
+                    (
+                        dir,
+                        prefix,
+                        "DeepSeek-V3 FP8 Online",
+                        "concurrency",
+                        vec![1, 4, 16, 64, 128],
+                    )
+                }
+                OnlineModel::DeepSeekV3 => {
+                    // F-22: the DeepSeek-V3 benchmark writes `online/DeepSeek-V3-0324`.
+                    let dir = if self.legacy {
+                        "DeepSeek-V3"
+                    } else {
+                        "DeepSeek-V3-0324"
+                    };
+                    (
+                        dir.into(),
+                        format!("{dir}_FP8_online"),
+                        "DeepSeek-V3 FP8 Online",
+                        "concurrency",
+                        vec![1, 4, 16, 64, 128],
+                    )
+                }
+            };
+        let mut expected = rates;
+        if let Some(r) = self.request_rates.as_deref() {
+            let parsed: Result<Vec<i64>, _> =
+                r.split(',').map(|s| s.trim().parse::<i64>()).collect();
+            expected = parsed.map_err(|_| HistoryError::Usage {
+                flag: "--request-rates",
+                message: "--request-rates must be a comma-separated list of integers.".into(),
+            })?;
+            expected.sort_unstable();
+        }
+        if self.enable_mtp_test && self.model.is_deepseek() {
+            expected = vec![1, 4, 16, 64, 128];
+        }
+        let variants = filter_list(self.variant_filter.as_deref());
+        if let Some(v) = &variants {
+            for x in v {
+                if !["standard", "mtp", "dp", "dp_mtp"].contains(&x.as_str()) {
+                    return Err(HistoryError::Usage {
+                        flag: "--variant-filter",
+                        message: format!(
+                            "unknown variant {x:?}: use standard, mtp, dp, dp_mtp, a comma list of them, or all"
+                        ),
+                    });
+                }
+            }
+        }
+        let modes = filter_list(Some(self.mode_filter.as_deref().unwrap_or("aiter")));
+        let data_dir = self
+            .data_dir
+            .clone()
+            .unwrap_or_else(|| self.base_dir.join("online").join(&dir_name));
+        let output_prefix = self.output_prefix.clone().unwrap_or(prefix);
+        let plot_dir = plot_dir_for(
+            self.plot_dir.as_deref(),
+            &self.base_dir,
+            &dir_name,
+            "online",
+        );
+        let model_name = self
+            .model_name
+            .clone()
+            .unwrap_or_else(|| default_name.to_owned());
+        let base_name = model_name
+            .split_whitespace()
+            .next()
+            .unwrap_or(&model_name)
+            .to_owned();
+        let suffix = |v: &Option<Vec<String>>, all: &str| match v {
+            None => format!("_{all}"),
+            Some(list) => {
+                let mut l = list.clone();
+                l.sort();
+                format!("_{}", l.join("_"))
+            }
+        };
+        let summary_name = format!(
+            "{output_prefix}{}{}_summary_{}.csv",
+            suffix(&variants, "all_variants"),
+            suffix(&modes, "all_modes"),
+            self.node_name
+        );
+        let summary_path = match &self.summary_csv {
+            Some(p) if self.plot_only => p.clone(),
+            _ => self
+                .summary_dir
+                .clone()
+                .unwrap_or_else(|| data_dir.clone())
+                .join(summary_name),
+        };
+        Ok(OnlineConfig {
+            dir_name,
+            data_dir,
+            output_prefix,
+            plot_dir,
+            model_name,
+            base_name,
+            load_metric: metric,
+            expected,
+            modes,
+            variants,
+            summary_path,
+            opts: self,
+        })
+    }
+}
+
+/// What a run produced.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OnlineOutcome {
+    /// The summary CSV written (not set with `--plot-only`).
+    pub summary: Option<PathBuf>,
+    /// Rows in the summary.
+    pub rows: usize,
+    /// Image files written.
+    pub plots: Vec<PathBuf>,
+}
+
+fn bool_py(b: bool) -> &'static str {
+    if b { "True" } else { "False" }
+}
+
+/// Runs the whole script: configuration echo, processing phase, plot phase.
+pub fn run(cfg: &OnlineConfig, say: Say<'_>) -> Result<OnlineOutcome, HistoryError> {
+    let o = &cfg.opts;
+    say("=== CONFIGURATION ===");
+    say(&format!(
+        "Model: {} (variant: {})",
+        o.model.as_str(),
+        if o.model.is_deepseek() {
+            "DeepSeek-V3"
+        } else {
+            cfg.dir_name.as_str()
+        }
+    ));
+    say(&format!("Data directory: {}", cfg.data_dir.display()));
+    say(&format!("Output prefix: {}", cfg.output_prefix));
+    say(&format!("Plot directory: {}", cfg.plot_dir.display()));
+    say(&format!("Model name: {}", cfg.model_name));
+    say(&format!(
+        "Mode filter: {}",
+        cfg.modes
+            .as_ref()
+            .map_or("all modes".to_owned(), |m| m.join(", "))
+    ));
+    say(&format!(
+        "Variant filter: {}",
+        cfg.variants
+            .as_ref()
+            .map_or("all variants".to_owned(), |m| m.join(", "))
+    ));
+    say(&format!("Load metric: {}", cfg.load_metric));
+    say(&format!(
+        "Expected {}s: {}",
+        cfg.load_metric,
+        py_int_list(&cfg.expected)
+    ));
+    say(&format!("Days to process: {}", o.days));
+    say(&format!(
+        "Split request rates: {}",
+        bool_py(o.split_request_rates)
+    ));
+    say(&format!("Process only: {}", bool_py(o.process_only)));
+    say(&format!("Plot only: {}", bool_py(o.plot_only)));
+    say(&format!("Node name: {}", o.node_name));
+    say(&format!("Summary CSV: {}", cfg.summary_path.display()));
+    say(&format!("Legacy: {}", bool_py(o.legacy)));
+    say("");
+    let mut outcome = OnlineOutcome::default();
+    if !o.plot_only {
+        say("=== DATA PROCESSING PHASE ===");
+        let frame = consolidate(cfg, say)?;
+        outcome.rows = frame.height();
+        write_summary(cfg, &frame, say)?;
+        outcome.summary = Some(cfg.summary_path.clone());
+    }
+    if !o.process_only {
+        say("=== PLOT GENERATION PHASE ===");
+        if !cfg.summary_path.is_file() {
+            say(&format!(
+                "ERROR: Summary CSV not found: {}",
+                cfg.summary_path.display()
+            ));
+            return Err(HistoryError::SummaryMissing {
+                path: cfg.summary_path.clone(),
+            });
+        }
+        outcome.plots = online_plot::plot(cfg, say)?;
+    }
+    say("=== COMPLETE ===");
+    say(if o.plot_only {
+        "Plotting completed successfully!"
+    } else if o.process_only {
+        "Processing completed successfully!"
+    } else {
+        "Both processing and plotting completed successfully!"
+    });
+    Ok(outcome)
+}
+
+/// One record before the GSM8K/KV join: (mode, load) of one CSV.
+struct Rec {
+    date: String,
+    variant: &'static str,
+    mode: String,
+    load: i64,
+    metrics: [Option<f64>; 3],
+    src: u32,
+}
+
+/// A run folder that was read.
+struct Source {
+    /// Recency key for the fixed mode's de-duplication: newest timing summary, then mtime.
+    recency: (String, u64, String),
+}
+
+/// Reads every run folder in the window into the consolidated, filtered, sorted frame.
+pub fn consolidate(cfg: &OnlineConfig, say: Say<'_>) -> Result<DataFrame, HistoryError> {
+    let o = &cfg.opts;
+    let legacy = o.legacy;
+    let window = Window::ending(o.today, o.days);
+    let filter_has_aiter = cfg
+        .modes
+        .as_ref()
+        .is_none_or(|m| m.iter().any(|x| x == "aiter"));
+    let mut recs: Vec<Rec> = Vec::new();
+    let mut sources: Vec<Source> = Vec::new();
+    let mut gsm_rows: Vec<(u32, String, f64)> = Vec::new();
+    let mut kv_rows: Vec<(u32, i64, f64)> = Vec::new();
+    for (name, path) in sorted_entries(&cfg.data_dir)? {
+        if !path.is_dir() || !read::is_run_folder(&name, legacy) {
+            continue;
+        }
+        let variant = read::variant_of(&name);
+        if cfg
+            .variants
+            .as_ref()
+            .is_some_and(|v| !v.iter().any(|x| x == variant))
+        {
+            continue;
+        }
+        let Some(folder_date) = first_8_digits(&name).and_then(parse_ymd) else {
+            continue;
+        };
+        if !window.contains(folder_date) {
+            continue;
+        }
+        let files = sorted_entries(&path)?;
+        let csvs: Vec<&(String, PathBuf)> = files
+            .iter()
+            .filter(|(n, _)| read::is_result_csv(n))
+            .collect();
+        if csvs.is_empty() {
+            continue;
+        }
+        let src = u32::try_from(sources.len()).unwrap_or(u32::MAX);
+        let newest_summary = files
+            .iter()
+            .filter_map(|(n, _)| n.strip_prefix("timing_summary_")?.strip_suffix(".log"))
+            .max()
+            .unwrap_or("")
+            .to_owned();
+        let mtime = csvs
+            .iter()
+            .filter_map(|(_, p)| p.metadata().ok()?.modified().ok())
+            .filter_map(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|d| d.as_secs())
+            .max()
+            .unwrap_or(0);
+        sources.push(Source {
+            recency: (newest_summary, mtime, name.clone()),
+        });
+        let gsm = read::gsm8k_by_mode(&path, &files, legacy, say);
+        if let Some((tokens, gb)) = read::kv_cache(&path) {
+            kv_rows.push((src, tokens, gb));
+        }
+        for (fname, fpath) in csvs {
+            let Some(date_txt) = first_8_digits(fname) else {
+                say(&format!(
+                    "Skipping file with no extractable date in name: {fname}"
+                ));
+                continue;
+            };
+            if parse_ymd(date_txt).is_none() {
+                say(&format!("Skipping file with invalid date format: {fname}"));
+                continue;
+            }
+            let data = std::fs::read(fpath).map_err(|source| HistoryError::Read {
+                path: fpath.clone(),
+                source,
+            })?;
+            let Some(reading) =
+                read::read_csv(&data, filter_has_aiter, cfg.load_metric, legacy, say)
+            else {
+                say(&format!(
+                    "Could not find or parse request rates line in {}.",
+                    fpath.display()
+                ));
+                continue;
+            };
+            // GSM8K per mode: logs first, then the CSV's own line, then `_default`.
+            let mut acc = gsm.clone();
+            let found_modes: Vec<&str> = reading.modes.iter().map(|m| m.mode.as_str()).collect();
+            if acc.is_empty()
+                && let Some(a) = reading.csv_accuracy
+            {
+                for m in &found_modes {
+                    acc.insert((*m).to_owned(), a);
+                }
+            } else if reading.csv_accuracy.is_none()
+                && acc.len() == 1
+                && let Some(&d) = acc.get("_default")
+            {
+                for m in &found_modes {
+                    say(&format!(
+                        "Mapped default GSM8K accuracy to mode {m}: {}",
+                        super::pyfmt::py_repr(d)
+                    ));
+                    acc.insert((*m).to_owned(), d);
+                }
+            }
+            for (m, a) in acc {
+                gsm_rows.push((src, m, a));
+            }
+            for mv in &reading.modes {
+                if cfg.modes.as_ref().is_some_and(|f| !f.contains(&mv.mode)) {
+                    continue;
+                }
+                for (i, &load) in reading.loads.iter().enumerate() {
+                    // Fixed: a load whose cells are empty in every table was not run (an
+                    // MI355 rate-16 column): it is no record, so not an "extra" load.
+                    if !legacy && (0..3).all(|m| mv.empty[m][i]) {
+                        continue;
+                    }
+                    recs.push(Rec {
+                        date: date_txt.to_owned(),
+                        variant,
+                        mode: mv.mode.clone(),
+                        load,
+                        metrics: [mv.values[0][i], mv.values[1][i], mv.values[2][i]],
+                        src,
+                    });
+                }
+            }
+        }
+    }
+    let frame = records_frame(cfg, &recs, &gsm_rows, &kv_rows)?;
+    filter_complete(cfg, frame, &sources, say)
+}
+
+/// Builds the records frame and joins the GSM8K and KV-cache facts of each folder.
+fn records_frame(
+    cfg: &OnlineConfig,
+    recs: &[Rec],
+    gsm_rows: &[(u32, String, f64)],
+    kv_rows: &[(u32, i64, f64)],
+) -> Result<LazyFrame, HistoryError> {
+    let err = HistoryError::frame("building the records frame");
+    let n = recs.len();
+    let metric_col = |m: usize| -> Column {
+        Column::new(
+            METRICS[m].1.into(),
+            recs.iter().map(|r| r.metrics[m]).collect::<Vec<_>>(),
+        )
+    };
+    let base = DataFrame::new(
+        n,
+        vec![
+            Column::new(
+                "date".into(),
+                recs.iter().map(|r| r.date.as_str()).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "variant".into(),
+                recs.iter().map(|r| r.variant).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "mode".into(),
+                recs.iter().map(|r| r.mode.as_str()).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                cfg.load_metric.into(),
+                recs.iter().map(|r| r.load).collect::<Vec<_>>(),
+            ),
+            metric_col(0),
+            metric_col(1),
+            metric_col(2),
+            Column::new("src".into(), recs.iter().map(|r| r.src).collect::<Vec<_>>()),
+        ],
+    )
+    .map_err(err)?;
+    let gsm = DataFrame::new(
+        gsm_rows.len(),
+        vec![
+            Column::new(
+                "src".into(),
+                gsm_rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "mode".into(),
+                gsm_rows.iter().map(|r| r.1.as_str()).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "GSM8K_Accuracy".into(),
+                gsm_rows.iter().map(|r| r.2).collect::<Vec<_>>(),
+            ),
+        ],
+    )
+    .map_err(HistoryError::frame("building the GSM8K frame"))?;
+    let kv = DataFrame::new(
+        kv_rows.len(),
+        vec![
+            Column::new(
+                "src".into(),
+                kv_rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "num_tokens".into(),
+                kv_rows.iter().map(|r| r.1).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "KV_size_GB".into(),
+                kv_rows.iter().map(|r| r.2).collect::<Vec<_>>(),
+            ),
+        ],
+    )
+    .map_err(HistoryError::frame("building the KV-cache frame"))?;
+    // A later CSV of the same folder may have mapped the same mode again: keep one fact.
+    let gsm = gsm
+        .lazy()
+        .unique_stable(Some(cols(["src", "mode"])), UniqueKeepStrategy::Last);
+    let left = JoinArgs::new(JoinType::Left);
+    Ok(base
+        .lazy()
+        .with_row_index("row", None)
+        .join(
+            gsm,
+            [col("src"), col("mode")],
+            [col("src"), col("mode")],
+            left.clone(),
+        )
+        .join(kv.lazy(), [col("src")], [col("src")], left)
+        .sort(["row"], SortMultipleOptions::default()))
+}
+
+/// The completeness filter (§12.5) and, unless legacy, the de-duplication (F-23): one
+/// complete run folder per date and variant, the newest winning. Returns the summary frame
+/// sorted by date, variant, mode, load.
+fn filter_complete(
+    cfg: &OnlineConfig,
+    frame: LazyFrame,
+    sources: &[Source],
+    say: Say<'_>,
+) -> Result<DataFrame, HistoryError> {
+    let legacy = cfg.opts.legacy;
+    let lm = cfg.load_metric;
+    let mut group: Vec<Expr> = vec![col("date"), col("variant")];
+    if !legacy {
+        group.push(col("src"));
+    }
+    let mut by_load = group.clone();
+    by_load.push(col("mode"));
+    by_load.push(col(lm));
+    let valid = ["GSM8K_Accuracy", "E2E_Latency_ms", "TTFT_ms", "ITL_ms"]
+        .iter()
+        .map(|c| col(*c).first().is_not_null())
+        .reduce(|a, b| a.and(b))
+        .unwrap_or_else(|| lit(true));
+    // One row per (group, mode, load): is its FIRST record complete?
+    let per_load = frame
+        .clone()
+        .group_by_stable(by_load)
+        .agg([valid.alias("valid")])
+        .collect()
+        .map_err(HistoryError::frame(
+            "grouping records by date, variant, mode and load",
+        ))?;
+    let date = per_load.column("date").and_then(|c| c.str().cloned());
+    let variant = per_load.column("variant").and_then(|c| c.str().cloned());
+    let mode = per_load.column("mode").and_then(|c| c.str().cloned());
+    let load = per_load.column(lm).and_then(|c| c.i64().cloned());
+    let src: Option<UInt32Chunked> = if legacy {
+        None
+    } else {
+        per_load
+            .column("src")
+            .ok()
+            .and_then(|c| c.u32().ok().cloned())
+    };
+    let ok = per_load.column("valid").and_then(|c| c.bool().cloned());
+    let (Ok(date), Ok(variant), Ok(mode), Ok(load), Ok(ok)) = (date, variant, mode, load, ok)
+    else {
+        return Err(HistoryError::Frame {
+            what: "reading the grouped records".into(),
+            source: PolarsError::ComputeError("unexpected column types".into()),
+        });
+    };
+    // group key -> mode -> [(load, valid)] in order of appearance.
+    type Key = (String, String, u32);
+    let mut groups: Vec<(Key, Vec<(String, Vec<(i64, bool)>)>)> = Vec::new();
+    let mut index: HashMap<Key, usize> = HashMap::new();
+    for i in 0..per_load.height() {
+        let key: Key = (
+            date.get(i).unwrap_or_default().to_owned(),
+            variant.get(i).unwrap_or_default().to_owned(),
+            src.as_ref().and_then(|s| s.get(i)).unwrap_or(0),
+        );
+        let gi = *index.entry(key.clone()).or_insert_with(|| {
+            groups.push((key, Vec::new()));
+            groups.len() - 1
+        });
+        let m = mode.get(i).unwrap_or_default();
+        let modes = &mut groups[gi].1;
+        let mi = match modes.iter().position(|(x, _)| x == m) {
+            Some(p) => p,
+            None => {
+                modes.push((m.to_owned(), Vec::new()));
+                modes.len() - 1
+            }
+        };
+        modes[mi]
+            .1
+            .push((load.get(i).unwrap_or(0), ok.get(i).unwrap_or(false)));
+    }
+    let cap = {
+        let mut c = lm.to_owned();
+        c[..1].make_ascii_uppercase();
+        c
+    };
+    let mut kept: Vec<Key> = Vec::new();
+    for ((d, v, s), modes) in &groups {
+        let mut complete = true;
+        let label = if legacy {
+            format!("Date {d}, Variant {v}")
+        } else {
+            format!(
+                "Date {d}, Variant {v}, Folder {}",
+                sources[*s as usize].recency.2
+            )
+        };
+        for (m, loads) in modes {
+            let present: BTreeSet<i64> = loads.iter().map(|l| l.0).collect();
+            let want: BTreeSet<i64> = cfg.expected.iter().copied().collect();
+            if present != want {
+                let missing: Vec<i64> = want.difference(&present).copied().collect();
+                let extra: Vec<i64> = present.difference(&want).copied().collect();
+                if !missing.is_empty() {
+                    say(&format!(
+                        "{label}, Mode {m}: Missing {lm}s: {}",
+                        py_int_list(&missing)
+                    ));
+                }
+                if !extra.is_empty() {
+                    say(&format!(
+                        "{label}, Mode {m}: Extra {lm}s: {}",
+                        py_int_list(&extra)
+                    ));
+                }
+                complete = false;
+                continue;
+            }
+            for x in &cfg.expected {
+                if !loads.iter().any(|(l, valid)| l == x && *valid) {
+                    say(&format!(
+                        "{label}, Mode {m}, {cap} {x}: Missing valid data for one or more performance metrics"
+                    ));
+                    complete = false;
+                    break;
+                }
+            }
+        }
+        if complete {
+            say(&format!(
+                "{label}: Complete and valid data for all modes and {lm}s"
+            ));
+            kept.push((d.clone(), v.clone(), *s));
+        }
+    }
+    if !legacy {
+        // Newest complete folder per (date, variant).
+        let mut best: BTreeMap<(String, String), Key> = BTreeMap::new();
+        for k in kept {
+            let slot = best
+                .entry((k.0.clone(), k.1.clone()))
+                .or_insert_with(|| k.clone());
+            if sources[k.2 as usize].recency > sources[slot.2 as usize].recency {
+                say(&format!(
+                    "Date {}, Variant {}: newer run {} replaces {}",
+                    k.0, k.1, sources[k.2 as usize].recency.2, sources[slot.2 as usize].recency.2
+                ));
+                *slot = k;
+            } else if slot.2 != k.2 {
+                say(&format!(
+                    "Date {}, Variant {}: older run {} ignored",
+                    k.0, k.1, sources[k.2 as usize].recency.2
+                ));
+            }
+        }
+        kept = best.into_values().collect();
+    }
+    say("");
+    if kept.is_empty() {
+        say(&format!(
+            "No date+variant combinations found with complete and valid data for all {lm}s {}",
+            py_int_list(&cfg.expected)
+        ));
+        say("No data processed. Skipping CSV generation.");
+        say("ERROR: Failed to generate summary CSV. Exiting.");
+        return Err(HistoryError::NoData {
+            what: "date+variant combinations",
+            data_dir: cfg.data_dir.clone(),
+        });
+    }
+    let mut pairs: Vec<(String, String)> =
+        kept.iter().map(|k| (k.0.clone(), k.1.clone())).collect();
+    pairs.sort();
+    pairs.dedup();
+    let listed: Vec<String> = pairs
+        .iter()
+        .map(|(d, v)| format!("('{d}', '{v}')"))
+        .collect();
+    say(&format!(
+        "Kept {} date+variant combinations with complete and valid data: [{}]",
+        pairs.len(),
+        listed.join(", ")
+    ));
+    let keys = DataFrame::new(
+        kept.len(),
+        vec![
+            Column::new(
+                "date".into(),
+                kept.iter().map(|k| k.0.as_str()).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "variant".into(),
+                kept.iter().map(|k| k.1.as_str()).collect::<Vec<_>>(),
+            ),
+            Column::new("src".into(), kept.iter().map(|k| k.2).collect::<Vec<_>>()),
+        ],
+    )
+    .map_err(HistoryError::frame("building the kept keys"))?;
+    let (left_on, right_on) = if legacy {
+        (
+            vec![col("date"), col("variant")],
+            vec![col("date"), col("variant")],
+        )
+    } else {
+        (
+            vec![col("date"), col("variant"), col("src")],
+            vec![col("date"), col("variant"), col("src")],
+        )
+    };
+    let keys = if legacy {
+        keys.lazy().drop(cols(["src"]))
+    } else {
+        keys.lazy()
+    };
+    let out = frame
+        .join(keys, left_on, right_on, JoinArgs::new(JoinType::Inner))
+        .sort(["row"], SortMultipleOptions::default())
+        .sort(
+            ["date", "variant", "mode", lm],
+            SortMultipleOptions::default().with_maintain_order(true),
+        )
+        .collect()
+        .map_err(HistoryError::frame("filtering complete records"))?;
+    say(&format!("Total records after filtering: {}", out.height()));
+    Ok(out)
+}
+
+/// Writes the summary CSV (§12.5 columns and number formats).
+fn write_summary(cfg: &OnlineConfig, df: &DataFrame, say: Say<'_>) -> Result<(), HistoryError> {
+    let text = summary_csv_text(cfg, df)?;
+    write_file(&cfg.summary_path, text.as_bytes())?;
+    say(&format!(
+        "Online summary CSV saved to: {}",
+        cfg.summary_path.display()
+    ));
+    match &cfg.variants {
+        None => say("Processed all variants"),
+        Some(v) => say(&format!("Processed variants: {}", v.join(", "))),
+    }
+    match &cfg.modes {
+        None => say("Processed all modes"),
+        Some(m) => say(&format!("Processed modes: {}", m.join(", "))),
+    }
+    let distinct = |name: &str| -> Vec<String> {
+        let set: BTreeSet<String> = df
+            .column(name)
+            .ok()
+            .and_then(|c| c.str().ok().cloned())
+            .map(|s| {
+                (0..s.len())
+                    .filter_map(|i| s.get(i))
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
+        set.into_iter().collect()
+    };
+    say(&format!(
+        "Variants found in output: {}",
+        distinct("variant").join(", ")
+    ));
+    say(&format!(
+        "Modes found in output: {}",
+        distinct("mode").join(", ")
+    ));
+    Ok(())
+}
+
+/// The summary CSV text of a consolidated frame.
+pub fn summary_csv_text(cfg: &OnlineConfig, df: &DataFrame) -> Result<String, HistoryError> {
+    let lm = cfg.load_metric;
+    let bad = |what: &str| HistoryError::Frame {
+        what: format!("writing {}", cfg.summary_path.display()),
+        source: PolarsError::ColumnNotFound(what.to_owned().into()),
+    };
+    let s = |n: &str| {
+        df.column(n)
+            .ok()
+            .and_then(|c| c.str().ok().cloned())
+            .ok_or_else(|| bad(n))
+    };
+    let f = |n: &str| {
+        df.column(n)
+            .ok()
+            .and_then(|c| c.f64().ok().cloned())
+            .ok_or_else(|| bad(n))
+    };
+    let (date, variant, mode) = (s("date")?, s("variant")?, s("mode")?);
+    let load = df
+        .column(lm)
+        .ok()
+        .and_then(|c| c.i64().ok().cloned())
+        .ok_or_else(|| bad(lm))?;
+    let (gsm, e2e, ttft, itl, kv) = (
+        f("GSM8K_Accuracy")?,
+        f("E2E_Latency_ms")?,
+        f("TTFT_ms")?,
+        f("ITL_ms")?,
+        f("KV_size_GB")?,
+    );
+    let tokens = df
+        .column("num_tokens")
+        .ok()
+        .and_then(|c| c.i64().ok().cloned())
+        .ok_or_else(|| bad("num_tokens"))?;
+    let mut out = format!(
+        "date,variant,mode,{lm},node_name,GSM8K_Accuracy,E2E_Latency_ms,TTFT_ms,ITL_ms,num_tokens,KV_size_GB\n"
+    );
+    for i in 0..df.height() {
+        csv_cell(&mut out, date.get(i).unwrap_or_default());
+        out.push(',');
+        csv_cell(&mut out, variant.get(i).unwrap_or_default());
+        out.push(',');
+        csv_cell(&mut out, mode.get(i).unwrap_or_default());
+        out.push(',');
+        int_cell(&mut out, load.get(i));
+        out.push(',');
+        csv_cell(&mut out, &cfg.opts.node_name);
+        for c in [&gsm, &e2e, &ttft, &itl] {
+            out.push(',');
+            float_cell(&mut out, c.get(i));
+        }
+        out.push(',');
+        int_cell(&mut out, tokens.get(i));
+        out.push(',');
+        float_cell(&mut out, kv.get(i));
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+/// Today as `YYYYMMDD` (the default `--plot-date`).
+pub fn default_plot_date(today: NaiveDate) -> String {
+    ymd(today)
+}

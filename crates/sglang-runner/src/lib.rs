@@ -1,0 +1,42 @@
+//! What to run and in what order: the run plans of the online benchmarks (`grok-perf-online`,
+//! `deepseek-perf-online`, `run-grok-benchmark`), the engines and executors that carry out
+//! their steps, the server lifecycle, the GSM8K gate, timing summaries and the resume scan.
+//! Spec: `../shared/spec/benchmarks.md` §1, §4, §5, §6, §7.
+//!
+//! A run is built in two stages, like ripgrep's low-level → high-level arguments:
+//!
+//! 1. [`config`]: the flags a binary parsed ([`config::GrokOptions`],
+//!    [`config::DeepSeekOptions`]: every field optional) plus the environment
+//!    ([`config::EnvSource`]) resolve once into a [`config::GrokConfig`] /
+//!    [`config::DeepSeekConfig`] with every default of the original applied and validated.
+//! 2. [`online::grok`] / [`online::deepseek`] turn a config into a plan (paths, command lines,
+//!    loads, pauses) and run it through an [`exec::Executor`] with an [`engine::Engine`]
+//!    deciding which program performs each step. `--dry-run` prints the plan
+//!    ([`online::grok::GrokPlan::describe`]) instead.
+//!
+//! The result of a run is a [`outcome::RunReport`]: a typed [`outcome::Outcome`] (which maps
+//! to the documented exit code), the run folder and an account of where the wall time went
+//! ([`clock::Accounting`]: engine commands, configured pauses, the runner's own overhead).
+//!
+//! Nothing here prints to stdout directly: console lines go through the [`console::Console`]
+//! the caller passes in (the binaries give it stdout).
+
+pub mod clock;
+pub mod command;
+pub mod config;
+pub mod console;
+pub mod engine;
+pub mod error;
+pub mod exec;
+pub mod gsm8k;
+pub mod mtp;
+pub mod online;
+pub mod outcome;
+pub mod paths;
+pub mod server;
+pub mod session;
+pub mod signals;
+pub mod timefmt;
+pub mod timing;
+
+pub use error::RunnerError;

@@ -1,0 +1,814 @@
+//! The resolved configuration of an offline run, built in one place from the flags a binary
+//! parsed and the environment: flag > environment variable > default (spec benchmarks.md
+//! §0.3, §2.2–§2.4, §2.7, §3.2, §3.3). Low-level options ([`OfflineOptions`],
+//! [`GrokOfflineOptions`], [`DeepSeekOfflineOptions`]: every field optional, as parsed)
+//! resolve into [`GrokOfflineConfig`] / [`DeepSeekOfflineConfig`] with every default of the
+//! original applied and every value checked.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use docker_ctl::ImageParts;
+use serde::Serialize;
+
+use crate::command::split_words;
+use crate::config::{
+    DEFAULT_WORK_DIR, EnvSource, GrokType, absolute, aiter_var, default_executor,
+    grok_online_identity,
+};
+use crate::engine::{ClientImpl, Engine, ExecutorKind, Steps, find_program};
+use crate::error::RunnerError;
+
+/// Environment variable of the extra `sglang-sim bench-one-batch` flags (the offline twin of
+/// the online `SGLCI_SIM_ARGS`, kept apart because server-only simulator flags would make
+/// every offline point fail).
+pub const SIM_ARGS_VAR: &str = "SGLCI_SIM_BATCH_ARGS";
+/// Per-point time limit on the real engine, seconds.
+pub const POINT_TIMEOUT_REAL_S: f64 = 7200.0;
+/// Per-point time limit on the simulated engine, seconds.
+pub const POINT_TIMEOUT_SIM_S: f64 = 300.0;
+
+/// Flags both offline binaries share, as parsed (every value optional).
+#[derive(Debug, Clone, Default)]
+pub struct OfflineOptions {
+    /// `--docker_image` / `--docker-image`.
+    pub docker_image: Option<String>,
+    /// The first positional argument (the image when `--docker_image` is absent).
+    pub positional_image: Option<String>,
+    /// `--model` / `--model-path`.
+    pub model: Option<String>,
+    /// `--work-dir`.
+    pub work_dir: Option<PathBuf>,
+    /// `--output-dir`.
+    pub output_dir: Option<PathBuf>,
+    /// `--engine`.
+    pub engine: Option<Engine>,
+    /// `--executor`.
+    pub executor: Option<ExecutorKind>,
+    /// `--sim-args` (else env [`SIM_ARGS_VAR`]).
+    pub sim_args: Option<String>,
+    /// `--point-timeout` (seconds).
+    pub point_timeout: Option<f64>,
+    /// `--nightly-command` (accepted from the orchestrator; shown by the dry run).
+    pub nightly_command: Option<String>,
+    /// `--hardware` (accepted from the orchestrator; shown by the dry run).
+    pub hardware: Option<String>,
+    /// `--rocm-version` (accepted from the orchestrator; shown by the dry run).
+    pub rocm_version: Option<String>,
+    /// `--dry-run`.
+    pub dry_run: bool,
+}
+
+/// `grok-perf-offline` flags.
+#[derive(Debug, Clone, Default)]
+pub struct GrokOfflineOptions {
+    /// Shared flags.
+    pub common: OfflineOptions,
+    /// `--mode`.
+    pub mode: Option<String>,
+    /// `--model-type`.
+    pub model_type: Option<String>,
+    /// `--tokenizer`.
+    pub tokenizer: Option<String>,
+    /// `--dummy-model`.
+    pub dummy_model: Option<String>,
+    /// `--model-name` (new, as in the online binary: fix F-17).
+    pub model_name: Option<String>,
+}
+
+/// `deepseek-perf-offline` flags.
+#[derive(Debug, Clone, Default)]
+pub struct DeepSeekOfflineOptions {
+    /// Shared flags.
+    pub common: OfflineOptions,
+    /// `--model-name`.
+    pub model_name: Option<String>,
+    /// `--hf-model-id`.
+    pub hf_model_id: Option<String>,
+    /// `--download-model`.
+    pub download_model: bool,
+}
+
+/// Settings both offline benchmarks share, resolved.
+#[derive(Debug, Clone, Serialize)]
+pub struct OfflineCommon {
+    /// The image as given.
+    pub image: String,
+    /// `<tag>` (§1.1).
+    pub tag: String,
+    /// The container name `<repo>_<tag>`.
+    pub container: String,
+    /// Work dir (absolute); bench_one_batch runs there.
+    pub work_dir: PathBuf,
+    /// Output root (absolute).
+    pub output_dir: PathBuf,
+    /// Engine.
+    pub engine: Engine,
+    /// Executor.
+    pub executor: ExecutorKind,
+    /// Why this executor.
+    pub executor_reason: String,
+    /// Programs and the step mapping.
+    pub steps: Steps,
+    /// Extra `sglang-sim bench-one-batch` flags.
+    pub sim_args: Vec<String>,
+    /// Time limit of one grid point.
+    pub point_timeout: Duration,
+    /// `--nightly-command`.
+    pub nightly_command: Option<String>,
+    /// `--hardware`.
+    pub hardware: Option<String>,
+    /// `--rocm-version`.
+    pub rocm_version: Option<String>,
+    /// Dry run.
+    pub dry_run: bool,
+    /// Problems found with paths and programs (fatal for a real run, notes for a dry run).
+    pub problems: Vec<String>,
+}
+
+impl OfflineCommon {
+    /// True for the simulated engine.
+    pub fn simulated(&self) -> bool {
+        self.engine == Engine::Sim
+    }
+}
+
+/// The three Grok modes (§2.7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GrokMode {
+    /// Batch-size sweep at input 1024 / output 128.
+    Normal,
+    /// Input 8192 / 16384 / 32768, output 10, batch 1.
+    LongContext,
+    /// Dummy weights with torch compile: input 256, output 4096, batch 2.
+    Dummy,
+}
+
+impl GrokMode {
+    /// Parses `normal` / `long_context` / `dummy`.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "normal" => Some(Self::Normal),
+            "long_context" => Some(Self::LongContext),
+            "dummy" => Some(Self::Dummy),
+            _ => None,
+        }
+    }
+
+    /// `normal` / `long_context` / `dummy`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Normal => "normal",
+            Self::LongContext => "long_context",
+            Self::Dummy => "dummy",
+        }
+    }
+
+    /// Folder and file suffix: ``, `_long_context`, `_dummy`.
+    pub fn suffix(self) -> &'static str {
+        match self {
+            Self::Normal => "",
+            Self::LongContext => "_long_context",
+            Self::Dummy => "_dummy",
+        }
+    }
+
+    /// Environment-variable prefix of the grid (`NORMAL`, `LONG_CONTEXT`, `DUMMY`).
+    fn var_prefix(self) -> &'static str {
+        match self {
+            Self::Normal => "NORMAL",
+            Self::LongContext => "LONG_CONTEXT",
+            Self::Dummy => "DUMMY",
+        }
+    }
+
+    /// Default (input lengths, output length, TP values, batch sizes).
+    fn defaults(self) -> (&'static str, &'static str, &'static str, &'static str) {
+        match self {
+            Self::Normal => ("1024", "128", "8", "1 2 4 8 16 32 64 128 256"),
+            Self::LongContext => ("8192 16384 32768", "10", "8", "1"),
+            Self::Dummy => ("256", "4096", "8", "2"),
+        }
+    }
+}
+
+/// The grid of one Grok mode: every TP value × batch size × input length, in list order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Grid {
+    /// `<MODE>_TP_VALUES`.
+    pub tp_values: Vec<u32>,
+    /// `<MODE>_BATCH_SIZES`.
+    pub batch_sizes: Vec<u32>,
+    /// `<MODE>_INPUT_LENGTHS`.
+    pub input_lengths: Vec<u32>,
+    /// `<MODE>_OUTPUT_LENGTH`.
+    pub output_length: u32,
+}
+
+/// The resolved `grok-perf-offline` configuration.
+#[derive(Debug, Clone, Serialize)]
+pub struct GrokOfflineConfig {
+    /// Shared settings.
+    pub common: OfflineCommon,
+    /// Mode.
+    pub mode: GrokMode,
+    /// Model type.
+    pub model_type: GrokType,
+    /// `<MODEL_NAME>`.
+    pub model_name: String,
+    /// `<VARIANT>` of the offline folder (`MOE-I4F8` / `MOE-I4F0`; `-SIM` on the simulator).
+    pub variant: String,
+    /// `<VARIANT>` of the online folder of the same image, read by the GSM8K gate
+    /// (`MOE-I4F8` / `FP8`: fix F-14).
+    pub online_variant: String,
+    /// The model bench_one_batch loads (the dummy model in `dummy` mode).
+    pub model: String,
+    /// `--model` as resolved (also shown in `dummy` mode).
+    pub real_model: String,
+    /// Tokenizer (`--tokenizer-path`).
+    pub tokenizer: String,
+    /// The grid.
+    pub grid: Grid,
+    /// `BATCH_SIZE_128_MEM_FRACTION`, verbatim.
+    pub mem_fraction_128: String,
+    /// `BATCH_SIZE_256_MEM_FRACTION`, verbatim.
+    pub mem_fraction_256: String,
+    /// Console notes of the resolution (`[csv] Auto-detected model type: …`).
+    pub notes: Vec<String>,
+}
+
+/// The resolved `deepseek-perf-offline` configuration.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeepSeekOfflineConfig {
+    /// Shared settings.
+    pub common: OfflineCommon,
+    /// Model path.
+    pub model: String,
+    /// `<MODEL_NAME>`.
+    pub model_name: String,
+    /// `<VARIANT>` (`FP8`; `-SIM` on the simulator); the same for the online folder.
+    pub variant: String,
+    /// `--hf-model-id`.
+    pub hf_model_id: String,
+    /// `--download-model`.
+    pub download_model: bool,
+    /// `DEEPSEEK_TP`.
+    pub tp: u32,
+    /// `DEEPSEEK_BATCH_SIZE`.
+    pub batch_size: u32,
+    /// `DEEPSEEK_INPUT_LENGTH`.
+    pub input_len: u32,
+    /// `DEEPSEEK_OUTPUT_LENGTH`.
+    pub output_len: u32,
+    /// `SGLANG_USE_AITER`, or `SGLANG_AITER_MOE` for old `lmsysorg/sglang` images (§1.2).
+    pub aiter_var: String,
+}
+
+/// Grok-1 default model (§2.3).
+pub const GROK1_OFFLINE_MODEL: &str = "/mnt/raid/models/huggingface/amd--grok-1-W4A8KV8/";
+/// Grok-1 default tokenizer (a HuggingFace id).
+pub const GROK1_OFFLINE_TOKENIZER: &str = "Xenova/grok-1-tokenizer";
+/// Grok-2 default model.
+pub const GROK2_OFFLINE_MODEL: &str = "/data2/grok-2/";
+/// Grok-2 default tokenizer.
+pub const GROK2_OFFLINE_TOKENIZER: &str = "/data2/grok-2/tokenizer.tok.json";
+/// Dummy-mode default model.
+pub const DEFAULT_DUMMY_MODEL: &str = "/mnt/raid/models/dummy_prod1/";
+/// DeepSeek default model.
+pub const DEEPSEEK_OFFLINE_MODEL: &str = "/mnt/raid/models/huggingface/deepseek-ai/DeepSeek-V3-0324";
+
+struct Resolver<'a> {
+    env: &'a dyn EnvSource,
+    errors: Vec<String>,
+}
+
+impl Resolver<'_> {
+    fn s(&self, flag: Option<&String>, var: &str, default: &str) -> String {
+        flag.cloned()
+            .or_else(|| self.env.var(var))
+            .unwrap_or_else(|| default.to_owned())
+    }
+
+    /// A space-separated list of positive integers from `var`.
+    fn list(&mut self, var: &str, default: &str) -> Vec<u32> {
+        let text = self.env.var(var).unwrap_or_else(|| default.to_owned());
+        let parsed: Option<Vec<u32>> = text
+            .split_whitespace()
+            .map(|w| w.parse::<u32>().ok().filter(|n| *n > 0))
+            .collect();
+        match parsed {
+            Some(v) if !v.is_empty() => v,
+            _ => {
+                self.errors.push(format!(
+                    "{var}={text:?} must be a space-separated list of positive integers"
+                ));
+                default.split_whitespace().filter_map(|w| w.parse().ok()).collect()
+            }
+        }
+    }
+
+    /// One positive integer from `var`.
+    fn num(&mut self, var: &str, default: u32) -> u32 {
+        match self.env.var(var) {
+            None => default,
+            Some(v) => match v.trim().parse::<u32>() {
+                Ok(n) if n > 0 => n,
+                _ => {
+                    self.errors.push(format!("{var}={v:?} must be a positive integer"));
+                    default
+                }
+            },
+        }
+    }
+
+    /// A memory fraction from `var`, kept verbatim (0 < f <= 1).
+    fn fraction(&mut self, var: &str, default: &str) -> String {
+        let v = self.env.var(var).unwrap_or_else(|| default.to_owned());
+        match v.trim().parse::<f64>() {
+            Ok(f) if f > 0.0 && f <= 1.0 => v.trim().to_owned(),
+            _ => {
+                self.errors
+                    .push(format!("{var}={v:?} must be a fraction between 0 and 1 (e.g. 0.85)"));
+                default.to_owned()
+            }
+        }
+    }
+}
+
+fn resolve_common(o: &OfflineOptions, r: &mut Resolver<'_>, default_image: &str) -> OfflineCommon {
+    let engine = o.engine.unwrap_or(Engine::Sglang);
+    let image = o
+        .docker_image
+        .clone()
+        .or_else(|| o.positional_image.clone())
+        .or_else(|| r.env.var("DEFAULT_DOCKER_IMAGE"))
+        .unwrap_or_else(|| default_image.to_owned());
+    let parts = ImageParts::parse(&image);
+    let work_dir = absolute(
+        &o.work_dir
+            .clone()
+            .or_else(|| r.env.var("DEFAULT_WORK_DIR").map(PathBuf::from))
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_WORK_DIR)),
+    );
+    // One root for every path (fix F-18): the output dir defaults to the work dir.
+    let output_dir = o
+        .output_dir
+        .clone()
+        .or_else(|| r.env.var("DEFAULT_OUTPUT_DIR").map(PathBuf::from))
+        .map_or_else(|| work_dir.clone(), |p| absolute(&p));
+    let (executor, executor_reason) = match o.executor {
+        Some(e) => (e, "--executor".to_owned()),
+        None => default_executor(engine, r.env),
+    };
+    // Offline runs no client: the client choice only decides which programs must exist.
+    let steps = Steps::new(engine, ClientImpl::Python, ClientImpl::Python);
+    let sim_text = o.sim_args.clone().or_else(|| r.env.var(SIM_ARGS_VAR));
+    let sim_args = match sim_text.as_deref().map(split_words) {
+        None => Vec::new(),
+        Some(Ok(w)) => w,
+        Some(Err(e)) => {
+            r.errors.push(format!("--sim-args / {SIM_ARGS_VAR}: {e}"));
+            Vec::new()
+        }
+    };
+    if !sim_args.is_empty() && engine != Engine::Sim {
+        r.errors.push(format!(
+            "--sim-args / {SIM_ARGS_VAR} only apply to --engine=sim (unset {SIM_ARGS_VAR} or add --engine=sim)"
+        ));
+    }
+    let timeout_default = if engine == Engine::Sim {
+        POINT_TIMEOUT_SIM_S
+    } else {
+        POINT_TIMEOUT_REAL_S
+    };
+    let point_timeout = match o.point_timeout {
+        None => Duration::from_secs_f64(timeout_default),
+        Some(x) if x.is_finite() && x > 0.0 => Duration::from_secs_f64(x),
+        Some(x) => {
+            r.errors
+                .push(format!("--point-timeout={x} must be a number of seconds > 0"));
+            Duration::from_secs_f64(timeout_default)
+        }
+    };
+
+    let mut problems = Vec::new();
+    if !work_dir.is_dir() {
+        problems.push(format!(
+            "Cannot change to {} directory: it does not exist (pass --work-dir or set DEFAULT_WORK_DIR)",
+            work_dir.display()
+        ));
+    }
+    for m in steps.missing_programs() {
+        problems.push(RunnerError::ProgramNotFound(m.to_owned()).to_string());
+    }
+    if engine == Engine::Sglang && executor == ExecutorKind::Local && find_program("python3").is_none() {
+        problems.push(
+            "python3 is not on PATH: the real engine runs `python3 -m sglang.bench_one_batch` (run this inside the SGLang container, or use --engine=sim)"
+                .to_owned(),
+        );
+    }
+    if executor == ExecutorKind::Docker {
+        problems.push(format!(
+            "--executor=docker is not available yet (it comes with the containers issue); run this inside the benchmark container {} (or set INSIDE_CONTAINER=1), or use --executor=local",
+            parts.container_name()
+        ));
+    }
+    OfflineCommon {
+        tag: parts.tag.clone(),
+        container: parts.container_name(),
+        image,
+        work_dir,
+        output_dir,
+        engine,
+        executor,
+        executor_reason,
+        steps,
+        sim_args,
+        point_timeout,
+        nightly_command: o.nightly_command.clone().filter(|s| !s.is_empty()),
+        hardware: o.hardware.clone().filter(|s| !s.is_empty()),
+        rocm_version: o.rocm_version.clone().filter(|s| !s.is_empty()),
+        dry_run: o.dry_run,
+        problems,
+    }
+}
+
+fn finish(errors: Vec<String>) -> Result<(), RunnerError> {
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(RunnerError::Validation(errors))
+    }
+}
+
+/// A model the real engine must find on this machine (local executor only: the docker
+/// executor checks inside the container).
+fn check_model_dir(c: &mut OfflineCommon, model: &str, hint: &str) {
+    if c.engine == Engine::Sglang && c.executor == ExecutorKind::Local && !Path::new(model).is_dir() {
+        c.problems
+            .push(format!("Model directory not found at: {model} ({hint})"));
+    }
+}
+
+/// Resolves the `grok-perf-offline` configuration (§2.2–§2.4, §2.7). Unusable values are a
+/// [`RunnerError::Validation`]; missing paths and programs are collected in
+/// [`OfflineCommon::problems`] (the dry run shows them, a real run stops on them).
+pub fn resolve_grok_offline(
+    o: &GrokOfflineOptions,
+    env: &dyn EnvSource,
+) -> Result<GrokOfflineConfig, RunnerError> {
+    let mut r = Resolver {
+        env,
+        errors: Vec::new(),
+    };
+    let mut common = resolve_common(&o.common, &mut r, "lmsysorg/sglang:v0.4.7-rocm630");
+    let mode_text = o.mode.clone().unwrap_or_else(|| "normal".to_owned());
+    let mode = GrokMode::parse(&mode_text).unwrap_or_else(|| {
+        r.errors.push(format!(
+            "Invalid mode: {mode_text}. Must be one of: normal, long_context, dummy"
+        ));
+        GrokMode::Normal
+    });
+
+    let mut notes = Vec::new();
+    let model_flag = o.common.model.as_deref();
+    let type_text = match o.model_type.as_deref() {
+        Some(t) => t.to_owned(),
+        None => {
+            let mut t = env.var("DEFAULT_MODEL_TYPE").unwrap_or_else(|| "grok1".to_owned());
+            if let Some(m) = model_flag {
+                let detected = if m.contains("grok-2") || m.contains("grok2") {
+                    Some("grok2")
+                } else if m.contains("grok-1") || m.contains("grok1") {
+                    Some("grok1")
+                } else {
+                    None
+                };
+                if let Some(d) = detected {
+                    if d == "grok2" {
+                        notes.push(format!("[csv] Auto-detected model type: {d} from path: {m}"));
+                    }
+                    t = d.to_owned();
+                }
+            }
+            t
+        }
+    };
+    let model_type = match type_text.as_str() {
+        "grok1" => GrokType::Grok1,
+        "grok2" => GrokType::Grok2,
+        other => {
+            // Fix F-32: an unknown type no longer silently means Grok-1.
+            r.errors.push(format!(
+                "--model-type / DEFAULT_MODEL_TYPE={other:?} is not a Grok model type; use grok1 or grok2"
+            ));
+            GrokType::Grok1
+        }
+    };
+    notes.push(match model_type {
+        GrokType::Grok1 => "[csv] Using Grok 1 configuration".to_owned(),
+        GrokType::Grok2 => "[csv] Using Grok 2 configuration".to_owned(),
+    });
+    let simulated = common.simulated();
+    // The online run of the same image (fix F-14: its own variant, `FP8` for Grok-2).
+    let (model_name, online_variant) =
+        grok_online_identity(model_type, o.model_name.as_deref(), env, simulated);
+    // Fix F-32: type-specific variables first, the shared BENCHMARK_MODEL_VARIANT after.
+    let (variant_var, variant_default, model_default, tok_default) = match model_type {
+        GrokType::Grok1 => (
+            "GROK_OFFLINE_MODEL_VARIANT",
+            "MOE-I4F8",
+            GROK1_OFFLINE_MODEL,
+            GROK1_OFFLINE_TOKENIZER,
+        ),
+        GrokType::Grok2 => (
+            "GROK2_OFFLINE_MODEL_VARIANT",
+            "MOE-I4F0",
+            GROK2_OFFLINE_MODEL,
+            GROK2_OFFLINE_TOKENIZER,
+        ),
+    };
+    let mut variant = env
+        .var(variant_var)
+        .or_else(|| env.var("BENCHMARK_MODEL_VARIANT"))
+        .unwrap_or_else(|| variant_default.to_owned());
+    if simulated {
+        variant.push_str("-SIM");
+    }
+    let default_model = env
+        .var("DEFAULT_MODEL_PATH")
+        .unwrap_or_else(|| model_default.to_owned());
+    let real_model = model_flag.map_or_else(|| default_model.clone(), str::to_owned);
+    let default_tok = env
+        .var("DEFAULT_TOKENIZER_NAME")
+        .unwrap_or_else(|| tok_default.to_owned());
+    let tokenizer = match (&o.tokenizer, model_type) {
+        (Some(t), _) => t.clone(),
+        (None, GrokType::Grok2) if real_model != default_model => {
+            format!("{}/tokenizer.tok.json", real_model.trim_end_matches('/'))
+        }
+        (None, _) => default_tok,
+    };
+    let dummy_model = r.s(
+        o.dummy_model.as_ref(),
+        "DEFAULT_DUMMY_MODEL_PATH",
+        DEFAULT_DUMMY_MODEL,
+    );
+    let model = if mode == GrokMode::Dummy {
+        dummy_model
+    } else {
+        real_model.clone()
+    };
+    let p = mode.var_prefix();
+    let (il, ol, tp, bs) = mode.defaults();
+    let grid = Grid {
+        tp_values: r.list(&format!("{p}_TP_VALUES"), tp),
+        batch_sizes: r.list(&format!("{p}_BATCH_SIZES"), bs),
+        input_lengths: r.list(&format!("{p}_INPUT_LENGTHS"), il),
+        output_length: r.num(&format!("{p}_OUTPUT_LENGTH"), ol.parse().unwrap_or(1)),
+    };
+    let mem_fraction_128 = r.fraction("BATCH_SIZE_128_MEM_FRACTION", "0.85");
+    let mem_fraction_256 = r.fraction("BATCH_SIZE_256_MEM_FRACTION", "0.75");
+    let hint = if mode == GrokMode::Dummy {
+        "pass --dummy-model or set DEFAULT_DUMMY_MODEL_PATH"
+    } else {
+        "pass --model or set DEFAULT_MODEL_PATH"
+    };
+    check_model_dir(&mut common, &model, hint);
+    finish(std::mem::take(&mut r.errors))?;
+    Ok(GrokOfflineConfig {
+        common,
+        mode,
+        model_type,
+        model_name,
+        variant,
+        online_variant,
+        model,
+        real_model,
+        tokenizer,
+        grid,
+        mem_fraction_128,
+        mem_fraction_256,
+        notes,
+    })
+}
+
+/// Resolves the `deepseek-perf-offline` configuration (§3.2, §3.3).
+pub fn resolve_deepseek_offline(
+    o: &DeepSeekOfflineOptions,
+    env: &dyn EnvSource,
+) -> Result<DeepSeekOfflineConfig, RunnerError> {
+    let mut r = Resolver {
+        env,
+        errors: Vec::new(),
+    };
+    let mut common = resolve_common(
+        &o.common,
+        &mut r,
+        "rocm/sgl-dev:v0.4.9.post2-rocm630-mi30x-20250716",
+    );
+    let model = r.s(o.common.model.as_ref(), "DEFAULT_MODEL_PATH", DEEPSEEK_OFFLINE_MODEL);
+    let model_name = r.s(o.model_name.as_ref(), "DEFAULT_MODEL_NAME", "DeepSeek-V3-0324");
+    let hf_model_id = r.s(
+        o.hf_model_id.as_ref(),
+        "DEFAULT_HF_MODEL_ID",
+        "deepseek-ai/DeepSeek-V3-0324",
+    );
+    let mut variant = env
+        .var("BENCHMARK_MODEL_VARIANT")
+        .unwrap_or_else(|| "FP8".to_owned());
+    if common.simulated() {
+        variant.push_str("-SIM");
+    }
+    let tp = r.num("DEEPSEEK_TP", 8);
+    let batch_size = r.num("DEEPSEEK_BATCH_SIZE", 32);
+    let input_len = r.num("DEEPSEEK_INPUT_LENGTH", 128);
+    let output_len = r.num("DEEPSEEK_OUTPUT_LENGTH", 32);
+    if !o.download_model {
+        check_model_dir(
+            &mut common,
+            &model,
+            &format!("pass --model, or --download-model to fetch {hf_model_id}"),
+        );
+    }
+    finish(std::mem::take(&mut r.errors))?;
+    Ok(DeepSeekOfflineConfig {
+        aiter_var: aiter_var(&common.image).to_owned(),
+        common,
+        model,
+        model_name,
+        variant,
+        hf_model_id,
+        download_model: o.download_model,
+        tp,
+        batch_size,
+        input_len,
+        output_len,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    fn grok(o: GrokOfflineOptions, e: &[(&str, &str)]) -> GrokOfflineConfig {
+        resolve_grok_offline(&o, &env(e)).unwrap()
+    }
+
+    #[test]
+    fn grok_defaults_are_the_originals() {
+        let c = grok(GrokOfflineOptions::default(), &[]);
+        assert_eq!(c.common.image, "lmsysorg/sglang:v0.4.7-rocm630");
+        assert_eq!(c.common.tag, "v0.4.7-rocm630");
+        assert_eq!(c.mode, GrokMode::Normal);
+        assert_eq!(c.model, GROK1_OFFLINE_MODEL);
+        assert_eq!(c.tokenizer, "Xenova/grok-1-tokenizer");
+        assert_eq!(
+            (c.model_name.as_str(), c.variant.as_str(), c.online_variant.as_str()),
+            ("GROK1", "MOE-I4F8", "MOE-I4F8")
+        );
+        assert_eq!(c.grid.batch_sizes, [1, 2, 4, 8, 16, 32, 64, 128, 256]);
+        assert_eq!((c.grid.tp_values.as_slice(), c.grid.input_lengths.as_slice()), (&[8][..], &[1024][..]));
+        assert_eq!(c.grid.output_length, 128);
+        assert_eq!((c.mem_fraction_128.as_str(), c.mem_fraction_256.as_str()), ("0.85", "0.75"));
+        assert_eq!(c.common.output_dir, c.common.work_dir);
+        assert_eq!(c.common.point_timeout, Duration::from_secs(7200));
+    }
+
+    #[test]
+    fn mode_grids_and_env_lists() {
+        let lc = GrokOfflineOptions {
+            mode: Some("long_context".into()),
+            ..Default::default()
+        };
+        let c = grok(lc, &[]);
+        assert_eq!(c.grid.input_lengths, [8192, 16384, 32768]);
+        assert_eq!((c.grid.output_length, c.grid.batch_sizes.as_slice()), (10, &[1][..]));
+        let d = GrokOfflineOptions {
+            mode: Some("dummy".into()),
+            dummy_model: Some("/d/m".into()),
+            ..Default::default()
+        };
+        let c = grok(d, &[("DUMMY_BATCH_SIZES", "2 4"), ("DUMMY_TP_VALUES", "4 8")]);
+        assert_eq!(c.model, "/d/m");
+        assert_eq!(c.real_model, GROK1_OFFLINE_MODEL);
+        assert_eq!(c.grid.batch_sizes, [2, 4]);
+        assert_eq!(c.grid.tp_values, [4, 8]);
+        assert_eq!((c.grid.input_lengths.as_slice(), c.grid.output_length), (&[256][..], 4096));
+        let bad = GrokOfflineOptions {
+            mode: Some("turbo".into()),
+            ..Default::default()
+        };
+        let e = resolve_grok_offline(&bad, &env(&[("NORMAL_BATCH_SIZES", "1 x")]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("Invalid mode: turbo. Must be one of: normal, long_context, dummy"),
+            "{e}"
+        );
+        let e = resolve_grok_offline(&GrokOfflineOptions::default(), &env(&[("NORMAL_BATCH_SIZES", "1 x"), ("BATCH_SIZE_128_MEM_FRACTION", "2")]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("NORMAL_BATCH_SIZES") && e.contains("BATCH_SIZE_128_MEM_FRACTION"), "{e}");
+    }
+
+    #[test]
+    fn grok2_detection_tokenizer_and_f14_online_variant() {
+        let o = GrokOfflineOptions {
+            common: OfflineOptions {
+                model: Some("/data/grok-2-custom/".into()),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let c = grok(o, &[]);
+        assert_eq!(c.model_type, GrokType::Grok2);
+        assert_eq!(c.tokenizer, "/data/grok-2-custom/tokenizer.tok.json");
+        assert!(c.notes[0].contains("[csv] Auto-detected model type: grok2 from path: /data/grok-2-custom/"));
+        assert_eq!((c.variant.as_str(), c.online_variant.as_str()), ("MOE-I4F0", "FP8"));
+        // Grok-1: a custom model is not used as the tokenizer (unlike the online script).
+        let o = GrokOfflineOptions {
+            common: OfflineOptions {
+                model: Some("/data/my-grok-1".into()),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        assert_eq!(grok(o, &[]).tokenizer, GROK1_OFFLINE_TOKENIZER);
+        let t2 = GrokOfflineOptions {
+            model_type: Some("grok2".into()),
+            ..Default::default()
+        };
+        let c = grok(t2.clone(), &[]);
+        assert_eq!((c.model.as_str(), c.tokenizer.as_str()), (GROK2_OFFLINE_MODEL, GROK2_OFFLINE_TOKENIZER));
+        let c = grok(t2, &[("GROK2_MODEL_VARIANT", "FP8X"), ("GROK2_OFFLINE_MODEL_VARIANT", "OFF")]);
+        assert_eq!((c.variant.as_str(), c.online_variant.as_str()), ("OFF", "FP8X"));
+        let e = resolve_grok_offline(
+            &GrokOfflineOptions {
+                model_type: Some("grok3".into()),
+                ..Default::default()
+            },
+            &env(&[]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("grok3") && e.contains("grok1 or grok2"), "{e}");
+    }
+
+    #[test]
+    fn sim_marks_names_and_takes_batch_args() {
+        let o = GrokOfflineOptions {
+            common: OfflineOptions {
+                engine: Some(Engine::Sim),
+                sim_args: Some("--sim-oom-batch-size 256".into()),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let c = grok(o, &[]);
+        assert_eq!((c.variant.as_str(), c.online_variant.as_str()), ("MOE-I4F8-SIM", "MOE-I4F8-SIM"));
+        assert_eq!(c.common.sim_args, ["--sim-oom-batch-size", "256"]);
+        assert_eq!(c.common.executor, ExecutorKind::Local);
+        assert_eq!(c.common.point_timeout, Duration::from_secs(300));
+        let real = GrokOfflineOptions::default();
+        let e = resolve_grok_offline(&real, &env(&[(SIM_ARGS_VAR, "--sim-crash-batch-size 2")]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("--engine=sim"), "{e}");
+    }
+
+    #[test]
+    fn deepseek_defaults_env_and_positional_image() {
+        let c = resolve_deepseek_offline(&DeepSeekOfflineOptions::default(), &env(&[])).unwrap();
+        assert_eq!(c.common.tag, "v0.4.9.post2-rocm630-mi30x-20250716");
+        assert_eq!((c.tp, c.batch_size, c.input_len, c.output_len), (8, 32, 128, 32));
+        assert_eq!((c.model_name.as_str(), c.variant.as_str()), ("DeepSeek-V3-0324", "FP8"));
+        assert_eq!(c.model, DEEPSEEK_OFFLINE_MODEL);
+        assert_eq!(c.aiter_var, "SGLANG_USE_AITER");
+        let o = DeepSeekOfflineOptions {
+            common: OfflineOptions {
+                positional_image: Some("lmsysorg/sglang:v0.4.6-rocm630".into()),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let c = resolve_deepseek_offline(&o, &env(&[("DEEPSEEK_BATCH_SIZE", "4"), ("DEFAULT_MODEL_NAME", "M")])).unwrap();
+        assert_eq!(c.common.tag, "v0.4.6-rocm630");
+        assert_eq!(c.aiter_var, "SGLANG_AITER_MOE");
+        assert_eq!((c.batch_size, c.model_name.as_str()), (4, "M"));
+        let e = resolve_deepseek_offline(&DeepSeekOfflineOptions::default(), &env(&[("DEEPSEEK_TP", "0")]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("DEEPSEEK_TP"), "{e}");
+    }
+}

@@ -1,0 +1,1024 @@
+//! `deepseek-perf-online` (spec benchmarks.md §5): validation, optional model download,
+//! server (standard or DP attention, optionally torch compile), GSM8K gate, and in serving
+//! modes `bench_serving` by concurrency with the CSV rewritten after each level, the MTP
+//! artifacts on MI355X, the timing summary of §7.9 — with the fixes F-2 (output throughput
+//! number), F-7 (real shutdown time), F-8 (positional image), F-15/F-16 (a failed GSM8K log
+//! is never "complete"), F-33 (the DP test implies DP attention), F-36 (start-up fails on
+//! process death, not on words in the log).
+
+use std::fs::File;
+use std::io::Write;
+use std::path::Path;
+use std::time::Instant;
+
+use metrics_parse::legacy_csv::OnlineKind;
+use report::online_csv::{Cell, deepseek_row_label};
+
+use super::grok::{console_summary, describe_common, describe_paths, describe_problems};
+use super::{
+    CsvState, RunLogState, best_of_load, cell_text, describe_halt, run_logs, run_state, stop_server,
+};
+use crate::command::CommandSpec;
+use crate::config::{DeepSeekConfig, serving_extras};
+use crate::console::Console;
+use crate::engine::{Engine, find_program};
+use crate::error::RunnerError;
+use crate::exec::{Executor, RunEnd};
+use crate::gsm8k::{self, Gsm8kStage, LogState};
+use crate::mtp::{self, MtpRow};
+use crate::outcome::{Outcome, RunReport};
+use crate::paths::OnlinePaths;
+use crate::server::{Readiness, Server, StartFailure};
+use crate::session::{Halt, Session};
+use crate::signals::Interrupt;
+use crate::timefmt;
+use crate::timing::{HeaderCommon, TimingLog};
+
+/// A DeepSeek plan.
+pub struct DeepSeekPlan {
+    /// The configuration.
+    pub cfg: DeepSeekConfig,
+    /// The run folder's paths.
+    pub paths: OnlinePaths,
+    /// The server command.
+    pub server: CommandSpec,
+    /// One GSM8K run.
+    pub gsm8k: CommandSpec,
+    /// Readiness.
+    pub readiness: Readiness,
+}
+
+impl DeepSeekPlan {
+    /// Builds the plan.
+    pub fn new(cfg: DeepSeekConfig) -> Self {
+        let c = &cfg.common;
+        let paths = OnlinePaths::deepseek(
+            &c.output_dir,
+            &c.tag,
+            &cfg.model_name,
+            &cfg.variant,
+            &cfg.mode.suffix(),
+        );
+        let port = c.port.to_string();
+        let tp = cfg.tp.to_string();
+        let (mut args, env): (Vec<String>, Vec<(String, String)>) = if cfg.mode.dp_server() {
+            let mut env = vec![("SGLANG_USE_AITER".to_owned(), "1".to_owned())];
+            if cfg.rocm700 {
+                env.push(("SGLANG_USE_ROCM700A".to_owned(), "1".to_owned()));
+            }
+            (
+                [
+                    "--model-path",
+                    &cfg.model,
+                    "--tp",
+                    &tp,
+                    "--port",
+                    &port,
+                    "--trust-remote-code",
+                    "--chunked-prefill-size",
+                    "131072",
+                    "--dp-size",
+                    "8",
+                    "--enable-dp-attention",
+                    "--mem-fraction-static",
+                    "0.8",
+                ]
+                .map(String::from)
+                .to_vec(),
+                env,
+            )
+        } else {
+            (
+                [
+                    "--model-path",
+                    &cfg.model,
+                    "--tp-size",
+                    &tp,
+                    "--port",
+                    &port,
+                    "--trust-remote-code",
+                    "--mem-fraction-static",
+                    &cfg.mem_fraction,
+                    "--max-running-requests",
+                    &cfg.max_requests,
+                ]
+                .map(String::from)
+                .to_vec(),
+                vec![(cfg.aiter_var.clone(), "1".to_owned())],
+            )
+        };
+        if cfg.mode.torch_compile {
+            args.push("--enable-torch-compile".to_owned());
+        }
+        let server = c.steps.server(&args, &env, &c.sim_args).cwd(&c.work_dir);
+        let g = cfg.gsm8k;
+        let gargs: Vec<String> = vec![
+            "--num-questions".into(),
+            g.questions.to_string(),
+            "--parallel".into(),
+            g.parallel.to_string(),
+            "--num-shots".into(),
+            g.shots.to_string(),
+            "--port".into(),
+            port.clone(),
+            "--host".into(),
+            cfg.gsm8k_host.clone(),
+        ];
+        let gsm8k = c
+            .steps
+            .gsm8k(&c.gsm8k_script, &gargs, c.gsm8k_data.as_deref())
+            .cwd(&c.work_dir);
+        let readiness = Readiness {
+            url: format!(
+                "{}:{}{}",
+                cfg.gsm8k_host.trim_end_matches('/'),
+                c.port,
+                cfg.health_endpoint
+            ),
+            log_line: None,
+            timeout: c.server_timeout,
+            max_interval: cfg.health_interval,
+        };
+        Self {
+            paths,
+            server,
+            gsm8k,
+            readiness,
+            cfg,
+        }
+    }
+
+    /// The client command of one run at concurrency `conc` whose log is `log`.
+    pub fn client(&self, conc: &str, log: &Path) -> CommandSpec {
+        let c = &self.cfg.common;
+        let mut args: Vec<String> = vec![
+            "--backend".into(),
+            "sglang".into(),
+            "--dataset-name".into(),
+            "random".into(),
+            "--random-range-ratio".into(),
+            "1".into(),
+            "--num-prompts".into(),
+            self.cfg.prompts(conc).to_string(),
+            "--random-input-len".into(),
+            self.cfg.input_len.to_string(),
+            "--random-output-len".into(),
+            self.cfg.output_len.to_string(),
+            "--max-concurrency".into(),
+            conc.to_owned(),
+            "--port".into(),
+            c.port.to_string(),
+            "--host".into(),
+            "127.0.0.1".into(),
+        ];
+        args.extend(serving_extras(c.steps.client, c.scale, log));
+        c.steps.serving(&args, &[]).cwd(&c.work_dir)
+    }
+
+    /// The `--dry-run` text.
+    pub fn describe(&self) -> String {
+        let cfg = &self.cfg;
+        let c = &cfg.common;
+        let mut o = String::new();
+        let mut l = |s: String| {
+            o.push_str(&s);
+            o.push('\n');
+        };
+        l("deepseek-perf-online: dry run (nothing is started or written)".into());
+        l(String::new());
+        l("Settings:".into());
+        describe_common(c, &mut l);
+        l(format!(
+            "  model: {} (download from {}: {})",
+            cfg.model, cfg.hf_model_id, cfg.download_model
+        ));
+        l(format!(
+            "  model name / variant: {} / {}",
+            cfg.model_name, cfg.variant
+        ));
+        l(format!(
+            "  mode: {} (DP attention {}, torch compile {}, MTP test {}, DP test {}); serving benchmark: {}",
+            cfg.mode.description(),
+            cfg.mode.dp_server(),
+            cfg.mode.torch_compile,
+            cfg.mode.mtp_test,
+            cfg.mode.dp_test,
+            if cfg.mode.serving() {
+                "yes"
+            } else {
+                "no (GSM8K only)"
+            }
+        ));
+        if cfg.mode.serving() {
+            l(format!(
+                "  concurrencies: {} ({} run(s) each)",
+                cfg.concurrencies.join(" "),
+                cfg.runs
+            ));
+            l(format!(
+                "  prompts: {} at concurrency <= 16, else {}; input {} / output {} tokens",
+                cfg.prompts_low, cfg.prompts_high, cfg.input_len, cfg.output_len
+            ));
+            l(format!(
+                "  pauses: {} s between runs at concurrency >= 8, {} s after other runs, {} s between levels",
+                c.pauses.between_runs.as_secs_f64(),
+                c.pauses.after_run.as_secs_f64(),
+                c.pauses.between_loads.as_secs_f64()
+            ));
+            l(format!(
+                "  MTP artifacts: {}",
+                if cfg.mtp_artifacts {
+                    format!(
+                        "{}/bench_results.csv and throughput_vs_median_e2e_latency.png",
+                        self.paths.model_dir.display()
+                    )
+                } else {
+                    "no".to_owned()
+                }
+            ));
+        }
+        l(format!(
+            "  GSM8K: {} runs x {} questions, parallel {}, {} shots, threshold {}",
+            cfg.gsm8k.runs,
+            cfg.gsm8k.questions,
+            cfg.gsm8k.parallel,
+            cfg.gsm8k.shots,
+            c.threshold_text
+        ));
+        l(String::new());
+        l("Files:".into());
+        describe_paths(
+            &self.paths,
+            "sglang_serving_benchmark_concurrency_<c>_run<n>_<YYYYMMDD_HHMMSS>.log",
+            &mut l,
+        );
+        l(String::new());
+        l("Commands (in order):".into());
+        if cfg.download_model {
+            l(format!("  download: {}", self.download_cmd().display()));
+        }
+        l(format!("  server: {}", self.server.display_with_env()));
+        l(format!(
+            "  readiness: GET {} answers 200; polled every <= {} ms for at most {} s",
+            self.readiness.url,
+            self.readiness.max_interval.as_millis(),
+            self.readiness.timeout.as_secs()
+        ));
+        l(format!(
+            "  GSM8K (x{}): {}",
+            cfg.gsm8k.runs,
+            self.gsm8k.display()
+        ));
+        if cfg.mode.serving() {
+            for conc in &cfg.concurrencies {
+                let log = self.paths.client_log(conc, 1, "<ts>");
+                l(format!(
+                    "  concurrency {conc} (x{}): {}",
+                    cfg.runs,
+                    self.client(conc, &log).display()
+                ));
+            }
+        }
+        l(format!(
+            "  shutdown: SIGTERM to the server's process group, SIGKILL after 10 s; port {} must be free",
+            c.port
+        ));
+        describe_problems(c, &mut l);
+        o
+    }
+
+    fn download_cmd(&self) -> CommandSpec {
+        CommandSpec::new("huggingface-cli").args([
+            "download",
+            &self.cfg.hf_model_id,
+            "--repo-type",
+            "model",
+            "--local-dir",
+            &self.cfg.model,
+            "--local-dir-use-symlinks",
+            "False",
+            "--resume-download",
+        ])
+    }
+
+    /// Model download (§3.4), real engine only.
+    fn download(&self, s: &mut Session<'_>) -> Result<(), RunnerError> {
+        let cfg = &self.cfg;
+        if cfg.common.engine == Engine::Sim {
+            s.say("[online] Simulated engine: --download-model skipped (the simulator needs no weights)");
+            return Ok(());
+        }
+        let model = Path::new(&cfg.model);
+        if find_program("huggingface-cli").is_some() {
+            if let Some(parent) = model.parent() {
+                std::fs::create_dir_all(parent)
+                    .map_err(|e| RunnerError::io("create model folder", parent, e))?;
+            }
+            s.say(format!(
+                "[online] Downloading {} to {} ...",
+                cfg.hf_model_id, cfg.model
+            ));
+            let t = Instant::now();
+            let console = &mut *s.console;
+            let interrupt = s.interrupt;
+            let end = s.exec.run(
+                &self.download_cmd(),
+                &mut |b| console.raw(b),
+                None,
+                &mut || interrupt.check().is_err(),
+            )?;
+            s.clock.add_engine(t.elapsed());
+            if end == RunEnd::Stopped {
+                return Err(RunnerError::ExecutorUnavailable(
+                    "model download interrupted".to_owned(),
+                ));
+            }
+        } else {
+            s.say(format!(
+                "[csv] WARNING: huggingface-cli not found. Assuming model {} is already present at {}.",
+                cfg.hf_model_id, cfg.model
+            ));
+        }
+        let empty = std::fs::read_dir(model).map_or(true, |mut d| d.next().is_none());
+        if empty {
+            return Err(RunnerError::Validation(vec![format!(
+                "Model directory {} is missing or empty after the download of {} (check huggingface-cli, network and disk space)",
+                cfg.model, cfg.hf_model_id
+            )]));
+        }
+        Ok(())
+    }
+
+    /// Runs the plan (see [`super::grok::GrokPlan::run`]).
+    pub fn run(
+        &self,
+        exec: &dyn Executor,
+        console: &mut Console,
+        interrupt: &Interrupt,
+    ) -> Result<RunReport, RunnerError> {
+        let cfg = &self.cfg;
+        let c = &cfg.common;
+        if !c.problems.is_empty() {
+            return Err(RunnerError::Validation(c.problems.clone()));
+        }
+        if !c.output_dir.is_dir() {
+            console.line(format!(
+                "INFO: Output directory {} does not exist, creating it...",
+                c.output_dir.display()
+            ));
+        }
+        std::fs::create_dir_all(&self.paths.folder)
+            .map_err(|e| RunnerError::io("create run folder", &self.paths.folder, e))?;
+        console.line("✅ Parameter validation passed");
+        let mut s = Session {
+            exec,
+            console,
+            interrupt,
+            clock: crate::clock::Clock::start(),
+        };
+        if c.simulated() {
+            s.say("[online] Engine: simulated (sglang-sim) - the numbers of this run are not real measurements");
+        }
+        if cfg.download_model {
+            self.download(&mut s)?;
+        }
+        let started = timefmt::now();
+        let stamp = timefmt::file_stamp(&started);
+        s.say(format!(
+            "[online] Script started at: {}",
+            timefmt::human(&started)
+        ));
+        let mut timing = TimingLog::create(&self.paths.new_timing_summary(&stamp))?;
+        timing.header_common(&HeaderCommon {
+            started: &started,
+            command: c.nightly_command.as_deref(),
+            hardware: c.hardware.as_deref(),
+            rocm_version: c.rocm_version.as_deref(),
+            image: &c.image_line(),
+            model: &cfg.model,
+            hostname: &c.hostname,
+        });
+        timing.line(format!("DP Attention: {}", cfg.mode.dp_server()));
+        timing.line(format!("Torch Compile: {}", cfg.mode.torch_compile));
+        timing.line(format!("MTP Test Enabled: {}", cfg.mode.mtp_test));
+        timing.line(format!("DP Test Enabled: {}", cfg.mode.dp_test));
+        timing.blank();
+
+        let mut csv = CsvState::new(
+            OnlineKind::Concurrency,
+            &cfg.model_name,
+            &c.tag,
+            &deepseek_row_label(&cfg.model_name, &cfg.variant),
+            &cfg.concurrencies,
+            &self.paths.csv,
+        );
+        let desc = cfg.mode.description();
+        let mut serving_secs = 0;
+        let mut server: Option<Server> = None;
+        let outcome = if self.scan(&mut s)? {
+            timing.line("All logs already complete - skipping server startup");
+            if cfg.mode.serving() {
+                for conc in &cfg.concurrencies {
+                    let r = best_of_load(&self.paths, conc, &Cell::Na)?;
+                    csv.results.insert(conc.clone(), r);
+                }
+                csv.write()?;
+                s.say("Note: Both GSM8K and serving benchmarks were already complete");
+            } else {
+                s.say(format!(
+                    "✅ GSM8K logs already complete ({desc} mode - no serving benchmarks)."
+                ));
+            }
+            Outcome::Regenerated
+        } else {
+            s.say("Clearing previous logs...");
+            self.fresh(
+                &mut s,
+                &mut timing,
+                &mut csv,
+                &mut server,
+                &mut serving_secs,
+            )?
+        };
+        timing.line(format!("  End time: {}", timefmt::human(&timefmt::now())));
+        timing.line(format!("  Total duration: {serving_secs} seconds"));
+        self.performance_summary(&mut timing, &csv);
+
+        // Shutdown (§5.6 step 6), timing the real stop (F-7).
+        s.say("Shutting down SGLang server...");
+        let mut outcome = outcome;
+        let mut shutdown_secs = 0;
+        if self.paths.server_log.exists() {
+            let scan = match &server {
+                Some(sv) => sv.error_scan(),
+                None => std::fs::read(&self.paths.server_log)
+                    .map(|d| metrics_parse::server_log::error_scan(&d))
+                    .unwrap_or_default(),
+            };
+            timing.blank();
+            timing.error_check(&scan);
+            if scan.runtime_error_lines > 0 && server.is_some() {
+                s.say(format!(
+                    "WARNING: the server log has {} RuntimeError line(s) (Server error status: FAIL)",
+                    scan.runtime_error_lines
+                ));
+                match &mut outcome {
+                    Outcome::Completed => {
+                        outcome = Outcome::CompletedWithErrors {
+                            failed_runs: 0,
+                            runtime_errors: scan.runtime_error_lines,
+                        }
+                    }
+                    Outcome::CompletedWithErrors { runtime_errors, .. } => {
+                        *runtime_errors = scan.runtime_error_lines
+                    }
+                    _ => {}
+                }
+            }
+        }
+        if let Some(sv) = &mut server {
+            s.say("Cleaning up...");
+            if sv.exited().is_none() {
+                let pid = sv.pid().map_or_else(|| "?".to_owned(), |p| p.to_string());
+                s.say(format!("Killing background SGLang server (PID: {pid})..."));
+            }
+            shutdown_secs = stop_server(&mut s, sv, &mut timing, c.port);
+        }
+        timing.line(format!("Server shutdown time: {shutdown_secs} seconds"));
+        let ended = timefmt::now();
+        let wall = s.clock.elapsed();
+        timing.blank();
+        timing.overall(&ended, wall);
+        console_summary(
+            &mut s,
+            &ended,
+            wall,
+            &self.paths,
+            csv.written.then_some(self.paths.csv.as_path()),
+            timing.path(),
+        );
+        s.say(format!("[online] {}", outcome.message()));
+        Ok(RunReport {
+            exit_code: outcome.exit_code(),
+            outcome,
+            run_folder: self.paths.folder.clone(),
+            timing_summary: timing.path().to_owned(),
+            csv: csv.written.then(|| self.paths.csv.clone()),
+            simulated: c.simulated(),
+            accounting: s.clock.accounting(),
+        })
+    }
+
+    /// The completion scan (§5.11; F-16: a GSM8K log that ends below threshold is not
+    /// complete).
+    fn scan(&self, s: &mut Session<'_>) -> Result<bool, RunnerError> {
+        let cfg = &self.cfg;
+        s.say("Scanning existing logs to check if all benchmarks are already complete...");
+        s.say("Checking GSM8K log status...");
+        let g = &self.paths.gsm8k_log;
+        let gsm8k_ok = match gsm8k::log_state(g, cfg.gsm8k.runs, None) {
+            LogState::Missing => {
+                s.say(format!("Missing: GSM8K log file ({})", g.display()));
+                false
+            }
+            LogState::Empty => {
+                s.say(format!("Empty: GSM8K log file ({})", g.display()));
+                false
+            }
+            LogState::Incomplete => {
+                s.say(format!(
+                    "Incomplete: GSM8K log file missing final summary ({})",
+                    g.display()
+                ));
+                false
+            }
+            LogState::Complete {
+                passed: false,
+                average,
+            } => {
+                s.say(format!(
+                    "Failed: GSM8K log file ends below threshold (average {average}); GSM8K will run again ({})",
+                    g.display()
+                ));
+                false
+            }
+            LogState::Complete { passed: true, .. } => {
+                s.say("✅ GSM8K log file is complete.");
+                true
+            }
+        };
+        let desc = cfg.mode.description();
+        if !cfg.mode.serving() {
+            s.say(format!(
+                "{desc} mode - skipping serving benchmark log checks (GSM8K only)"
+            ));
+            if gsm8k_ok {
+                s.say(format!(
+                    "✅ All benchmark logs (GSM8K only - {desc} mode) are present and complete! No server startup needed."
+                ));
+            } else {
+                s.say("❌ GSM8K benchmark is missing, empty, or incomplete.");
+                s.say("Server startup required.");
+            }
+            return Ok(gsm8k_ok);
+        }
+        s.say("Checking serving benchmark logs...");
+        let mut missing = 0;
+        let total = cfg.concurrencies.len() as u32 * cfg.runs;
+        for conc in &cfg.concurrencies {
+            for run in 1..=cfg.runs {
+                if !matches!(
+                    run_state(&self.paths, conc, run)?,
+                    RunLogState::Completed(_)
+                ) {
+                    s.say(format!("Missing: Concurrency {conc}, Run {run}"));
+                    missing += 1;
+                }
+            }
+        }
+        s.say(format!(
+            "Scan complete: {total} total runs needed, {missing} missing/incomplete"
+        ));
+        if missing > 0 {
+            s.say(format!("❌ Missing {missing} serving benchmark runs."));
+        }
+        if !gsm8k_ok {
+            s.say("❌ GSM8K benchmark is missing, empty, or incomplete.");
+        }
+        let complete = gsm8k_ok && missing == 0;
+        if complete {
+            s.say("✅ All benchmark logs (serving + GSM8K) are present and complete! No server startup needed.");
+        } else {
+            s.say("Server startup required.");
+        }
+        Ok(complete)
+    }
+
+    fn fresh(
+        &self,
+        s: &mut Session<'_>,
+        timing: &mut TimingLog,
+        csv: &mut CsvState,
+        slot: &mut Option<Server>,
+        serving_secs: &mut u64,
+    ) -> Result<Outcome, RunnerError> {
+        let cfg = &self.cfg;
+        let c = &cfg.common;
+        s.say("Starting SGLang server for online GSM8K benchmark...");
+        let t = Instant::now();
+        let server = slot.insert(Server::launch(
+            s.exec,
+            &self.server,
+            &self.paths.server_log,
+            false,
+            c.port,
+        )?);
+        let pid = server
+            .pid()
+            .map_or_else(|| "?".to_owned(), |p| p.to_string());
+        s.say(format!(
+            "Waiting for SGLang server (PID: {pid}) to start... (Max {} minutes)",
+            c.server_timeout.as_secs() / 60
+        ));
+        s.say(format!(
+            "Server logs are being written to: {}",
+            self.paths.server_log.display()
+        ));
+        let ready = {
+            let console = &mut *s.console;
+            server.wait_ready(&self.readiness, s.interrupt, &mut |d| {
+                console.line(format!(
+                    "Still waiting for the SGLang server... ({}s elapsed)",
+                    d.as_secs()
+                ));
+            })
+        };
+        s.clock.add_engine(t.elapsed());
+        match ready {
+            Ok(d) => {
+                s.say(format!(
+                    "SGLang server started successfully after {} seconds.",
+                    d.as_secs()
+                ));
+                timing.line(format!("Server startup time: {} seconds", d.as_secs()));
+            }
+            Err(StartFailure::Interrupted(i)) => {
+                timing.line(format!(
+                    "Run interrupted: received {} while waiting for the server to start",
+                    i.name()
+                ));
+                return Ok(Outcome::Interrupted { signal: i.signal });
+            }
+            Err(e) => {
+                match &e {
+                    StartFailure::Exited(_) => {
+                        s.say(format!(
+                            "SGLang server process (PID: {pid}) has terminated unexpectedly!"
+                        ));
+                    }
+                    StartFailure::TimedOut(t) => {
+                        s.say(format!(
+                            "SGLang server failed to start in time ({} seconds timeout reached).",
+                            t.as_secs()
+                        ));
+                    }
+                    _ => s.say(format!("SGLang server failed to start: {e}")),
+                }
+                s.say("Last 20 lines of the server log:");
+                for line in server.log_tail(20) {
+                    s.say(line);
+                }
+                timing.line(format!("Server startup: FAILED ({e})"));
+                return Ok(Outcome::ServerStartFailed {
+                    reason: e.to_string(),
+                });
+            }
+        }
+        s.say(format!(
+            "=== Online GSM8K Benchmark: TP={}, Questions={}, Parallel={}, Shots={} ===",
+            cfg.tp, cfg.gsm8k.questions, cfg.gsm8k.parallel, cfg.gsm8k.shots
+        ));
+        let stage = Gsm8kStage {
+            log: &self.paths.gsm8k_log,
+            runs: cfg.gsm8k.runs,
+            mode: None,
+            threshold_text: &c.threshold_text,
+            threshold: c.threshold,
+            cmd: &self.gsm8k,
+            timeout: c.client_timeout,
+        };
+        let g = match gsm8k::run_stage(s, server, &stage) {
+            Ok(g) => g,
+            Err(h) => {
+                let (line, o) = describe_halt(&h, "the GSM8K test");
+                s.say(line.clone());
+                timing.line(line);
+                return Ok(o);
+            }
+        };
+        timing.blank();
+        timing.gsm8k_block(g.duration_s, &g.average, cfg.gsm8k.runs);
+        if !g.passed {
+            s.say("❌ GSM8K benchmark failed or accuracy below threshold.");
+            return Ok(Outcome::Gsm8kFailed {
+                average: g.average,
+                threshold: c.threshold_text.clone(),
+            });
+        }
+        s.say("✅ GSM8K benchmark completed successfully.");
+        let desc = cfg.mode.description();
+        if !cfg.mode.serving() {
+            s.say(format!(
+                "✅ {desc} mode enabled - skipping serving benchmarks (GSM8K only mode)"
+            ));
+            timing.line(format!(
+                "GSM8K benchmark completed. Serving benchmarks skipped in {desc} mode."
+            ));
+            return Ok(Outcome::Completed);
+        }
+        let t0 = Instant::now();
+        let outcome = self.serving(s, timing, csv, server);
+        *serving_secs = t0.elapsed().as_secs();
+        Ok(outcome)
+    }
+
+    fn serving(
+        &self,
+        s: &mut Session<'_>,
+        timing: &mut TimingLog,
+        csv: &mut CsvState,
+        server: &mut Server,
+    ) -> Outcome {
+        let cfg = &self.cfg;
+        let c = &cfg.common;
+        s.say("Starting serving benchmark tests with different concurrency levels...");
+        match csv.write() {
+            Ok(()) => s.say(format!(
+                "[online] Structured CSV initialized at {}",
+                csv.path().display()
+            )),
+            Err(e) => s.say(format!("[online] WARNING: {e}")),
+        }
+        timing.blank();
+        timing.line("Serving Benchmark Results:");
+        timing.line(format!("  Start time: {}", timefmt::human(&timefmt::now())));
+        let mut failed_runs = 0u32;
+        let mut halted = None;
+        let last = cfg.concurrencies.last().cloned();
+        'levels: for conc in &cfg.concurrencies {
+            let stamp = timefmt::file_stamp(&timefmt::now());
+            s.say(format!(
+                "Processing concurrency {conc} with {} runs...",
+                cfg.runs
+            ));
+            let level_start = Instant::now();
+            let high: u32 = conc.parse().unwrap_or(0);
+            for run in 1..=cfg.runs {
+                let step = format!("concurrency {conc}, run {run}");
+                match self.one_run(s, timing, server, conc, run, &stamp) {
+                    Ok(Some(false)) => failed_runs += 1,
+                    Ok(_) => {}
+                    Err(h) => {
+                        let (line, o) = describe_halt(&h, &step);
+                        s.say(line.clone());
+                        timing.line(line);
+                        halted = Some(o);
+                        break 'levels;
+                    }
+                }
+                let pause = if high >= 8 && run < cfg.runs {
+                    if !c.pauses.between_runs.is_zero() {
+                        s.say(format!(
+                            "Sleeping {} seconds between runs for concurrency {conc} to avoid memory access faults...",
+                            c.pauses.between_runs.as_secs()
+                        ));
+                    }
+                    c.pauses.between_runs
+                } else {
+                    c.pauses.after_run
+                };
+                if let Err(h) = s.pause(pause) {
+                    let (line, o) = describe_halt(&h, &format!("the pause after {step}"));
+                    timing.line(line);
+                    halted = Some(o);
+                    break 'levels;
+                }
+            }
+            match best_of_load(&self.paths, conc, &Cell::Empty) {
+                Ok(r) if r.has_result() => {
+                    s.say(format!(
+                        "✅ Best results for concurrency {conc}: E2E={}ms, TTFT={}ms, ITL={}ms, Output={} tok/s",
+                        cell_text(&r.cells.e2e),
+                        cell_text(&r.cells.ttft),
+                        cell_text(&r.cells.itl),
+                        r.output_throughput.as_deref().unwrap_or("NA")
+                    ));
+                    s.say(format!(
+                        "[online] Updating CSV for concurrency {conc}: E2E={}ms, TTFT={}ms, ITL={}ms",
+                        cell_text(&r.cells.e2e),
+                        cell_text(&r.cells.ttft),
+                        cell_text(&r.cells.itl)
+                    ));
+                    csv.results.insert(conc.clone(), r);
+                    match csv.write() {
+                        Ok(()) => s.say(format!(
+                            "[online] CSV updated with results for concurrency {conc}"
+                        )),
+                        Err(e) => s.say(format!("[online] WARNING: {e}")),
+                    }
+                }
+                Ok(r) => {
+                    s.say(format!("❌ No valid results found for concurrency {conc}"));
+                    // Processed without a result: the summary shows NA, the CSV cell stays empty.
+                    csv.results.insert(conc.clone(), r);
+                    if let Err(e) = csv.write() {
+                        s.say(format!("[online] WARNING: {e}"));
+                    }
+                }
+                Err(e) => s.say(format!("[online] WARNING: {e}")),
+            }
+            timing.line(format!(
+                "Completed concurrency {conc} - Total time: {} seconds",
+                level_start.elapsed().as_secs()
+            ));
+            if Some(conc) != last.as_ref() {
+                if !c.pauses.between_loads.is_zero() {
+                    s.say(format!(
+                        "Sleeping {} seconds before next concurrency level...",
+                        c.pauses.between_loads.as_secs()
+                    ));
+                }
+                if let Err(h) = s.pause(c.pauses.between_loads) {
+                    let (line, o) =
+                        describe_halt(&h, &format!("the pause after concurrency {conc}"));
+                    timing.line(line);
+                    halted = Some(o);
+                    break;
+                }
+            }
+        }
+        if halted.is_none() && cfg.mtp_artifacts {
+            self.mtp(s, timing, csv);
+        }
+        match halted {
+            Some(o) => o,
+            None if failed_runs > 0 => Outcome::CompletedWithErrors {
+                failed_runs,
+                runtime_errors: 0,
+            },
+            None => Outcome::Completed,
+        }
+    }
+
+    /// One serving run; `Ok(None)` = skipped, `Ok(Some(ok))` = ran.
+    fn one_run(
+        &self,
+        s: &mut Session<'_>,
+        timing: &mut TimingLog,
+        server: &mut Server,
+        conc: &str,
+        run: u32,
+        stamp: &str,
+    ) -> Result<Option<bool>, Halt> {
+        match run_state(&self.paths, conc, run)? {
+            RunLogState::Completed(_) => {
+                s.say(format!(
+                    "Log for concurrency {conc}, run {run} already exists and completed successfully. Skipping."
+                ));
+                return Ok(None);
+            }
+            RunLogState::Incomplete(files) => {
+                for f in files {
+                    s.say(format!(
+                        "Found incomplete log file: {} - will re-run this benchmark",
+                        f.display()
+                    ));
+                }
+            }
+            RunLogState::Missing => {}
+        }
+        let prompts = self.cfg.prompts(conc);
+        s.say(format!(
+            "Running serving benchmark with concurrency {conc} (Run {run}) - {prompts} prompts..."
+        ));
+        let mut path = self.paths.client_log(conc, run, stamp);
+        // Never overwrite an earlier attempt's log of the same second (resume).
+        if path.exists() {
+            let logs = run_logs(&self.paths, conc, run)?;
+            path = self
+                .paths
+                .client_log(conc, run, &format!("{stamp}_{}", logs.len() + 1));
+        }
+        let cmd = self.client(conc, &path);
+        let mut log =
+            File::create(&path).map_err(|e| RunnerError::io("create client log", &path, e))?;
+        let w = |log: &mut File, line: String| -> Result<(), Halt> {
+            writeln!(log, "{line}")
+                .map_err(|e| RunnerError::io("write client log", &path, e).into())
+        };
+        w(
+            &mut log,
+            format!("Run started at: {}", timefmt::human(&timefmt::now())),
+        )?;
+        w(
+            &mut log,
+            format!("Using {prompts} prompts for concurrency {conc}"),
+        )?;
+        let end = s.run_client(
+            &cmd,
+            server,
+            &mut log,
+            false,
+            self.cfg.common.client_timeout,
+        )?;
+        let ok = end.exit.success();
+        if ok {
+            w(
+                &mut log,
+                format!("Run completed at: {}", timefmt::human(&timefmt::now())),
+            )?;
+        } else {
+            w(
+                &mut log,
+                format!(
+                    "Run failed at: {} ({})",
+                    timefmt::human(&timefmt::now()),
+                    end.exit
+                ),
+            )?;
+        }
+        w(
+            &mut log,
+            format!("Run duration: {} seconds", end.duration.as_secs()),
+        )?;
+        drop(log);
+        let data = std::fs::read(&path).unwrap_or_default();
+        let parsed = metrics_parse::client_log::ClientLog::parse(&data);
+        let block = parsed.outcome.block();
+        let num = |n: Option<&metrics_parse::value::Num>| {
+            n.map_or_else(|| "NA".to_owned(), |n| n.text.clone())
+        };
+        if ok {
+            s.say(format!(
+                "Concurrency {conc}, Run {run} completed: {} requests, {} tok/s output throughput, {}ms E2E latency ({}s)",
+                num(block.and_then(|b| b.successful_requests.as_ref())),
+                num(block.and_then(|b| b.output_token_throughput.as_ref())),
+                num(parsed.medians.e2e.as_ref()),
+                end.duration.as_secs()
+            ));
+        } else {
+            s.say(format!(
+                "WARNING: the client of concurrency {conc}, run {run} ended with {}; the run is recorded as failed",
+                end.exit
+            ));
+        }
+        timing.line(format!(
+            "  Concurrency {conc}, Run {run}: {} seconds",
+            end.duration.as_secs()
+        ));
+        Ok(Some(ok))
+    }
+
+    fn mtp(&self, s: &mut Session<'_>, timing: &mut TimingLog, csv: &CsvState) {
+        let rows: Vec<MtpRow> = self
+            .cfg
+            .concurrencies
+            .iter()
+            .map(|conc| {
+                let r = csv.results.get(conc);
+                MtpRow {
+                    concurrency: conc.parse().unwrap_or(0),
+                    median_e2e_ms: r.and_then(|r| match &r.cells.e2e {
+                        Cell::Value(v) => Some(v.clone()),
+                        _ => None,
+                    }),
+                    throughput: r.and_then(|r| r.output_throughput.clone()),
+                }
+            })
+            .collect();
+        let dir = &self.paths.model_dir;
+        timing.blank();
+        timing.line("MTP Benchmark Outputs:");
+        timing.line(format!("  Output directory: {}", dir.display()));
+        match mtp::write_artifacts(dir, &rows, self.cfg.common.simulated()) {
+            Ok((csv_path, plot)) => {
+                timing.line(format!("  CSV: {}", csv_path.display()));
+                if let mtp::PlotOutcome::Failed(e) = &plot {
+                    s.say(format!("WARNING: MTP plot: {e}"));
+                }
+                timing.line(format!("  Plot: {}", plot.summary_value()));
+                s.say(format!("MTP artifacts written to {}", dir.display()));
+            }
+            Err(e) => {
+                s.say(format!("WARNING: MTP artifacts: {e}"));
+                timing.line(format!(
+                    "  CSV: {}",
+                    dir.join("bench_results.csv").display()
+                ));
+                timing.line("  Plot: Failed to generate");
+            }
+        }
+    }
+
+    /// Performance Summary (§7.9; F-2: the output throughput number).
+    fn performance_summary(&self, timing: &mut TimingLog, csv: &CsvState) {
+        timing.blank();
+        timing.line("Performance Summary:");
+        timing.line("===================");
+        for conc in &self.cfg.concurrencies {
+            let r = csv.results.get(conc);
+            let v =
+                |f: fn(&super::LoadResult) -> &Cell| r.map_or("NA", |r| cell_text(f(r))).to_owned();
+            timing.line(format!("Concurrency {conc}:"));
+            timing.line(format!("  E2E Latency: {} ms", v(|r| &r.cells.e2e)));
+            timing.line(format!("  TTFT: {} ms", v(|r| &r.cells.ttft)));
+            timing.line(format!("  ITL: {} ms", v(|r| &r.cells.itl)));
+            timing.line(format!(
+                "  Output throughput: {} tok/s",
+                r.and_then(|r| r.output_throughput.as_deref())
+                    .unwrap_or("NA")
+            ));
+            timing.blank();
+        }
+    }
+}
