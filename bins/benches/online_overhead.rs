@@ -17,6 +17,9 @@
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
+/// One measured run: wall, engine, pause, overhead, overhead share, process wall.
+type Row = (f64, f64, f64, f64, f64, f64);
+
 fn main() {
     let runs: usize = std::env::var("SGLCI_BENCH_RUNS")
         .ok()
@@ -67,7 +70,7 @@ fn main() {
         );
         rows.push(row);
     }
-    let median = |k: fn(&(f64, f64, f64, f64, f64, f64)) -> f64| {
+    let median = |k: fn(&Row) -> f64| {
         let mut v: Vec<f64> = rows.iter().map(k).collect();
         v.sort_by(f64::total_cmp);
         v[v.len() / 2]

@@ -5,8 +5,12 @@
 //! one line on stderr plus an exit code with [`exit::run`].
 
 pub mod cli;
+pub mod engine_args;
 pub mod exit;
+#[cfg(feature = "history")]
 pub mod history_args;
 pub mod logging;
+pub mod offline_args;
 pub mod online_args;
+pub mod sim_image_args;
 pub mod sys;

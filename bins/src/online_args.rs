@@ -11,8 +11,8 @@ use std::process::ExitCode;
 
 use sglang_runner::config::{CommonOptions, DeepSeekOptions, GrokOptions, ProcessEnv};
 use sglang_runner::console::Console;
-use sglang_runner::engine::{ClientImpl, Engine, ExecutorKind};
-use sglang_runner::exec::LocalExecutor;
+use sglang_runner::container::{self, executor_for};
+use sglang_runner::engine::ClientImpl;
 use sglang_runner::online::deepseek::DeepSeekPlan;
 use sglang_runner::online::grok::GrokPlan;
 use sglang_runner::outcome::RunReport;
@@ -71,16 +71,9 @@ pub struct CommonArgs {
     #[arg(long, value_name = "TEXT")]
     pub rocm_version: Option<String>,
 
-    /// Engine: `sglang` (python3 -m sglang.*) or `sim` (sglang-sim and sglang-bench on this
-    /// machine; every output is marked simulated) [default: sglang].
-    #[arg(long, value_name = "ENGINE", value_parser = ["sglang", "sim"])]
-    pub engine: Option<String>,
-
-    /// Where commands run: `local` or `docker` (not available yet) [default: local inside a
-    /// container (INSIDE_CONTAINER, a container marker, or no docker on PATH) and for
-    /// --engine=sim; docker otherwise].
-    #[arg(long, value_name = "EXECUTOR", value_parser = ["local", "docker"])]
-    pub executor: Option<String>,
+    /// `--engine`, `--executor` (shared with the offline binaries).
+    #[command(flatten)]
+    pub engine: crate::engine_args::EngineArgs,
 
     /// Serving client: `python` (python3 -m sglang.bench_serving) or `native` (sglang-bench
     /// serving) [default: python; native with --engine=sim].
@@ -173,8 +166,8 @@ impl CommonArgs {
             nightly_command: self.nightly_command.clone(),
             hardware: self.hardware.clone(),
             rocm_version: self.rocm_version.clone(),
-            engine: self.engine.as_deref().and_then(Engine::parse),
-            executor: self.executor.as_deref().and_then(ExecutorKind::parse),
+            engine: self.engine.engine(),
+            executor: self.engine.executor(),
             client: self.client.as_deref().and_then(ClientImpl::parse),
             gsm8k_client: self.gsm8k_client.as_deref().and_then(ClientImpl::parse),
             gsm8k_data: self.gsm8k_data.clone(),
@@ -314,8 +307,23 @@ pub fn run_grok(args: &GrokArgs) -> Result<ExitCode, Fatal> {
     let interrupt = Interrupt::install()
         .map_err(|e| Fatal::new(SETUP_ERROR, format!("cannot install signal handlers: {e}")))?;
     let mut console = Console::new(Box::new(std::io::stdout()));
+    let c = &plan.cfg.common;
+    let exec = executor_for(
+        c.executor,
+        || {
+            container::for_online(
+                c,
+                &plan.cfg.model,
+                Some(&plan.cfg.tokenizer),
+                "grok-perf-online",
+                &ProcessEnv,
+            )
+        },
+        &mut |l| console.line(format!("[online] {l}")),
+    )
+    .map_err(|e| setup(&e))?;
     let report = plan
-        .run(&LocalExecutor::default(), &mut console, &interrupt)
+        .run(exec.as_ref(), &mut console, &interrupt)
         .map_err(|e| setup(&e))?;
     finish(&report, args.common.report_json.as_deref())
 }
@@ -333,8 +341,23 @@ pub fn run_deepseek(args: &DeepSeekArgs) -> Result<ExitCode, Fatal> {
     let interrupt = Interrupt::install()
         .map_err(|e| Fatal::new(SETUP_ERROR, format!("cannot install signal handlers: {e}")))?;
     let mut console = Console::new(Box::new(std::io::stdout()));
+    let c = &plan.cfg.common;
+    let exec = executor_for(
+        c.executor,
+        || {
+            container::for_online(
+                c,
+                &plan.cfg.model,
+                None,
+                "deepseek-perf-online",
+                &ProcessEnv,
+            )
+        },
+        &mut |l| console.line(format!("[online] {l}")),
+    )
+    .map_err(|e| setup(&e))?;
     let report = plan
-        .run(&LocalExecutor::default(), &mut console, &interrupt)
+        .run(exec.as_ref(), &mut console, &interrupt)
         .map_err(|e| setup(&e))?;
     finish(&report, args.common.report_json.as_deref())
 }

@@ -294,9 +294,14 @@ fn timing_summary_has_the_corpus_layout() {
     let real = std::fs::read_to_string(&real).unwrap_or_else(|e| panic!("{}: {e}", real.display()));
     let o = Online::new();
     let mut c = o.cmd("deepseek-perf-online", "");
-    c.args(["--nightly-command=perf_nightly.sh --model=deepseek", "--hardware=mi30x", "--rocm-version=rocm630"]);
+    c.args([
+        "--nightly-command=perf_nightly.sh --model=deepseek",
+        "--hardware=mi30x",
+        "--rocm-version=rocm630",
+    ]);
     let out = o.run(c, LIMIT);
     assert_eq!(out.code, Some(0), "{}", out.all());
-    let ours = std::fs::read_to_string(&timing_summaries(&o.folder("DeepSeek-V3-0324"))[0]).unwrap();
+    let ours =
+        std::fs::read_to_string(&timing_summaries(&o.folder("DeepSeek-V3-0324"))[0]).unwrap();
     assert_eq!(skeleton(&ours), skeleton(&real), "ours:\n{ours}");
 }

@@ -12,7 +12,10 @@ fn fixtures() -> PathBuf {
 }
 
 fn run(args: &[&str]) -> Output {
-    Command::new(BIN).args(args).output().expect("run process-offline-plots")
+    Command::new(BIN)
+        .args(args)
+        .output()
+        .expect("run process-offline-plots")
 }
 
 fn text(o: &Output) -> String {
@@ -25,7 +28,12 @@ fn text(o: &Output) -> String {
 
 fn png_size(p: &Path) -> (u32, u32) {
     let b = fs::read(p).unwrap();
-    assert_eq!(&b[..8], b"\x89PNG\r\n\x1a\n", "{} is not a PNG", p.display());
+    assert_eq!(
+        &b[..8],
+        b"\x89PNG\r\n\x1a\n",
+        "{} is not a PNG",
+        p.display()
+    );
     let be = |s: &[u8]| u32::from_be_bytes([s[0], s[1], s[2], s[3]]);
     (be(&b[16..20]), be(&b[20..24]))
 }
@@ -60,8 +68,11 @@ fn grok_summary_and_plot_from_offline_csvs() {
         "both",
     ]);
     assert!(o.status.success(), "{}", text(&o));
-    let summary =
-        fs::read_to_string(out.path().join("GROK1_MOE-I4F8_offline_summary_test-host.csv")).unwrap();
+    let summary = fs::read_to_string(
+        out.path()
+            .join("GROK1_MOE-I4F8_offline_summary_test-host.csv"),
+    )
+    .unwrap();
     let lines: Vec<&str> = summary.lines().collect();
     assert_eq!(
         lines[0],
@@ -78,7 +89,10 @@ fn grok_summary_and_plot_from_offline_csvs() {
     assert!(text(&o).contains("Found 2 dates with complete data: ['2025-10-28', '2025-10-30']"));
     let files = plots(&plot_dir);
     assert_eq!(files.len(), 2, "{files:?}");
-    let png = files.iter().find(|p| p.extension().unwrap() == "png").unwrap();
+    let png = files
+        .iter()
+        .find(|p| p.extension().unwrap() == "png")
+        .unwrap();
     let name = png.file_name().unwrap().to_string_lossy().into_owned();
     assert!(
         name.len() == "YYYYMMDD_GROK1_offline.png".len() && name.ends_with("_GROK1_offline.png"),
@@ -111,7 +125,11 @@ fn deepseek_reads_the_folder_the_benchmark_writes_and_needs_only_batch_32() {
     a.extend(["--plot-dir", plot_dir.to_str().unwrap()]);
     let o = run(&a);
     assert!(o.status.success(), "{}", text(&o));
-    let summary = fs::read_to_string(out.path().join("DeepSeek_FP8_offline_summary_test-host.csv")).unwrap();
+    let summary = fs::read_to_string(
+        out.path()
+            .join("DeepSeek_FP8_offline_summary_test-host.csv"),
+    )
+    .unwrap();
     // Two rows of one file for batch 32 are averaged (Python prints the same
     // 4867.450000000001); no Backend column → `unknown`.
     assert_eq!(
@@ -122,7 +140,11 @@ fn deepseek_reads_the_folder_the_benchmark_writes_and_needs_only_batch_32() {
     );
     let files = plots(&plot_dir);
     assert_eq!(files.len(), 1);
-    assert!(files[0].to_string_lossy().ends_with("_DeepSeek_offline.png"));
+    assert!(
+        files[0]
+            .to_string_lossy()
+            .ends_with("_DeepSeek_offline.png")
+    );
 
     // The original reads `offline/DeepSeek`, which the DeepSeek benchmark never writes.
     let mut a = common.to_vec();

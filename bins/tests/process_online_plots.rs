@@ -29,7 +29,10 @@ fn corpus() -> PathBuf {
 }
 
 fn run(args: &[&str]) -> Output {
-    Command::new(BIN).args(args).output().expect("run process-online-plots")
+    Command::new(BIN)
+        .args(args)
+        .output()
+        .expect("run process-online-plots")
 }
 
 fn text(o: &Output) -> String {
@@ -42,7 +45,12 @@ fn text(o: &Output) -> String {
 
 fn png_size(p: &Path) -> (u32, u32) {
     let b = fs::read(p).unwrap_or_else(|e| panic!("read {}: {e}", p.display()));
-    assert_eq!(&b[..8], b"\x89PNG\r\n\x1a\n", "{} is not a PNG", p.display());
+    assert_eq!(
+        &b[..8],
+        b"\x89PNG\r\n\x1a\n",
+        "{} is not a PNG",
+        p.display()
+    );
     let be = |s: &[u8]| u32::from_be_bytes([s[0], s[1], s[2], s[3]]);
     (be(&b[16..20]), be(&b[20..24]))
 }
@@ -66,18 +74,79 @@ fn latest_date(dir: &Path) -> String {
 fn legacy_reproduces_every_golden_summary_byte_for_byte() {
     let c = corpus();
     let cases: &[(&str, &str, &[&str])] = &[
-        ("mi30x", "GROK1", &["--model", "grok", "--model-name", "GROK1"]),
-        ("mi30x", "GROK2", &["--model", "grok2", "--model-name", "GROK2"]),
-        ("mi30x", "DeepSeek-V3-0324", &["--model", "deepseek", "--model-name", "DeepSeek-V3-0324"]),
+        (
+            "mi30x",
+            "GROK1",
+            &["--model", "grok", "--model-name", "GROK1"],
+        ),
+        (
+            "mi30x",
+            "GROK2",
+            &["--model", "grok2", "--model-name", "GROK2"],
+        ),
+        (
+            "mi30x",
+            "DeepSeek-V3-0324",
+            &["--model", "deepseek", "--model-name", "DeepSeek-V3-0324"],
+        ),
         (
             "mi35x",
             "DeepSeek-R1-MXFP4-Preview",
-            &["--model", "deepseek", "--model-name", "DeepSeek-R1-MXFP4-Preview"],
+            &[
+                "--model",
+                "deepseek",
+                "--model-name",
+                "DeepSeek-R1-MXFP4-Preview",
+            ],
         ),
-        ("mi35x", "GROK1", &["--model", "grok", "--model-name", "GROK1", "--request-rates", "1,2,4,8"]),
-        ("unknown", "GROK1", &["--model", "grok", "--model-name", "GROK1", "--request-rates", "1,2,4,8"]),
-        ("mi35x", "GROK2", &["--model", "grok2", "--model-name", "GROK2", "--request-rates", "1,2,4,8"]),
-        ("unknown", "GROK2", &["--model", "grok2", "--model-name", "GROK2", "--request-rates", "1,2,4,8"]),
+        (
+            "mi35x",
+            "GROK1",
+            &[
+                "--model",
+                "grok",
+                "--model-name",
+                "GROK1",
+                "--request-rates",
+                "1,2,4,8",
+            ],
+        ),
+        (
+            "unknown",
+            "GROK1",
+            &[
+                "--model",
+                "grok",
+                "--model-name",
+                "GROK1",
+                "--request-rates",
+                "1,2,4,8",
+            ],
+        ),
+        (
+            "mi35x",
+            "GROK2",
+            &[
+                "--model",
+                "grok2",
+                "--model-name",
+                "GROK2",
+                "--request-rates",
+                "1,2,4,8",
+            ],
+        ),
+        (
+            "unknown",
+            "GROK2",
+            &[
+                "--model",
+                "grok2",
+                "--model-name",
+                "GROK2",
+                "--request-rates",
+                "1,2,4,8",
+            ],
+        ),
     ];
     let mut compared = 0;
     for (hw, model, flags) in cases {
@@ -126,7 +195,10 @@ fn legacy_reproduces_every_golden_summary_byte_for_byte() {
             .collect();
         assert_eq!(plots.len(), 1, "{hw}/{model}: {plots:?}");
         let name = plots[0].file_name().unwrap().to_string_lossy().into_owned();
-        assert!(name.starts_with(&format!("{date}_{model}_online_")), "{name}");
+        assert!(
+            name.starts_with(&format!("{date}_{model}_online_")),
+            "{name}"
+        );
         assert_eq!(png_size(&plots[0]).0, 2000);
     }
     assert_eq!(compared, 8);
@@ -223,7 +295,11 @@ fn folder(
         fs::copy(fixtures().join(fixture), d.join(log_name)).unwrap();
     }
     if let Some(s) = stamp {
-        fs::write(d.join(format!("timing_summary_{s}.log")), "TIMING SUMMARY LOG\n").unwrap();
+        fs::write(
+            d.join(format!("timing_summary_{s}.log")),
+            "TIMING SUMMARY LOG\n",
+        )
+        .unwrap();
     }
     if let Some(s) = server_log {
         fs::copy(fixtures().join(s), d.join("sglang_server.log")).unwrap();
@@ -237,7 +313,10 @@ fn grok_folder(root: &Path, tag: &str, suffix: &str, cells: [&[&str]; 3], stamp:
         &format!("{base}{suffix}"),
         &format!("{base}.csv"),
         &grok_csv(tag, &["1", "2", "4", "8", "16"], cells),
-        Some(("gsm8k_grok_aiter.log", "sglang_client_log_GROK1_gsm8k_aiter.log")),
+        Some((
+            "gsm8k_grok_aiter.log",
+            "sglang_client_log_GROK1_gsm8k_aiter.log",
+        )),
         Some(stamp),
         None,
     );
@@ -289,11 +368,32 @@ fn rows_of<'a>(summary: &'a str, date: &str) -> Vec<&'a str> {
 #[test]
 fn duplicate_images_on_one_date_keep_the_newest_run_unless_legacy() {
     let tmp = tempfile::tempdir().unwrap();
-    grok_folder(tmp.path(), "v0.5.3-rocm630-mi30x-20251020", "", A, "20251020_110000");
-    grok_folder(tmp.path(), "v0.5.4-rocm700-mi30x-20251020", "", B, "20251020_230000");
-    grok_folder(tmp.path(), "v0.5.4-rocm700-mi30x-20251021", "", A, "20251021_110000");
+    grok_folder(
+        tmp.path(),
+        "v0.5.3-rocm630-mi30x-20251020",
+        "",
+        A,
+        "20251020_110000",
+    );
+    grok_folder(
+        tmp.path(),
+        "v0.5.4-rocm700-mi30x-20251020",
+        "",
+        B,
+        "20251020_230000",
+    );
+    grok_folder(
+        tmp.path(),
+        "v0.5.4-rocm700-mi30x-20251021",
+        "",
+        A,
+        "20251021_110000",
+    );
 
-    let (out, legacy, _d) = summarize(tmp.path(), &["--model", "grok", "--legacy", "--process-only"]);
+    let (out, legacy, _d) = summarize(
+        tmp.path(),
+        &["--model", "grok", "--legacy", "--process-only"],
+    );
     assert!(out.status.success(), "{}", text(&out));
     let legacy = legacy.unwrap();
     // The original: both images' rows, duplicated per rate (zig-zag lines).
@@ -312,7 +412,10 @@ fn duplicate_images_on_one_date_keep_the_newest_run_unless_legacy() {
     let day = rows_of(&fixed, "20251020");
     assert_eq!(day.len(), 5, "{fixed}");
     // The image benchmarked last (newest timing summary) wins.
-    assert_eq!(day[0], "20251020,standard,aiter,1,test-host,0.808,1100.0,11.0,1.2,,");
+    assert_eq!(
+        day[0],
+        "20251020,standard,aiter,1,test-host,0.808,1100.0,11.0,1.2,,"
+    );
     assert_eq!(rows_of(&fixed, "20251021").len(), 5);
     assert!(text(&out).contains("newer run v0.5.4-rocm700-mi30x-20251020"));
 }
@@ -320,13 +423,38 @@ fn duplicate_images_on_one_date_keep_the_newest_run_unless_legacy() {
 #[test]
 fn backup_folders_count_only_in_legacy_mode() {
     let tmp = tempfile::tempdir().unwrap();
-    grok_folder(tmp.path(), "v0.5.4-rocm700-mi30x-20251101", ".backup_20251102_231834", A, "20251101_133033");
+    grok_folder(
+        tmp.path(),
+        "v0.5.4-rocm700-mi30x-20251101",
+        ".backup_20251102_231834",
+        A,
+        "20251101_133033",
+    );
     // The real folder of that day was re-run and left an all-empty CSV.
-    let empty: [&[&str]; 3] = [&["", "", "", "", ""], &["", "", "", "", ""], &["", "", "", "", ""]];
-    grok_folder(tmp.path(), "v0.5.4-rocm700-mi30x-20251101", "", empty, "20251102_211920");
-    grok_folder(tmp.path(), "v0.5.4-rocm700-mi30x-20251103", "", B, "20251103_110000");
+    let empty: [&[&str]; 3] = [
+        &["", "", "", "", ""],
+        &["", "", "", "", ""],
+        &["", "", "", "", ""],
+    ];
+    grok_folder(
+        tmp.path(),
+        "v0.5.4-rocm700-mi30x-20251101",
+        "",
+        empty,
+        "20251102_211920",
+    );
+    grok_folder(
+        tmp.path(),
+        "v0.5.4-rocm700-mi30x-20251103",
+        "",
+        B,
+        "20251103_110000",
+    );
 
-    let (out, legacy, _d) = summarize(tmp.path(), &["--model", "grok", "--legacy", "--process-only"]);
+    let (out, legacy, _d) = summarize(
+        tmp.path(),
+        &["--model", "grok", "--legacy", "--process-only"],
+    );
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(rows_of(legacy.as_deref().unwrap(), "20251101").len(), 5);
 
@@ -352,11 +480,20 @@ fn mi355_empty_rate_16_column_is_not_an_extra_rate_unless_legacy() {
         &base,
         &format!("{base}.csv"),
         &grok_csv(tag, &["1", "2", "4", "8", "16"], cells),
-        Some(("gsm8k_grok_aiter.log", "sglang_client_log_GROK1_gsm8k_aiter.log")),
+        Some((
+            "gsm8k_grok_aiter.log",
+            "sglang_client_log_GROK1_gsm8k_aiter.log",
+        )),
         Some("20251103_110000"),
         None,
     );
-    let flags = ["--model", "grok", "--request-rates", "1,2,4,8", "--process-only"];
+    let flags = [
+        "--model",
+        "grok",
+        "--request-rates",
+        "1,2,4,8",
+        "--process-only",
+    ];
     let mut legacy_flags = flags.to_vec();
     legacy_flags.push("--legacy");
     let (out, legacy, _d) = summarize(tmp.path(), &legacy_flags);
@@ -389,7 +526,10 @@ fn deepseek_tree(root: &Path, with_kv: bool) {
             &format!("{base}_online"),
             &format!("{base}_serving.csv"),
             &deepseek_csv(tag, cells),
-            Some(("gsm8k_deepseek.log", "sglang_client_log_DeepSeek-V3-0324_gsm8k.log")),
+            Some((
+                "gsm8k_deepseek.log",
+                "sglang_client_log_DeepSeek-V3-0324_gsm8k.log",
+            )),
             Some("20251029_151533"),
             with_kv.then_some("server_kv.log"),
         );
@@ -400,7 +540,13 @@ fn deepseek_tree(root: &Path, with_kv: bool) {
 fn deepseek_accuracy_is_the_final_average_unless_legacy() {
     let tmp = tempfile::tempdir().unwrap();
     deepseek_tree(tmp.path(), true);
-    let flags = ["--model", "deepseek", "--model-name", "DeepSeek-V3-0324", "--process-only"];
+    let flags = [
+        "--model",
+        "deepseek",
+        "--model-name",
+        "DeepSeek-V3-0324",
+        "--process-only",
+    ];
     let mut lf = flags.to_vec();
     lf.push("--legacy");
     let (out, legacy, _d) = summarize(tmp.path(), &lf);
@@ -454,9 +600,24 @@ fn plots_have_the_original_names_and_sizes_in_png_and_svg() {
             "20251101_DeepSeek-V3-0324_online_standard.svg"
         ]
     );
-    assert_eq!(png_size(&d.path().join("online").join("20251101_DeepSeek-V3-0324_online_standard.png")), (2000, 1800));
-    let svg = fs::read_to_string(d.path().join("online/20251101_DeepSeek-V3-0324_online_standard.svg")).unwrap();
-    assert!(svg.starts_with("<svg width=\"2000\" height=\"1800\""), "{}", &svg[..80]);
+    assert_eq!(
+        png_size(
+            &d.path()
+                .join("online")
+                .join("20251101_DeepSeek-V3-0324_online_standard.png")
+        ),
+        (2000, 1800)
+    );
+    let svg = fs::read_to_string(
+        d.path()
+            .join("online/20251101_DeepSeek-V3-0324_online_standard.svg"),
+    )
+    .unwrap();
+    assert!(
+        svg.starts_with("<svg width=\"2000\" height=\"1800\""),
+        "{}",
+        &svg[..80]
+    );
     assert!(svg.trim_end().ends_with("</svg>"));
     assert!(svg.contains("E2E Latency (ms) vs. Date for DeepSeek-V3-0324"));
 
@@ -465,16 +626,39 @@ fn plots_have_the_original_names_and_sizes_in_png_and_svg() {
     a.push("--split-request-rates");
     let (out, _, d) = summarize(tmp.path(), &a);
     assert!(out.status.success(), "{}", text(&out));
-    assert_eq!(files_in(d.path()), ["20251101_DeepSeek-V3-0324_online_standard_split.png"]);
-    assert_eq!(png_size(&d.path().join("online").join("20251101_DeepSeek-V3-0324_online_standard_split.png")), (3000, 2400));
+    assert_eq!(
+        files_in(d.path()),
+        ["20251101_DeepSeek-V3-0324_online_standard_split.png"]
+    );
+    assert_eq!(
+        png_size(
+            &d.path()
+                .join("online")
+                .join("20251101_DeepSeek-V3-0324_online_standard_split.png")
+        ),
+        (3000, 2400)
+    );
 
     // Without KV data: 2x2, 2000x1200; several variants: `_all`.
     let tmp2 = tempfile::tempdir().unwrap();
-    grok_folder(tmp2.path(), "v0.5.4-rocm700-mi30x-20251021", "", A, "20251021_110000");
+    grok_folder(
+        tmp2.path(),
+        "v0.5.4-rocm700-mi30x-20251021",
+        "",
+        A,
+        "20251021_110000",
+    );
     let (out, _, d) = summarize(tmp2.path(), &["--model", "grok", "--model-name", "GROK1"]);
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(files_in(d.path()), ["20251101_GROK1_online_standard.png"]);
-    assert_eq!(png_size(&d.path().join("online").join("20251101_GROK1_online_standard.png")), (2000, 1200));
+    assert_eq!(
+        png_size(
+            &d.path()
+                .join("online")
+                .join("20251101_GROK1_online_standard.png")
+        ),
+        (2000, 1200)
+    );
     let tmp3 = tempfile::tempdir().unwrap();
     deepseek_tree(tmp3.path(), false);
     let tag = "v0.5.4.post1-rocm630-mi30x-20251029";
@@ -484,13 +668,19 @@ fn plots_have_the_original_names_and_sizes_in_png_and_svg() {
         &format!("{base}_online_mtp_test"),
         &format!("{base}_serving_mtp_test.csv"),
         &deepseek_csv(tag, B),
-        Some(("gsm8k_deepseek.log", "sglang_client_log_DeepSeek-V3-0324_gsm8k.log")),
+        Some((
+            "gsm8k_deepseek.log",
+            "sglang_client_log_DeepSeek-V3-0324_gsm8k.log",
+        )),
         None,
         None,
     );
     let (out, _, d) = summarize(tmp3.path(), &ds);
     assert!(out.status.success(), "{}", text(&out));
-    assert_eq!(files_in(d.path()), ["20251101_DeepSeek-V3-0324_online_all.png"]);
+    assert_eq!(
+        files_in(d.path()),
+        ["20251101_DeepSeek-V3-0324_online_all.png"]
+    );
 }
 
 /// Decoded RGBA pixels of a PNG.
@@ -525,7 +715,9 @@ fn a_fixed_summary_renders_like_the_reference_image() {
         "20251114",
     ]);
     assert!(out.status.success(), "{}", text(&out));
-    let ours = out_dir.path().join("online/20251114_DeepSeek-R1-MXFP4-Preview_online_all.png");
+    let ours = out_dir
+        .path()
+        .join("online/20251114_DeepSeek-R1-MXFP4-Preview_online_all.png");
     let (w, h, a) = pixels(&ours);
     let (rw, rh, b) = pixels(&fixtures().join("plot_fixed.png"));
     assert_eq!((w, h), (rw, rh));
@@ -552,7 +744,13 @@ fn usage_errors_exit_2() {
     assert_eq!(o.status.code(), Some(2));
     let o = run(&["--variant-filter", "bogus"]);
     assert_eq!(o.status.code(), Some(2));
-    let o = run(&["--plot-only", "--summary-csv", "/nonexistent/summary.csv", "--plot-dir", "/tmp"]);
+    let o = run(&[
+        "--plot-only",
+        "--summary-csv",
+        "/nonexistent/summary.csv",
+        "--plot-dir",
+        "/tmp",
+    ]);
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o).contains("Summary CSV not found"));
 }

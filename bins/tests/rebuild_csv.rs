@@ -329,3 +329,31 @@ fn help_and_version() {
     let o = run(&["--check"]);
     assert_eq!(o.status.code(), Some(2), "--run-dir is required");
 }
+
+#[test]
+fn na_cells_of_loads_without_a_result_match_and_are_kept() {
+    // Our runner (like the ported revision, spec K-16) writes `NA` for a load that ran without
+    // a result; the corpus' later revisions wrote an empty cell. Both rebuild from the logs.
+    let (_tmp, dir) = copy(GROK);
+    let csv = csv_of(&dir);
+    let text = std::fs::read_to_string(&csv).unwrap();
+    // Rate 16 has no client log at all; rate 8's only log has a result but no timing summary
+    // says the rate completed, so its cells stay empty (combined rule).
+    let na = text
+        .replace("\t12034.20\t\t\n", "\t12034.20\t\tNA\n")
+        .replace("\t101.93\t\t\n", "\t101.93\t\tNA\n")
+        .replace("\t17.96\t\t\n", "\t17.96\t\tNA\n");
+    assert_ne!(na, text);
+    std::fs::write(&csv, &na).unwrap();
+    let o = run(&["--run-dir", dir.to_str().unwrap(), "--check"]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    let o = run(&["--run-dir", dir.to_str().unwrap()]);
+    assert_eq!(stdout(&o), na);
+
+    // `NA` where a log does have a result is still a difference.
+    let wrong = text.replace("\t9815.01\t", "\tNA\t");
+    std::fs::write(&csv, &wrong).unwrap();
+    let o = run(&["--run-dir", dir.to_str().unwrap(), "--check"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "rate 1, Median E2E: expected NA, got 9815.01\n");
+}

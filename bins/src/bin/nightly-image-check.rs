@@ -55,13 +55,13 @@ fn main() -> ExitCode {
 
 fn check(args: &Args) -> Result<ExitCode, Fatal> {
     let days = parse_days(&args.days)?;
-    if let Some(d) = &args.date {
-        if !dates::is_yyyymmdd(d) {
-            return Err(Fatal::new(
-                image_check::EXIT_MISSING,
-                format!("--date must be a calendar date YYYYMMDD (got: {d})"),
-            ));
-        }
+    if let Some(d) = &args.date
+        && !dates::is_yyyymmdd(d)
+    {
+        return Err(Fatal::new(
+            image_check::EXIT_MISSING,
+            format!("--date must be a calendar date YYYYMMDD (got: {d})"),
+        ));
     }
     let tz = dates::zone_from_env().map_err(|e| Fatal::new(1, e))?;
     let now = chrono::Utc::now();

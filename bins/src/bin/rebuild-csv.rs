@@ -40,8 +40,8 @@ struct Args {
     #[arg(long)]
     json: bool,
 
-    /// Host name for the Grok row label `MI300x-aiter, <host>` [default: the newest timing
-    /// summary's `Hostname:`, else the folder CSV's label].
+    /// Host name for the Grok row label `MI300x-aiter, <host>` [default: `Hostname:` of the
+    /// newest timing summary that wrote the CSV, else the folder CSV's label].
     #[arg(long, value_name = "HOST")]
     host: Option<String>,
 

@@ -14,14 +14,32 @@ use sglang_ci::exit::{Fatal, run};
 #[command(name = "sglang-sim", version)]
 struct Cli {
     #[command(subcommand)]
-    command: sglang_sim::Command,
+    command: Command,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    #[command(flatten)]
+    Sim(sglang_sim::Command),
+    /// Builds a Docker image (FROM scratch) holding sglang-sim and sglang-bench, a stand-in for
+    /// rocm/sgl-dev with --engine=sim (docs/sglang-sim.md, "build-image").
+    BuildImage(sglang_ci::sim_image_args::BuildImageArgs),
+    /// Waits until SIGTERM/SIGINT, then exits 0: the default command of the build-image image
+    /// (keeps a container running, as `tail -f /dev/null` does in the real image).
+    KeepAlive,
 }
 
 fn main() -> ExitCode {
     run("sglang-sim", || {
         let cli: Cli = sglang_ci::cli::parse();
-        let outcome = sglang_sim::run(cli.command, Box::new(std::io::stdout()))
-            .map_err(|e| Fatal::from_error(1, &e))?;
-        Ok(ExitCode::from(outcome.exit_code()))
+        match cli.command {
+            Command::Sim(c) => {
+                let outcome = sglang_sim::run(c, Box::new(std::io::stdout()))
+                    .map_err(|e| Fatal::from_error(1, &e))?;
+                Ok(ExitCode::from(outcome.exit_code()))
+            }
+            Command::BuildImage(args) => sglang_ci::sim_image_args::build_image(&args),
+            Command::KeepAlive => sglang_ci::sim_image_args::keep_alive(),
+        }
     })
 }

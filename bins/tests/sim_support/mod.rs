@@ -291,10 +291,7 @@ fn parse(raw: &[u8], timed_out: bool) -> Resp {
         .is_some_and(|v| v.eq_ignore_ascii_case("chunked"))
     {
         let mut i = 0;
-        loop {
-            let Some(nl) = rest[i..].windows(2).position(|w| w == b"\r\n") else {
-                break;
-            };
+        while let Some(nl) = rest[i..].windows(2).position(|w| w == b"\r\n") {
             let size = usize::from_str_radix(String::from_utf8_lossy(&rest[i..i + nl]).trim(), 16)
                 .unwrap_or(usize::MAX);
             i += nl + 2;

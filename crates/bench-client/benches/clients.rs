@@ -26,6 +26,11 @@ fn workspace() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
 }
 
+/// The test tokenizer both clients and the sim count with.
+fn tokenizer() -> PathBuf {
+    workspace().join("../shared/data/tokenizer-bpe4k")
+}
+
 fn need(p: PathBuf, hint: &str) -> PathBuf {
     if !p.exists() {
         eprintln!("clients bench: {} is missing: {hint}", p.display());
@@ -58,20 +63,22 @@ impl Drop for Sim {
     }
 }
 
-fn start_sim(bin: &Path, dir: &Path) -> Sim {
+fn start_sim(bin: &Path, dir: &Path, profile: &str) -> Sim {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
-    let trace = dir.join("trace.jsonl");
+    let trace = dir.join(format!("trace-{profile}.jsonl"));
     let mut child = Command::new(bin.join("sglang-sim"))
         .args([
             "launch-server",
+            "--tokenizer-path",
+            tokenizer().to_str().unwrap(),
             "--model-path",
             "bench-model",
             "--sim-profile",
-            "zero",
+            profile,
             "--host",
             "127.0.0.1",
         ])
@@ -132,7 +139,10 @@ enum Client {
 
 fn client_cmd(c: Client, bin: &Path, py: &Path, dir: &Path, port: u16, args: &[&str]) -> Command {
     let port = port.to_string();
+    let tok = tokenizer();
     let common = [
+        "--tokenizer",
+        tok.to_str().unwrap(),
         "--backend",
         "sglang",
         "--host",
@@ -211,6 +221,44 @@ fn trace_medians(trace: &Path, from: usize, out: u64) -> (f64, f64, usize) {
     (med(ttft), med(itl), n)
 }
 
+/// For sglang-bench runs with `--send-rid --output-details`: the medians of (a) server pickup
+/// = trace `received_s` - the client's wall-clock send time, and (b) client arrival stamp =
+/// client first-token time - trace `token_times_s[0]`. TTFT(client) - TTFT(trace) = a + b.
+fn split(trace: &Path, from: usize, ours: &Path) -> Option<(f64, f64)> {
+    let line = std::fs::read_to_string(ours)
+        .ok()?
+        .lines()
+        .last()?
+        .to_string();
+    let v: serde_json::Value = serde_json::from_str(&line).ok()?;
+    let starts = v["start_times_s"].as_array()?;
+    let ttfts = v["ttfts"].as_array()?;
+    let text = std::fs::read_to_string(trace).ok()?;
+    let mut by_index = std::collections::HashMap::new();
+    for l in text.lines().skip(from) {
+        let r: serde_json::Value = serde_json::from_str(l).ok()?;
+        if let Some(i) = r["rid"]
+            .as_str()
+            .filter(|s| s.starts_with("sglb-"))
+            .and_then(|s| s.rsplit('-').next())
+            .and_then(|i| i.parse::<usize>().ok())
+        {
+            by_index.insert(i, r);
+        }
+    }
+    let (mut pick, mut arr) = (Vec::new(), Vec::new());
+    for (i, (st, tt)) in starts.iter().zip(ttfts).enumerate() {
+        let (Some(r), Some(st), Some(tt)) = (by_index.get(&i), st.as_f64(), tt.as_f64()) else {
+            continue;
+        };
+        let rx = r["received_s"].as_f64()?;
+        let first = r["token_times_s"][0].as_f64()?;
+        pick.push((rx - st) * 1e3);
+        arr.push((st + tt - first) * 1e3);
+    }
+    Some((med(pick), med(arr)))
+}
+
 fn lines_in(p: &Path) -> usize {
     std::fs::read_to_string(p)
         .map(|t| t.lines().count())
@@ -220,6 +268,14 @@ fn lines_in(p: &Path) -> usize {
 fn main() {
     if std::env::args().any(|a| a == "--list") {
         println!("clients: benchmark");
+        return;
+    }
+    if !std::env::args().any(|a| a == "--bench") {
+        // `cargo test --all-targets` runs bench binaries without --bench: the benchmark needs
+        // release binaries and minutes, so it only runs under `cargo bench`.
+        println!(
+            "clients bench: skipped (run it with cargo bench -p bench-client --bench clients)"
+        );
         return;
     }
     let bin = std::env::var_os("SGLCI_BIN_DIR")
@@ -241,7 +297,8 @@ fn main() {
         .unwrap_or(3)
         .max(1);
     let dir = tempfile::tempdir().unwrap();
-    let sim = start_sim(&bin, dir.path());
+    let sim = start_sim(&bin, dir.path(), "zero");
+    let sim_grok = start_sim(&bin, dir.path(), "grok");
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     println!(
         "clients bench: zero-latency sglang-sim on 127.0.0.1:{}, {runs} run(s) each, {cores} cores",
@@ -309,7 +366,13 @@ fn main() {
     }
     // 3. Median TTFT / ITL error against the trace.
     let mut acc = Vec::new();
-    for (conc, prompts) in [(1usize, 64usize), (64, 512), (256, 1024)] {
+    let cases = [
+        ("zero", &sim, 1usize, 64usize),
+        ("zero", &sim, 64, 512),
+        ("zero", &sim, 256, 1024),
+        ("grok", &sim_grok, 256, 1024),
+    ];
+    for (profile, sim, conc, prompts) in cases {
         for c in [Client::Ours, Client::Peer] {
             let from = lines_in(&sim.trace);
             let (cs, ps) = (conc.to_string(), prompts.to_string());
@@ -323,15 +386,22 @@ fn main() {
                 "--max-concurrency",
                 &cs,
             ];
-            let r = run_client(
-                &mut client_cmd(c, &bin, &py, dir.path(), sim.port, &args),
-                "accuracy",
-            );
+            let mut cmd = client_cmd(c, &bin, &py, dir.path(), sim.port, &args);
+            if c == Client::Ours {
+                let _ = std::fs::remove_file(dir.path().join("ours.jsonl"));
+                cmd.args(["--send-rid", "--output-details"]);
+            }
+            let r = run_client(&mut cmd, "accuracy");
             std::thread::sleep(Duration::from_millis(300)); // the trace is flushed as requests finish
             let (tt, ti, n) = trace_medians(&sim.trace, from, 64);
             let ct = r.block.ttft.median.as_ref().map_or(f64::NAN, |n| n.value);
             let ci = r.block.itl.median.as_ref().map_or(f64::NAN, |n| n.value);
-            acc.push((conc, c, ct, tt, ci, ti, n));
+            let sp = if c == Client::Ours {
+                split(&sim.trace, from, &dir.path().join("ours.jsonl"))
+            } else {
+                None
+            };
+            acc.push((profile, conc, c, ct, tt, ci, ti, n, sp));
         }
     }
 
@@ -362,12 +432,16 @@ fn main() {
     );
     println!();
     println!(
-        "| concurrency | client | median TTFT client / trace (ms) | TTFT error (ms) | median ITL client / trace (ms) | ITL error (ms) | trace requests |"
+        "| sim profile | concurrency | client | median TTFT client / trace (ms) | TTFT error (ms) | of which: server pickup / client arrival stamp (ms) | median ITL client / trace (ms) | ITL error (ms) | requests |"
     );
-    println!("|---|---|---|---|---|---|---|");
-    for (conc, c, ct, tt, ci, ti, n) in acc {
+    println!("|---|---|---|---|---|---|---|---|---|");
+    for (profile, conc, c, ct, tt, ci, ti, n, sp) in acc {
+        let split = sp.map_or(
+            "n/a (no per-request send times)".to_string(),
+            |(pick, arr)| format!("{pick:.3} / {arr:.3}"),
+        );
         println!(
-            "| {conc} | {} | {ct:.2} / {tt:.3} | {:.3} | {ci:.2} / {ti:.3} | {:.3} | {n} |",
+            "| {profile} | {conc} | {} | {ct:.2} / {tt:.3} | {:.3} | {split} | {ci:.2} / {ti:.3} | {:.3} | {n} |",
             name(c),
             ct - tt,
             ci - ti

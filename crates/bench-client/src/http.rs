@@ -173,6 +173,21 @@ impl Pool {
         Err(last)
     }
 
+    /// Opens up to `n` connections at once and parks them in the pool, so the timed phase
+    /// does not pay TCP connects (bench_serving pays one per request). Failures are ignored:
+    /// requests then connect on their own. Returns how many were opened.
+    pub async fn prewarm(&self, n: usize, limits: Limits) -> usize {
+        let have = self.idle.lock().map(|v| v.len()).unwrap_or(0);
+        let want = n.saturating_sub(have);
+        let conns = futures_join_all((0..want).map(|_| self.connect(&limits))).await;
+        let mut opened = 0;
+        for c in conns.into_iter().flatten() {
+            self.put_idle((c, vec![0; READ_BUF]));
+            opened += 1;
+        }
+        opened
+    }
+
     /// Sends `method path` with a JSON `body` (empty: no body) and reads the response head.
     /// A pooled connection the server already closed is retried once on a fresh one.
     pub async fn send(
@@ -470,6 +485,30 @@ impl Drop for Exchange<'_> {
             self.pool.put_idle((s, std::mem::take(&mut self.buf)));
         }
     }
+}
+
+/// Polls all futures to completion on the current task, results in order.
+async fn futures_join_all<F: std::future::Future>(futs: impl Iterator<Item = F>) -> Vec<F::Output> {
+    let mut futs: Vec<std::pin::Pin<Box<F>>> = futs.map(Box::pin).collect();
+    let mut out: Vec<Option<F::Output>> = futs.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (i, f) in futs.iter_mut().enumerate() {
+            if out[i].is_none() {
+                match f.as_mut().poll(cx) {
+                    std::task::Poll::Ready(v) => out[i] = Some(v),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    out.into_iter().flatten().collect()
 }
 
 /// Incremental decoder of `Transfer-Encoding: chunked`.

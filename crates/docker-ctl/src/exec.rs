@@ -165,9 +165,28 @@ impl Engine {
         container: &str,
         spec: &ExecSpec,
         logs: &ExecLogs,
+        on_output: F,
+    ) -> Result<ExecOutcome, DockerError>
+    where
+        F: FnMut(StreamKind, &[u8]),
+    {
+        self.exec_observed(container, spec, logs, |_| {}, on_output)
+            .await
+    }
+
+    /// [`Engine::exec`] that also hands the exec's id to `on_started` as soon as the command
+    /// runs, so another task can look it up ([`Engine::exec_state`]) and signal its process
+    /// while the output is still streaming (the Engine API itself cannot stop an exec).
+    pub async fn exec_observed<S, F>(
+        &self,
+        container: &str,
+        spec: &ExecSpec,
+        logs: &ExecLogs,
+        on_started: S,
         mut on_output: F,
     ) -> Result<ExecOutcome, DockerError>
     where
+        S: FnOnce(&str),
         F: FnMut(StreamKind, &[u8]),
     {
         let started = Instant::now();
@@ -217,6 +236,7 @@ impl Engine {
                 message: "the daemon detached the exec instead of attaching to it".into(),
             });
         };
+        on_started(&created.id);
         let mut timed_out = false;
         loop {
             let next = match deadline {
@@ -273,4 +293,27 @@ impl Engine {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
+
+    /// What the daemon says about an exec (from [`Engine::exec_observed`]'s `on_started`).
+    pub async fn exec_state(&self, exec_id: &str) -> Result<ExecState, DockerError> {
+        let what = format!("inspect exec {exec_id}");
+        let info = self.call(&what, self.docker.inspect_exec(exec_id)).await?;
+        Ok(ExecState {
+            running: info.running == Some(true),
+            pid: info.pid.filter(|p| *p > 0),
+            exit_code: info.exit_code,
+        })
+    }
+}
+
+/// The state of an exec.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExecState {
+    /// The command is still running.
+    pub running: bool,
+    /// Its process id in the daemon's PID namespace (the host's, unless the daemon runs in a
+    /// container of its own). The process leads its own session and process group.
+    pub pid: Option<i64>,
+    /// Its exit code once it ended.
+    pub exit_code: Option<i64>,
 }

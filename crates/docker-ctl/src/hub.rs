@@ -59,10 +59,10 @@ impl HubConfig {
     /// (unparsable numbers are ignored with a warning).
     pub fn from_env() -> Self {
         let mut c = Self::default();
-        if let Ok(u) = std::env::var(HUB_URL_ENV) {
-            if !u.trim().is_empty() {
-                c.base_url = u.trim().trim_end_matches('/').to_string();
-            }
+        if let Ok(u) = std::env::var(HUB_URL_ENV)
+            && !u.trim().is_empty()
+        {
+            c.base_url = u.trim().trim_end_matches('/').to_string();
         }
         if let Some(s) = env_u64(HUB_TIMEOUT_ENV) {
             c.retry.timeout = Duration::from_secs(s.max(1));

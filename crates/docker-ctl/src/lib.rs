@@ -44,7 +44,7 @@ pub use container::{
 pub use context::BuildContext;
 pub use engine::{DEFAULT_HOST, Engine, EngineConfig};
 pub use error::DockerError;
-pub use exec::{ExecLogs, ExecOutcome, ExecSpec, StreamKind, TIMEOUT_EXIT_CODE};
+pub use exec::{ExecLogs, ExecOutcome, ExecSpec, ExecState, StreamKind, TIMEOUT_EXIT_CODE};
 pub use http::{NoAnswer, RetryPolicy};
 pub use hub::{DateAttempt, HubClient, HubConfig, HubError, Lookup, NightlySearch, find_recent};
 pub use image::PullProgress;

@@ -149,10 +149,10 @@ pub fn discover_rocms<'a>(
         if is_srt(t) || !t.contains(&needle) {
             continue;
         }
-        if let Some(r) = rocm_token(t) {
-            if !found.iter().any(|f| f == r) {
-                found.push(r.to_string());
-            }
+        if let Some(r) = rocm_token(t)
+            && !found.iter().any(|f| f == r)
+        {
+            found.push(r.to_string());
         }
     }
     found.sort_by(|a, b| version_cmp(b, a));

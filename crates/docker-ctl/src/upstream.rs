@@ -684,10 +684,10 @@ pub fn run_pr(
     )]);
     let mut write_err = None;
     engine.build_image(context, &image, &labels, cfg.build_timeout, |line| {
-        if write_err.is_none() {
-            if let Err(e) = writeln!(out, "{line}") {
-                write_err = Some(e);
-            }
+        if write_err.is_none()
+            && let Err(e) = writeln!(out, "{line}")
+        {
+            write_err = Some(e);
         }
     })?;
     if let Some(e) = write_err {

@@ -292,10 +292,10 @@ fn parse_wrapper(data: &[u8]) -> Wrapper {
             w.started_at.get_or_insert_with(|| rest.trim().to_owned());
         } else if let Some(rest) = line.strip_prefix("Executing:") {
             w.executing.get_or_insert_with(|| rest.trim().to_owned());
-        } else if let Some(rest) = line.strip_prefix("Using ") {
-            if let Some(p) = parse_prompts(rest) {
-                w.prompts.get_or_insert(p);
-            }
+        } else if let Some(rest) = line.strip_prefix("Using ")
+            && let Some(p) = parse_prompts(rest)
+        {
+            w.prompts.get_or_insert(p);
         }
     }
     if let Some(line) = last_line_starting_with(data, COMPLETED_MARKER) {

@@ -227,13 +227,11 @@ pub fn parse(data: &[u8]) -> UnitTestLog {
                         outcome: None,
                     });
                     awaiting_outcome = true;
-                } else if awaiting_outcome {
-                    if let Some(o) = parse_outcome(t) {
-                        if let Some(s) = out.summary.as_mut() {
-                            s.outcome = Some(o);
-                        }
-                        awaiting_outcome = false;
+                } else if awaiting_outcome && let Some(o) = parse_outcome(t) {
+                    if let Some(s) = out.summary.as_mut() {
+                        s.outcome = Some(o);
                     }
+                    awaiting_outcome = false;
                 }
             }
         }

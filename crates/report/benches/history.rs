@@ -17,7 +17,12 @@ use report::history::online::{OnlineModel, OnlineOptions};
 fn corpus() -> PathBuf {
     std::env::var_os("SGLCI_CORPUS")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpus")))
+        .unwrap_or_else(|| {
+            PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../../shared/corpus"
+            ))
+        })
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {

@@ -8,7 +8,7 @@
 //! | CSV part | source |
 //! |---|---|
 //! | title `<M>`, `<tag>` | the folder name (else the existing CSV's title) |
-//! | Grok row label host | the newest timing summary's `Hostname:` (else the existing CSV's label, else `--host`) |
+//! | Grok row label host | `--host`, else `Hostname:` of the newest timing summary that completed a load or regenerated the CSV (else of the newest one), else the existing CSV's label |
 //! | DeepSeek row label | `<M>-<VARIANT>` from the folder name |
 //! | loads and their order | the newest timing summary with a `Performance Summary`; else the defaults (`1 2 4 8 16`, without 16 on MI35x once the GSM8K block is v2/v3; `128 64 16 4 1`); `--loads` overrides |
 //! | cells | best run per load ([`crate::best_run`]), filled only when a timing summary says the load completed or the CSV was regenerated (combined rule) |
@@ -24,7 +24,7 @@ use serde::Serialize;
 use thiserror::Error;
 
 use crate::best_run::{self, Candidate, CellOutcome, CompletionEvidence};
-use crate::online_csv::{OnlineTable, deepseek_row_label, grok_row_label};
+use crate::online_csv::{Cell, LoadCells, OnlineTable, deepseek_row_label, grok_row_label};
 
 /// Why a run folder cannot be rebuilt or checked; every message names the file or folder.
 #[derive(Debug, Error)]
@@ -353,7 +353,10 @@ impl RunFolder {
                     medians: &c.log.medians,
                 })
                 .collect();
-            let (c, outcome) = best_run::predict(load, &candidates, evidence);
+            let (mut c, outcome) = best_run::predict(load, &candidates, evidence);
+            if !matches!(outcome, CellOutcome::NotCompleted { .. }) {
+                keep_na_spelling(&mut c, existing.as_ref());
+            }
             cells.push(c);
             outcomes.push((load.clone(), outcome));
         }
@@ -387,15 +390,32 @@ impl RunFolder {
         if let Some(h) = &opts.host {
             return Ok(h.clone());
         }
-        if let Some((file, h)) = self.summaries.iter().rev().find_map(|s| {
+        // The CSV's last writer: the newest summary that completed a load or regenerated the
+        // CSV; else the newest summary that names a host.
+        let wrote_csv = |s: &&SummaryFile| {
+            s.summary.all_logs_complete
+                || s.summary
+                    .phase
+                    .as_ref()
+                    .is_some_and(|p| !p.completed.is_empty())
+        };
+        let host_of = |s: &SummaryFile| {
             s.summary
                 .header
                 .hostname
-                .as_deref()
-                .map(|h| (&s.file_name, h))
-        }) {
+                .clone()
+                .map(|h| (s.file_name.clone(), h))
+        };
+        let found = self
+            .summaries
+            .iter()
+            .rev()
+            .filter(wrote_csv)
+            .find_map(host_of)
+            .or_else(|| self.summaries.iter().rev().find_map(host_of));
+        if let Some((file, h)) = found {
             notes.push(format!("host `{h}` from {file}"));
-            return Ok(h.to_owned());
+            return Ok(h);
         }
         if let Some(h) = existing.and_then(|c| {
             c.sections[0].rows[0]
@@ -573,6 +593,23 @@ impl Metric {
             Self::E2e => "Median E2E",
             Self::Ttft => "Median TTFT",
             Self::Itl => "Median ITL",
+        }
+    }
+}
+
+/// A load processed without a value has no number to rebuild: the ported revision wrote `NA`
+/// (spec K-16, and so does our runner), later revisions an empty cell (the corpus). Where the
+/// rebuild has no value and the folder's CSV says `NA`, keep the folder's spelling.
+fn keep_na_spelling(cells: &mut LoadCells, existing: Option<&OnlineCsv>) {
+    let Some(csv) = existing else { return };
+    for i in 0..3 {
+        let cell = match i {
+            0 => &mut cells.e2e,
+            1 => &mut cells.ttft,
+            _ => &mut cells.itl,
+        };
+        if *cell == Cell::Empty && csv.cell(i, &cells.load) == Some("NA") {
+            *cell = Cell::Na;
         }
     }
 }

@@ -672,11 +672,14 @@ fn resolve_common(
             base(d.pauses.between_loads).as_secs_f64(),
         ),
     };
+    // Canonical, so the same path also resolves inside a container (where the folders a
+    // `..` would climb through are not mounted).
     let gsm8k_data = o
         .gsm8k_data
         .clone()
+        .or_else(|| default_gsm8k_data(r.env))
         .map(|p| absolute(&p))
-        .or_else(|| default_gsm8k_data(r.env));
+        .map(|p| p.canonicalize().unwrap_or(p));
     let host = hostname();
     let hostname = if engine == Engine::Sim {
         format!("{host} (simulated)")
@@ -712,12 +715,6 @@ fn resolve_common(
     {
         problems.push(format!(
             "GSM8K script not found at: {gsm8k_script} (pass --gsm8k-script, or --gsm8k-client=native with --gsm8k-data)"
-        ));
-    }
-    if executor == ExecutorKind::Docker {
-        problems.push(format!(
-            "--executor=docker is not available yet (it comes with the containers issue); run this inside the benchmark container {} (or set INSIDE_CONTAINER=1), or use --executor=local",
-            parts.container_name()
         ));
     }
     Common {
@@ -1271,6 +1268,29 @@ mod tests {
         let mut full = o;
         full.common.sim_full_workload = true;
         assert_eq!(grok(full, &[]).input_len, 1024);
+    }
+
+    #[test]
+    fn sim_args_come_from_the_flag_or_sglci_sim_args() {
+        let o = GrokOptions {
+            common: CommonOptions {
+                engine: Some(Engine::Sim),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let c = grok(
+            o.clone(),
+            &[("SGLCI_SIM_ARGS", "--sim-profile zero --sim-exit-after 3")],
+        );
+        assert_eq!(
+            c.common.sim_args,
+            ["--sim-profile", "zero", "--sim-exit-after", "3"]
+        );
+        let mut flag = o;
+        flag.common.sim_args = Some("--sim-seed '7'".into());
+        let c = grok(flag, &[("SGLCI_SIM_ARGS", "--ignored")]);
+        assert_eq!(c.common.sim_args, ["--sim-seed", "7"], "the flag wins");
     }
 
     #[test]

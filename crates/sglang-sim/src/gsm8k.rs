@@ -145,7 +145,7 @@ fn wrong_answer(answer: &str, seed: u64, i: usize) -> String {
     let label = extract_last_number(answer).unwrap_or(0);
     let spread = (label / 5).max(3);
     let delta = 1 + mix(seed ^ 0x7772_6f6e_6700_0000, i as u64) % spread;
-    let wrong = if label > delta && mix(seed, i as u64) % 2 == 0 {
+    let wrong = if label > delta && mix(seed, i as u64).is_multiple_of(2) {
         label - delta
     } else {
         label + delta

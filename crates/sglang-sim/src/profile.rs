@@ -128,7 +128,7 @@ impl LatencyProfile {
         } else {
             "generic"
         };
-        Self::builtin(name).unwrap_or_else(|| Self::generic())
+        Self::builtin(name).unwrap_or_else(Self::generic)
     }
 
     fn generic() -> LatencyProfile {

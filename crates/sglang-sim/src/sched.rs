@@ -282,7 +282,7 @@ impl Core {
                 self.running.retain(|r| r.generated < r.t.output_tokens);
                 self.decode_steps += 1;
                 self.log_tokens += n;
-                if self.decode_steps % DECODE_LOG_INTERVAL != 0 {
+                if !self.decode_steps.is_multiple_of(DECODE_LOG_INTERVAL) {
                     return None;
                 }
                 let dt = (at - self.log_since).max(1e-9);

@@ -27,6 +27,8 @@ pub struct Outcome {
     pub t0: Instant,
     /// When the request was sent (`st` of bench_serving).
     pub st: Instant,
+    /// Wall clock (UNIX seconds) of `t0`, to put `st` on the server trace's clock.
+    pub t0_wall: f64,
     /// Requested output tokens.
     pub requested: usize,
     /// Time to first token.
@@ -57,6 +59,7 @@ impl Outcome {
             queue: st.saturating_duration_since(woke).as_secs_f64(),
             t0: st,
             st,
+            t0_wall: 0.0,
             requested,
             ttft: 0.0,
             e2e: 0.0,
@@ -227,6 +230,9 @@ pub struct Details {
     pub generated_texts: Vec<String>,
     /// Error strings ("" for successes).
     pub errors: Vec<String>,
+    /// sglang-bench only: wall-clock send time of each request (UNIX seconds), comparable
+    /// with a server trace's `received_s`.
+    pub start_times_s: Vec<f64>,
 }
 
 /// Mean / median / P99 / max of a latency (ms).
@@ -444,6 +450,7 @@ pub fn build(inp: Inputs<'_>) -> ServingReport {
             .iter()
             .map(|o| o.error.clone().unwrap_or_default())
             .collect(),
+        start_times_s: inp.outcomes.iter().map(|o| o.t0_wall + o.start()).collect(),
     });
 
     let summary = Summary {

@@ -318,6 +318,13 @@ async fn run_async(
             tracing::warn!("POST /flush_cache failed: {e}");
         }
     }
+    // One connection per request slot, opened before the clock starts.
+    let slots = args.max_concurrency.unwrap_or(args.num_prompts).min(2048);
+    let limits = Limits {
+        deadline: Instant::now() + secs(args.connect_timeout),
+        stall: secs(args.connect_timeout),
+    };
+    shared.pool.prewarm(slots, limits).await;
     if args.warmup_pause > 0.0 {
         tokio::time::sleep(secs(args.warmup_pause)).await;
     }
@@ -336,6 +343,10 @@ async fn run_async(
     let sem = args.max_concurrency.map(|c| Arc::new(Semaphore::new(c)));
     let t0 = Instant::now() + Duration::from_millis(5);
     let run_deadline = t0 + secs(args.run_timeout);
+    let t0_wall = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+        + t0.saturating_duration_since(Instant::now()).as_secs_f64();
     let mut set = JoinSet::new();
     for (i, row) in rows.iter().enumerate() {
         let s = shared.clone();
@@ -356,6 +367,7 @@ async fn run_async(
             o.scheduled = offset;
             o.lag = woke.saturating_duration_since(sched).as_secs_f64();
             o.t0 = t0;
+            o.t0_wall = t0_wall;
             o
         });
     }

@@ -223,7 +223,7 @@ async fn generate(
         tokio::time::sleep(Duration::from_secs(3600)).await;
         return Ok(false);
     }
-    if cfg.error_every > 0 && n_req % cfg.error_every == 0 {
+    if cfg.error_every > 0 && n_req.is_multiple_of(cfg.error_every) {
         json_reply(
             sock,
             500,

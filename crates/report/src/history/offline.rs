@@ -106,14 +106,26 @@ impl OfflineOptions {
         }
         let legacy = self.legacy;
         let (dir, prefix, batches): (&str, &str, Vec<i64>) = match self.model {
-            OnlineModel::Grok => ("GROK1", "GROK1_MOE-I4F8_offline", LEGACY_BATCH_SIZES.to_vec()),
-            OnlineModel::Grok2 => ("GROK2", "GROK2_MOE-I4F0_offline", LEGACY_BATCH_SIZES.to_vec()),
-            OnlineModel::Deepseek if legacy => {
-                ("DeepSeek", "DeepSeek_FP8_offline", LEGACY_BATCH_SIZES.to_vec())
-            }
-            OnlineModel::DeepSeekV3 if legacy => {
-                ("DeepSeek-V3", "DeepSeek-V3_FP8_offline", LEGACY_BATCH_SIZES.to_vec())
-            }
+            OnlineModel::Grok => (
+                "GROK1",
+                "GROK1_MOE-I4F8_offline",
+                LEGACY_BATCH_SIZES.to_vec(),
+            ),
+            OnlineModel::Grok2 => (
+                "GROK2",
+                "GROK2_MOE-I4F0_offline",
+                LEGACY_BATCH_SIZES.to_vec(),
+            ),
+            OnlineModel::Deepseek if legacy => (
+                "DeepSeek",
+                "DeepSeek_FP8_offline",
+                LEGACY_BATCH_SIZES.to_vec(),
+            ),
+            OnlineModel::DeepSeekV3 if legacy => (
+                "DeepSeek-V3",
+                "DeepSeek-V3_FP8_offline",
+                LEGACY_BATCH_SIZES.to_vec(),
+            ),
             OnlineModel::Deepseek => ("DeepSeek-V3-0324", "DeepSeek_FP8_offline", vec![32]),
             OnlineModel::DeepSeekV3 => ("DeepSeek-V3-0324", "DeepSeek-V3_FP8_offline", vec![32]),
         };
@@ -121,9 +133,15 @@ impl OfflineOptions {
             .data_dir
             .clone()
             .unwrap_or_else(|| self.base_dir.join("offline").join(dir));
-        let output_prefix = self.output_prefix.clone().unwrap_or_else(|| prefix.to_owned());
+        let output_prefix = self
+            .output_prefix
+            .clone()
+            .unwrap_or_else(|| prefix.to_owned());
         let plot_dir = plot_dir_for(self.plot_dir.as_deref(), &self.base_dir, dir, "offline");
-        let model_name = self.model_name.clone().unwrap_or_else(|| output_prefix.clone());
+        let model_name = self
+            .model_name
+            .clone()
+            .unwrap_or_else(|| output_prefix.clone());
         let summary_path = match &self.summary_csv {
             Some(p) if self.plot_only => p.clone(),
             _ => self
@@ -189,7 +207,11 @@ fn py_bool(b: bool) -> &'static str {
 pub fn run(cfg: &OfflineConfig, say: Say<'_>) -> Result<OfflineOutcome, HistoryError> {
     let o = &cfg.opts;
     say("=== CONFIGURATION ===");
-    say(&format!("Model: {} (variant: {})", o.model.as_str(), cfg.dir_name));
+    say(&format!(
+        "Model: {} (variant: {})",
+        o.model.as_str(),
+        cfg.dir_name
+    ));
     say(&format!("Data directory: {}", cfg.data_dir.display()));
     say(&format!("Output prefix: {}", cfg.output_prefix));
     say(&format!("Plot directory: {}", cfg.plot_dir.display()));
@@ -214,11 +236,17 @@ pub fn run(cfg: &OfflineConfig, say: Say<'_>) -> Result<OfflineOutcome, HistoryE
             });
         }
         write_file(&cfg.summary_path, summary_text(cfg, &records).as_bytes())?;
-        say(&format!("Offline summary CSV saved to: {}", cfg.summary_path.display()));
+        say(&format!(
+            "Offline summary CSV saved to: {}",
+            cfg.summary_path.display()
+        ));
         outcome.rows = records.len();
         outcome.summary = Some(cfg.summary_path.clone());
         if o.legacy {
-            let stem = cfg.output_prefix.strip_suffix("_offline").unwrap_or(&cfg.output_prefix);
+            let stem = cfg
+                .output_prefix
+                .strip_suffix("_offline")
+                .unwrap_or(&cfg.output_prefix);
             for bs in LEGACY_BATCH_SIZES {
                 let old = cfg.data_dir.join(format!("{stem}_{bs}.csv"));
                 if old.is_file() && std::fs::remove_file(&old).is_ok() {
@@ -229,7 +257,10 @@ pub fn run(cfg: &OfflineConfig, say: Say<'_>) -> Result<OfflineOutcome, HistoryE
     }
     if !o.process_only {
         if !cfg.summary_path.is_file() {
-            say(&format!("ERROR: Summary CSV not found: {}", cfg.summary_path.display()));
+            say(&format!(
+                "ERROR: Summary CSV not found: {}",
+                cfg.summary_path.display()
+            ));
             return Err(HistoryError::SummaryMissing {
                 path: cfg.summary_path.clone(),
             });
@@ -292,7 +323,9 @@ pub fn consolidate(cfg: &OfflineConfig, say: Say<'_>) -> Result<Vec<OfflineRecor
                 continue;
             }
             let Some(date) = offline_date(&fname) else {
-                say(&format!("Skipping file with no extractable date in name: {fname}"));
+                say(&format!(
+                    "Skipping file with no extractable date in name: {fname}"
+                ));
                 continue;
             };
             if parse_ymd(&date).is_none() {
@@ -306,11 +339,20 @@ pub fn consolidate(cfg: &OfflineConfig, say: Say<'_>) -> Result<Vec<OfflineRecor
         }
     }
     out.sort_by(|a, b| {
-        (a.date.as_str(), a.batch_size, a.backend.as_str())
-            .cmp(&(b.date.as_str(), b.batch_size, b.backend.as_str()))
+        (a.date.as_str(), a.batch_size, a.backend.as_str()).cmp(&(
+            b.date.as_str(),
+            b.batch_size,
+            b.backend.as_str(),
+        ))
     });
     Ok(out)
 }
+
+/// Per batch size: latencies, throughputs, backend counts.
+type BatchAcc = (Vec<f64>, Vec<f64>, BTreeMap<String, usize>);
+
+/// (mean latency, mean throughput) of one date and batch size.
+type Means = (Option<f64>, Option<f64>);
 
 fn read_offline_csv(
     path: &Path,
@@ -335,7 +377,11 @@ fn read_offline_csv(
     let target: Vec<&str> = if has_backend || names.len() == 11 {
         GROK_COLUMNS.to_vec()
     } else {
-        GROK_COLUMNS.iter().copied().filter(|c| *c != "Backend").collect()
+        GROK_COLUMNS
+            .iter()
+            .copied()
+            .filter(|c| *c != "Backend")
+            .collect()
     };
     if names.len() != target.len() {
         return Err(format!(
@@ -345,10 +391,13 @@ fn read_offline_csv(
             names.join(",")
         ));
     }
-    let lf = lf.rename(names.iter().map(String::as_str), target.iter().copied(), true);
+    let lf = lf.rename(
+        names.iter().map(String::as_str),
+        target.iter().copied(),
+        true,
+    );
     let e2e = col("E2E_Latency(s)").cast(DataType::Float64);
-    let thr = col("E2E_Throughput(token/s)")
-        .cast(DataType::Float64);
+    let thr = col("E2E_Throughput(token/s)").cast(DataType::Float64);
     let bs = col("batch_size").cast(DataType::Int64);
     let backend = if has_backend {
         col("Backend").fill_null(lit(""))
@@ -356,19 +405,33 @@ fn read_offline_csv(
         lit(default_backend.to_owned())
     };
     let rows = lf
-        .select([bs.alias("bs"), e2e.alias("e2e"), thr.alias("thr"), backend.alias("backend")])
+        .select([
+            bs.alias("bs"),
+            e2e.alias("e2e"),
+            thr.alias("thr"),
+            backend.alias("backend"),
+        ])
         .collect()
         .map_err(|e| e.to_string())?;
-    let bsc = rows.column("bs").and_then(|c| c.i64().cloned()).map_err(|e| e.to_string())?;
-    let e2ec = rows.column("e2e").and_then(|c| c.f64().cloned()).map_err(|e| e.to_string())?;
-    let thrc = rows.column("thr").and_then(|c| c.f64().cloned()).map_err(|e| e.to_string())?;
+    let bsc = rows
+        .column("bs")
+        .and_then(|c| c.i64().cloned())
+        .map_err(|e| e.to_string())?;
+    let e2ec = rows
+        .column("e2e")
+        .and_then(|c| c.f64().cloned())
+        .map_err(|e| e.to_string())?;
+    let thrc = rows
+        .column("thr")
+        .and_then(|c| c.f64().cloned())
+        .map_err(|e| e.to_string())?;
     let bkc = rows
         .column("backend")
         .and_then(|c| c.str().cloned())
         .map_err(|e| e.to_string())?;
     // Per batch size, in order of first appearance.
     let mut order: Vec<i64> = Vec::new();
-    let mut acc: BTreeMap<i64, (Vec<f64>, Vec<f64>, BTreeMap<String, usize>)> = BTreeMap::new();
+    let mut acc: BTreeMap<i64, BatchAcc> = BTreeMap::new();
     for i in 0..rows.height() {
         let Some(b) = bsc.get(i) else { continue };
         if !order.contains(&b) {
@@ -382,14 +445,20 @@ fn read_offline_csv(
         if let Some(t) = thrc.get(i).filter(|v| !v.is_nan()) {
             slot.1.push(t);
         }
-        *slot.2.entry(bkc.get(i).unwrap_or_default().to_owned()).or_default() += 1;
+        *slot
+            .2
+            .entry(bkc.get(i).unwrap_or_default().to_owned())
+            .or_default() += 1;
     }
     let mean = |v: &[f64]| (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64);
     let mut out = Vec::new();
     for b in order {
         let (lat, thr, backends) = &acc[&b];
         if lat.is_empty() {
-            say(&format!("Warning: No valid data for batch size {b} in {}", path.display()));
+            say(&format!(
+                "Warning: No valid data for batch size {b} in {}",
+                path.display()
+            ));
             continue;
         }
         // pandas `mode()[0]`: the most frequent value, ties broken by sort order.
@@ -411,8 +480,9 @@ fn read_offline_csv(
 
 /// The summary CSV text.
 pub fn summary_text(cfg: &OfflineConfig, records: &[OfflineRecord]) -> String {
-    let mut out =
-        String::from("date,batch_size,backend,node_name,E2E_Latency(s),E2E_Throughput(token/s),ILEN,OLEN\n");
+    let mut out = String::from(
+        "date,batch_size,backend,node_name,E2E_Latency(s),E2E_Throughput(token/s),ILEN,OLEN\n",
+    );
     for r in records {
         out.push_str(&r.date);
         out.push(',');
@@ -443,9 +513,16 @@ pub fn plot(cfg: &OfflineConfig, say: Say<'_>) -> Result<Vec<PathBuf>, HistoryEr
         .try_into_reader_with_file_path(Some(path.clone()))
         .and_then(|r| r.finish())
         .map_err(HistoryError::frame(format!("reading {}", path.display())))?;
-    for c in ["date", "batch_size", "E2E_Latency(s)", "E2E_Throughput(token/s)"] {
+    for c in [
+        "date",
+        "batch_size",
+        "E2E_Latency(s)",
+        "E2E_Throughput(token/s)",
+    ] {
         if df.column(c).is_err() {
-            say(&format!("Error: Summary CSV is missing required column: {c}"));
+            say(&format!(
+                "Error: Summary CSV is missing required column: {c}"
+            ));
             return Ok(Vec::new());
         }
     }
@@ -456,7 +533,9 @@ pub fn plot(cfg: &OfflineConfig, say: Say<'_>) -> Result<Vec<PathBuf>, HistoryEr
             col("date").cast(DataType::String).alias("date"),
             col("batch_size").cast(DataType::Int64).alias("bs"),
             col("E2E_Latency(s)").cast(DataType::Float64).alias("lat"),
-            col("E2E_Throughput(token/s)").cast(DataType::Float64).alias("thr"),
+            col("E2E_Throughput(token/s)")
+                .cast(DataType::Float64)
+                .alias("thr"),
         ])
         .group_by([col("date"), col("bs")])
         .agg([col("lat").mean(), col("thr").mean()])
@@ -467,13 +546,27 @@ pub fn plot(cfg: &OfflineConfig, say: Say<'_>) -> Result<Vec<PathBuf>, HistoryEr
         what: format!("reading {}", path.display()),
         source: e,
     };
-    let dc = means.column("date").and_then(|c| c.str().cloned()).map_err(bad)?;
-    let bc = means.column("bs").and_then(|c| c.i64().cloned()).map_err(bad)?;
-    let lc = means.column("lat").and_then(|c| c.f64().cloned()).map_err(bad)?;
-    let tc = means.column("thr").and_then(|c| c.f64().cloned()).map_err(bad)?;
-    let mut by_date: BTreeMap<String, BTreeMap<i64, (Option<f64>, Option<f64>)>> = BTreeMap::new();
+    let dc = means
+        .column("date")
+        .and_then(|c| c.str().cloned())
+        .map_err(bad)?;
+    let bc = means
+        .column("bs")
+        .and_then(|c| c.i64().cloned())
+        .map_err(bad)?;
+    let lc = means
+        .column("lat")
+        .and_then(|c| c.f64().cloned())
+        .map_err(bad)?;
+    let tc = means
+        .column("thr")
+        .and_then(|c| c.f64().cloned())
+        .map_err(bad)?;
+    let mut by_date: BTreeMap<String, BTreeMap<i64, Means>> = BTreeMap::new();
     for i in 0..means.height() {
-        let (Some(d), Some(b)) = (dc.get(i), bc.get(i)) else { continue };
+        let (Some(d), Some(b)) = (dc.get(i), bc.get(i)) else {
+            continue;
+        };
         by_date
             .entry(norm_date(d))
             .or_default()
@@ -519,7 +612,7 @@ pub fn plot(cfg: &OfflineConfig, say: Say<'_>) -> Result<Vec<PathBuf>, HistoryEr
         .iter()
         .flat_map(|d| by_date[d].keys().copied())
         .collect();
-    let series = |pick: fn(&(Option<f64>, Option<f64>)) -> Option<f64>| -> Vec<Series> {
+    let series = |pick: fn(&Means) -> Option<f64>| -> Vec<Series> {
         all_bs
             .iter()
             .enumerate()
@@ -550,7 +643,11 @@ pub fn plot(cfg: &OfflineConfig, say: Say<'_>) -> Result<Vec<PathBuf>, HistoryEr
         rows: 1,
         cols: 2,
         cells: vec![
-            Some(panel("E2E Latency Trends", "E2E Latency (s)", series(|p| p.0))),
+            Some(panel(
+                "E2E Latency Trends",
+                "E2E Latency (s)",
+                series(|p| p.0),
+            )),
             Some(panel(
                 "E2E Throughput Trends",
                 "E2E Throughput (token/s)",
@@ -577,8 +674,14 @@ mod tests {
 
     #[test]
     fn offline_dates() {
-        assert_eq!(offline_date("v0.5.4-rocm630-mi30x-20251029_GROK1_MOE-I4F8_offline").as_deref(), Some("20251029"));
-        assert_eq!(offline_date("2025rc1029_x.csv").as_deref(), Some("20251029"));
+        assert_eq!(
+            offline_date("v0.5.4-rocm630-mi30x-20251029_GROK1_MOE-I4F8_offline").as_deref(),
+            Some("20251029")
+        );
+        assert_eq!(
+            offline_date("2025rc1029_x.csv").as_deref(),
+            Some("20251029")
+        );
         assert_eq!(offline_date("abc_x.csv"), None);
     }
 }

@@ -700,7 +700,8 @@ fn filter_complete(
     };
     // group key -> mode -> [(load, valid)] in order of appearance.
     type Key = (String, String, u32);
-    let mut groups: Vec<(Key, Vec<(String, Vec<(i64, bool)>)>)> = Vec::new();
+    type Loads = Vec<(i64, bool)>;
+    let mut groups: Vec<(Key, Vec<(String, Loads)>)> = Vec::new();
     let mut index: HashMap<Key, usize> = HashMap::new();
     for i in 0..per_load.height() {
         let key: Key = (

@@ -279,14 +279,35 @@ pub fn gsm8k_by_mode(
 /// `(num_tokens, KV_size_GB)` from `sglang_server.log`, else `server_output_aiter.log`.
 pub fn kv_cache(folder: &Path) -> Option<(i64, f64)> {
     for name in ["sglang_server.log", "server_output_aiter.log"] {
-        let Ok(data) = std::fs::read(folder.join(name)) else {
-            continue;
-        };
-        if let Some(kv) = server_log::kv_cache_allocation(&data) {
+        if let Some(kv) = kv_cache_in(&folder.join(name)) {
             return Some((i64::try_from(kv.tokens).ok()?, kv.kv_size_gb));
         }
     }
     None
+}
+
+/// The first KV-cache line of a server log, read in growing chunks that end at a line break:
+/// the line comes at start-up, so multi-gigabyte logs are not read whole.
+fn kv_cache_in(path: &Path) -> Option<server_log::KvCacheAllocation> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path).ok()?;
+    let mut buf = Vec::new();
+    let mut chunk: u64 = 1 << 20;
+    loop {
+        let n = (&mut file).take(chunk).read_to_end(&mut buf).ok()?;
+        let end = if n == 0 {
+            buf.len()
+        } else {
+            buf.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1)
+        };
+        if let Some(kv) = server_log::kv_cache_allocation(&buf[..end]) {
+            return Some(kv);
+        }
+        if n == 0 {
+            return None;
+        }
+        chunk = (chunk * 2).min(64 << 20);
+    }
 }
 
 #[cfg(test)]

@@ -187,7 +187,9 @@ thread_local! {
 }
 
 fn font(size: f64) -> TextStyle<'static> {
-    (FAMILY, size * SCALE.with(std::cell::Cell::get)).into_font().color(&BLACK)
+    (FAMILY, size * SCALE.with(std::cell::Cell::get))
+        .into_font()
+        .color(&BLACK)
 }
 
 fn px(v: f64) -> i32 {
@@ -435,7 +437,11 @@ fn draw_panel<DB: DrawingBackend>(
         chart
             .draw_series(labels.into_iter().map(|(x, y)| {
                 EmptyElement::at((x, y))
-                    + Text::new(annotation_text(panel.annotate, y), (0, -px(7.0)), style.clone())
+                    + Text::new(
+                        annotation_text(panel.annotate, y),
+                        (0, -px(7.0)),
+                        style.clone(),
+                    )
             }))
             .map_err(e)?;
     }
@@ -478,7 +484,8 @@ fn draw_legend<DB: DrawingBackend>(
     let (_, h) = area.dim_in_pixel();
     let n = panel.series.len().max(1) as i32;
     let row = ((h as i32 - 60) / n).clamp(px(11.0), px(20.0));
-    let style = font(if row < px(15.0) { 11.0 } else { 13.0 }).pos(Pos::new(HPos::Left, VPos::Center));
+    let style =
+        font(if row < px(15.0) { 11.0 } else { 13.0 }).pos(Pos::new(HPos::Left, VPos::Center));
     let top = px(46.0);
     let box_h = row * n + 10;
     area.draw(&Rectangle::new(
@@ -493,19 +500,26 @@ fn draw_legend<DB: DrawingBackend>(
         let color = PALETTE[s.color % PALETTE.len()];
         match panel.kind {
             PanelKind::Lines => {
-                area.draw(&PathElement::new([(8, y), (px(36.0), y)], color.stroke_width(2)))?;
+                area.draw(&PathElement::new(
+                    [(8, y), (px(36.0), y)],
+                    color.stroke_width(2),
+                ))?;
                 let at = ((8 + px(36.0)) / 2, y);
                 match s.marker {
                     Marker::Circle => area.draw(&Circle::new(at, 4, color.filled()))?,
                     Marker::Triangle => area.draw(&TriangleMarker::new(at, 6, color.filled()))?,
-                    Marker::Square => {
-                        area.draw(&Rectangle::new([(at.0 - 4, y - 4), (at.0 + 4, y + 4)], color.filled()))?
-                    }
+                    Marker::Square => area.draw(&Rectangle::new(
+                        [(at.0 - 4, y - 4), (at.0 + 4, y + 4)],
+                        color.filled(),
+                    ))?,
                     Marker::Cross => area.draw(&Cross::new(at, 5, color.stroke_width(2)))?,
                 }
             }
             PanelKind::Bars => {
-                area.draw(&Rectangle::new([(10, y - 5), (px(34.0), y + 5)], color.filled()))?;
+                area.draw(&Rectangle::new(
+                    [(10, y - 5), (px(34.0), y + 5)],
+                    color.filled(),
+                ))?;
             }
         }
         area.draw(&Text::new(s.label.clone(), (px(44.0), y), style.clone()))?;

@@ -5,7 +5,7 @@
 //! resolve into [`GrokOfflineConfig`] / [`DeepSeekOfflineConfig`] with every default of the
 //! original applied and every value checked.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use docker_ctl::ImageParts;
@@ -263,6 +263,9 @@ pub struct DeepSeekOfflineConfig {
     pub output_len: u32,
     /// `SGLANG_USE_AITER`, or `SGLANG_AITER_MOE` for old `lmsysorg/sglang` images (§1.2).
     pub aiter_var: String,
+    /// Free space `--download-model` requires, GB (env `SGLCI_MIN_FREE_GB`; default: 685
+    /// less what is already downloaded).
+    pub min_free_gb: Option<f64>,
 }
 
 /// Grok-1 default model (§2.3).
@@ -276,7 +279,8 @@ pub const GROK2_OFFLINE_TOKENIZER: &str = "/data2/grok-2/tokenizer.tok.json";
 /// Dummy-mode default model.
 pub const DEFAULT_DUMMY_MODEL: &str = "/mnt/raid/models/dummy_prod1/";
 /// DeepSeek default model.
-pub const DEEPSEEK_OFFLINE_MODEL: &str = "/mnt/raid/models/huggingface/deepseek-ai/DeepSeek-V3-0324";
+pub const DEEPSEEK_OFFLINE_MODEL: &str =
+    "/mnt/raid/models/huggingface/deepseek-ai/DeepSeek-V3-0324";
 
 struct Resolver<'a> {
     env: &'a dyn EnvSource,
@@ -303,7 +307,10 @@ impl Resolver<'_> {
                 self.errors.push(format!(
                     "{var}={text:?} must be a space-separated list of positive integers"
                 ));
-                default.split_whitespace().filter_map(|w| w.parse().ok()).collect()
+                default
+                    .split_whitespace()
+                    .filter_map(|w| w.parse().ok())
+                    .collect()
             }
         }
     }
@@ -315,7 +322,8 @@ impl Resolver<'_> {
             Some(v) => match v.trim().parse::<u32>() {
                 Ok(n) if n > 0 => n,
                 _ => {
-                    self.errors.push(format!("{var}={v:?} must be a positive integer"));
+                    self.errors
+                        .push(format!("{var}={v:?} must be a positive integer"));
                     default
                 }
             },
@@ -328,8 +336,9 @@ impl Resolver<'_> {
         match v.trim().parse::<f64>() {
             Ok(f) if f > 0.0 && f <= 1.0 => v.trim().to_owned(),
             _ => {
-                self.errors
-                    .push(format!("{var}={v:?} must be a fraction between 0 and 1 (e.g. 0.85)"));
+                self.errors.push(format!(
+                    "{var}={v:?} must be a fraction between 0 and 1 (e.g. 0.85)"
+                ));
                 default.to_owned()
             }
         }
@@ -386,8 +395,9 @@ fn resolve_common(o: &OfflineOptions, r: &mut Resolver<'_>, default_image: &str)
         None => Duration::from_secs_f64(timeout_default),
         Some(x) if x.is_finite() && x > 0.0 => Duration::from_secs_f64(x),
         Some(x) => {
-            r.errors
-                .push(format!("--point-timeout={x} must be a number of seconds > 0"));
+            r.errors.push(format!(
+                "--point-timeout={x} must be a number of seconds > 0"
+            ));
             Duration::from_secs_f64(timeout_default)
         }
     };
@@ -402,17 +412,14 @@ fn resolve_common(o: &OfflineOptions, r: &mut Resolver<'_>, default_image: &str)
     for m in steps.missing_programs() {
         problems.push(RunnerError::ProgramNotFound(m.to_owned()).to_string());
     }
-    if engine == Engine::Sglang && executor == ExecutorKind::Local && find_program("python3").is_none() {
+    if engine == Engine::Sglang
+        && executor == ExecutorKind::Local
+        && find_program("python3").is_none()
+    {
         problems.push(
             "python3 is not on PATH: the real engine runs `python3 -m sglang.bench_one_batch` (run this inside the SGLang container, or use --engine=sim)"
                 .to_owned(),
         );
-    }
-    if executor == ExecutorKind::Docker {
-        problems.push(format!(
-            "--executor=docker is not available yet (it comes with the containers issue); run this inside the benchmark container {} (or set INSIDE_CONTAINER=1), or use --executor=local",
-            parts.container_name()
-        ));
     }
     OfflineCommon {
         tag: parts.tag.clone(),
@@ -443,9 +450,13 @@ fn finish(errors: Vec<String>) -> Result<(), RunnerError> {
 }
 
 /// A model the real engine must find on this machine (local executor only: the docker
-/// executor checks inside the container).
+/// executor checks inside the container). A relative path is relative to the work dir,
+/// where bench_one_batch runs.
 fn check_model_dir(c: &mut OfflineCommon, model: &str, hint: &str) {
-    if c.engine == Engine::Sglang && c.executor == ExecutorKind::Local && !Path::new(model).is_dir() {
+    if c.engine == Engine::Sglang
+        && c.executor == ExecutorKind::Local
+        && !c.work_dir.join(model).is_dir()
+    {
         c.problems
             .push(format!("Model directory not found at: {model} ({hint})"));
     }
@@ -476,7 +487,9 @@ pub fn resolve_grok_offline(
     let type_text = match o.model_type.as_deref() {
         Some(t) => t.to_owned(),
         None => {
-            let mut t = env.var("DEFAULT_MODEL_TYPE").unwrap_or_else(|| "grok1".to_owned());
+            let mut t = env
+                .var("DEFAULT_MODEL_TYPE")
+                .unwrap_or_else(|| "grok1".to_owned());
             if let Some(m) = model_flag {
                 let detected = if m.contains("grok-2") || m.contains("grok2") {
                     Some("grok2")
@@ -487,7 +500,9 @@ pub fn resolve_grok_offline(
                 };
                 if let Some(d) = detected {
                     if d == "grok2" {
-                        notes.push(format!("[csv] Auto-detected model type: {d} from path: {m}"));
+                        notes.push(format!(
+                            "[csv] Auto-detected model type: {d} from path: {m}"
+                        ));
                     }
                     t = d.to_owned();
                 }
@@ -608,8 +623,16 @@ pub fn resolve_deepseek_offline(
         &mut r,
         "rocm/sgl-dev:v0.4.9.post2-rocm630-mi30x-20250716",
     );
-    let model = r.s(o.common.model.as_ref(), "DEFAULT_MODEL_PATH", DEEPSEEK_OFFLINE_MODEL);
-    let model_name = r.s(o.model_name.as_ref(), "DEFAULT_MODEL_NAME", "DeepSeek-V3-0324");
+    let model = r.s(
+        o.common.model.as_ref(),
+        "DEFAULT_MODEL_PATH",
+        DEEPSEEK_OFFLINE_MODEL,
+    );
+    let model_name = r.s(
+        o.model_name.as_ref(),
+        "DEFAULT_MODEL_NAME",
+        "DeepSeek-V3-0324",
+    );
     let hf_model_id = r.s(
         o.hf_model_id.as_ref(),
         "DEFAULT_HF_MODEL_ID",
@@ -625,6 +648,19 @@ pub fn resolve_deepseek_offline(
     let batch_size = r.num("DEEPSEEK_BATCH_SIZE", 32);
     let input_len = r.num("DEEPSEEK_INPUT_LENGTH", 128);
     let output_len = r.num("DEEPSEEK_OUTPUT_LENGTH", 32);
+    let min_free_gb = match env.var(super::models::MIN_FREE_VAR) {
+        None => None,
+        Some(v) => match v.trim().parse::<f64>() {
+            Ok(x) if x.is_finite() && x >= 0.0 => Some(x),
+            _ => {
+                r.errors.push(format!(
+                    "{}={v:?} must be a number of GB >= 0",
+                    super::models::MIN_FREE_VAR
+                ));
+                None
+            }
+        },
+    };
     if !o.download_model {
         check_model_dir(
             &mut common,
@@ -645,6 +681,7 @@ pub fn resolve_deepseek_offline(
         batch_size,
         input_len,
         output_len,
+        min_free_gb,
     })
 }
 
@@ -674,13 +711,23 @@ mod tests {
         assert_eq!(c.model, GROK1_OFFLINE_MODEL);
         assert_eq!(c.tokenizer, "Xenova/grok-1-tokenizer");
         assert_eq!(
-            (c.model_name.as_str(), c.variant.as_str(), c.online_variant.as_str()),
+            (
+                c.model_name.as_str(),
+                c.variant.as_str(),
+                c.online_variant.as_str()
+            ),
             ("GROK1", "MOE-I4F8", "MOE-I4F8")
         );
         assert_eq!(c.grid.batch_sizes, [1, 2, 4, 8, 16, 32, 64, 128, 256]);
-        assert_eq!((c.grid.tp_values.as_slice(), c.grid.input_lengths.as_slice()), (&[8][..], &[1024][..]));
+        assert_eq!(
+            (c.grid.tp_values.as_slice(), c.grid.input_lengths.as_slice()),
+            (&[8][..], &[1024][..])
+        );
         assert_eq!(c.grid.output_length, 128);
-        assert_eq!((c.mem_fraction_128.as_str(), c.mem_fraction_256.as_str()), ("0.85", "0.75"));
+        assert_eq!(
+            (c.mem_fraction_128.as_str(), c.mem_fraction_256.as_str()),
+            ("0.85", "0.75")
+        );
         assert_eq!(c.common.output_dir, c.common.work_dir);
         assert_eq!(c.common.point_timeout, Duration::from_secs(7200));
     }
@@ -693,18 +740,27 @@ mod tests {
         };
         let c = grok(lc, &[]);
         assert_eq!(c.grid.input_lengths, [8192, 16384, 32768]);
-        assert_eq!((c.grid.output_length, c.grid.batch_sizes.as_slice()), (10, &[1][..]));
+        assert_eq!(
+            (c.grid.output_length, c.grid.batch_sizes.as_slice()),
+            (10, &[1][..])
+        );
         let d = GrokOfflineOptions {
             mode: Some("dummy".into()),
             dummy_model: Some("/d/m".into()),
             ..Default::default()
         };
-        let c = grok(d, &[("DUMMY_BATCH_SIZES", "2 4"), ("DUMMY_TP_VALUES", "4 8")]);
+        let c = grok(
+            d,
+            &[("DUMMY_BATCH_SIZES", "2 4"), ("DUMMY_TP_VALUES", "4 8")],
+        );
         assert_eq!(c.model, "/d/m");
         assert_eq!(c.real_model, GROK1_OFFLINE_MODEL);
         assert_eq!(c.grid.batch_sizes, [2, 4]);
         assert_eq!(c.grid.tp_values, [4, 8]);
-        assert_eq!((c.grid.input_lengths.as_slice(), c.grid.output_length), (&[256][..], 4096));
+        assert_eq!(
+            (c.grid.input_lengths.as_slice(), c.grid.output_length),
+            (&[256][..], 4096)
+        );
         let bad = GrokOfflineOptions {
             mode: Some("turbo".into()),
             ..Default::default()
@@ -716,10 +772,19 @@ mod tests {
             e.contains("Invalid mode: turbo. Must be one of: normal, long_context, dummy"),
             "{e}"
         );
-        let e = resolve_grok_offline(&GrokOfflineOptions::default(), &env(&[("NORMAL_BATCH_SIZES", "1 x"), ("BATCH_SIZE_128_MEM_FRACTION", "2")]))
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("NORMAL_BATCH_SIZES") && e.contains("BATCH_SIZE_128_MEM_FRACTION"), "{e}");
+        let e = resolve_grok_offline(
+            &GrokOfflineOptions::default(),
+            &env(&[
+                ("NORMAL_BATCH_SIZES", "1 x"),
+                ("BATCH_SIZE_128_MEM_FRACTION", "2"),
+            ]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("NORMAL_BATCH_SIZES") && e.contains("BATCH_SIZE_128_MEM_FRACTION"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -734,8 +799,14 @@ mod tests {
         let c = grok(o, &[]);
         assert_eq!(c.model_type, GrokType::Grok2);
         assert_eq!(c.tokenizer, "/data/grok-2-custom/tokenizer.tok.json");
-        assert!(c.notes[0].contains("[csv] Auto-detected model type: grok2 from path: /data/grok-2-custom/"));
-        assert_eq!((c.variant.as_str(), c.online_variant.as_str()), ("MOE-I4F0", "FP8"));
+        assert!(
+            c.notes[0]
+                .contains("[csv] Auto-detected model type: grok2 from path: /data/grok-2-custom/")
+        );
+        assert_eq!(
+            (c.variant.as_str(), c.online_variant.as_str()),
+            ("MOE-I4F0", "FP8")
+        );
         // Grok-1: a custom model is not used as the tokenizer (unlike the online script).
         let o = GrokOfflineOptions {
             common: OfflineOptions {
@@ -750,9 +821,21 @@ mod tests {
             ..Default::default()
         };
         let c = grok(t2.clone(), &[]);
-        assert_eq!((c.model.as_str(), c.tokenizer.as_str()), (GROK2_OFFLINE_MODEL, GROK2_OFFLINE_TOKENIZER));
-        let c = grok(t2, &[("GROK2_MODEL_VARIANT", "FP8X"), ("GROK2_OFFLINE_MODEL_VARIANT", "OFF")]);
-        assert_eq!((c.variant.as_str(), c.online_variant.as_str()), ("OFF", "FP8X"));
+        assert_eq!(
+            (c.model.as_str(), c.tokenizer.as_str()),
+            (GROK2_OFFLINE_MODEL, GROK2_OFFLINE_TOKENIZER)
+        );
+        let c = grok(
+            t2,
+            &[
+                ("GROK2_MODEL_VARIANT", "FP8X"),
+                ("GROK2_OFFLINE_MODEL_VARIANT", "OFF"),
+            ],
+        );
+        assert_eq!(
+            (c.variant.as_str(), c.online_variant.as_str()),
+            ("OFF", "FP8X")
+        );
         let e = resolve_grok_offline(
             &GrokOfflineOptions {
                 model_type: Some("grok3".into()),
@@ -776,7 +859,10 @@ mod tests {
             ..Default::default()
         };
         let c = grok(o, &[]);
-        assert_eq!((c.variant.as_str(), c.online_variant.as_str()), ("MOE-I4F8-SIM", "MOE-I4F8-SIM"));
+        assert_eq!(
+            (c.variant.as_str(), c.online_variant.as_str()),
+            ("MOE-I4F8-SIM", "MOE-I4F8-SIM")
+        );
         assert_eq!(c.common.sim_args, ["--sim-oom-batch-size", "256"]);
         assert_eq!(c.common.executor, ExecutorKind::Local);
         assert_eq!(c.common.point_timeout, Duration::from_secs(300));
@@ -791,8 +877,14 @@ mod tests {
     fn deepseek_defaults_env_and_positional_image() {
         let c = resolve_deepseek_offline(&DeepSeekOfflineOptions::default(), &env(&[])).unwrap();
         assert_eq!(c.common.tag, "v0.4.9.post2-rocm630-mi30x-20250716");
-        assert_eq!((c.tp, c.batch_size, c.input_len, c.output_len), (8, 32, 128, 32));
-        assert_eq!((c.model_name.as_str(), c.variant.as_str()), ("DeepSeek-V3-0324", "FP8"));
+        assert_eq!(
+            (c.tp, c.batch_size, c.input_len, c.output_len),
+            (8, 32, 128, 32)
+        );
+        assert_eq!(
+            (c.model_name.as_str(), c.variant.as_str()),
+            ("DeepSeek-V3-0324", "FP8")
+        );
         assert_eq!(c.model, DEEPSEEK_OFFLINE_MODEL);
         assert_eq!(c.aiter_var, "SGLANG_USE_AITER");
         let o = DeepSeekOfflineOptions {
@@ -802,13 +894,20 @@ mod tests {
             },
             ..Default::default()
         };
-        let c = resolve_deepseek_offline(&o, &env(&[("DEEPSEEK_BATCH_SIZE", "4"), ("DEFAULT_MODEL_NAME", "M")])).unwrap();
+        let c = resolve_deepseek_offline(
+            &o,
+            &env(&[("DEEPSEEK_BATCH_SIZE", "4"), ("DEFAULT_MODEL_NAME", "M")]),
+        )
+        .unwrap();
         assert_eq!(c.common.tag, "v0.4.6-rocm630");
         assert_eq!(c.aiter_var, "SGLANG_AITER_MOE");
         assert_eq!((c.batch_size, c.model_name.as_str()), (4, "M"));
-        let e = resolve_deepseek_offline(&DeepSeekOfflineOptions::default(), &env(&[("DEEPSEEK_TP", "0")]))
-            .unwrap_err()
-            .to_string();
+        let e = resolve_deepseek_offline(
+            &DeepSeekOfflineOptions::default(),
+            &env(&[("DEEPSEEK_TP", "0")]),
+        )
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("DEEPSEEK_TP"), "{e}");
     }
 }

@@ -185,7 +185,9 @@ pub fn dir_size(dir: &Path) -> u64 {
     let mut total = 0u64;
     let mut stack = vec![dir.to_owned()];
     while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else { continue };
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
         for e in entries.flatten() {
             let Ok(t) = e.file_type() else { continue };
             if t.is_dir() {
@@ -229,7 +231,7 @@ pub fn free_space(target: &Path) -> Result<FreeSpace, DownloadError> {
         path: p.clone(),
         source: std::io::Error::from(e),
     })?;
-    let available = u64::from(st.blocks_available()).saturating_mul(u64::from(st.fragment_size()));
+    let available = st.blocks_available().saturating_mul(st.fragment_size());
     Ok(FreeSpace {
         checked: p,
         available_bytes: available,
@@ -237,7 +239,11 @@ pub fn free_space(target: &Path) -> Result<FreeSpace, DownloadError> {
 }
 
 /// Checks that `required_gb` GB are free where `target` would live.
-pub fn check_free_space(repo: &str, target: &Path, required_gb: f64) -> Result<FreeSpace, DownloadError> {
+pub fn check_free_space(
+    repo: &str,
+    target: &Path,
+    required_gb: f64,
+) -> Result<FreeSpace, DownloadError> {
     let fs = free_space(target)?;
     if fs.available_gb() < required_gb {
         return Err(DownloadError::NoSpace {
@@ -370,7 +376,11 @@ mod tests {
         assert!(fs.available_bytes > 0);
         assert!(check_free_space("r", &d.path().join("x"), 0.0).is_ok());
         let e = check_free_space("r", &d.path().join("x"), 1e12).unwrap_err();
-        assert!(e.to_string().contains("not enough free space to download r"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("not enough free space to download r"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -396,7 +406,12 @@ mod tests {
         // so no descriptor of this (multi-threaded) test process keeps it busy at exec time.
         let script = "#!/bin/sh\necho \"$@\" > \"$(dirname \"$0\")/args\"\nwhile [ $# -gt 0 ]; do if [ \"$1\" = --local-dir ]; then mkdir -p \"$2\"; echo w > \"$2/w\"; fi; shift; done\necho done\n";
         let ok = std::process::Command::new("sh")
-            .args(["-c", "printf '%s' \"$1\" > \"$2\" && chmod 755 \"$2\"", "sh", script])
+            .args([
+                "-c",
+                "printf '%s' \"$1\" > \"$2\" && chmod 755 \"$2\"",
+                "sh",
+                script,
+            ])
             .arg(&stub)
             .status()
             .unwrap();
@@ -418,7 +433,10 @@ mod tests {
         .unwrap();
         assert_eq!(String::from_utf8(out).unwrap(), "done\n");
         let args = std::fs::read_to_string(d.path().join("args")).unwrap();
-        assert!(args.starts_with("download org/model --repo-type model --local-dir"), "{args}");
+        assert!(
+            args.starts_with("download org/model --repo-type model --local-dir"),
+            "{args}"
+        );
         assert!(is_populated(&r.local_dir));
         // A CLI that succeeds without writing anything is an error.
         let empty = HfCli {
@@ -429,15 +447,29 @@ mod tests {
             local_dir: d.path().join("other"),
             ..r
         };
-        let e = download(&LocalExecutor::default(), &empty, &r2, Duration::from_secs(30), &Interrupt::new(), &mut |_| {})
-            .unwrap_err();
+        let e = download(
+            &LocalExecutor::default(),
+            &empty,
+            &r2,
+            Duration::from_secs(30),
+            &Interrupt::new(),
+            &mut |_| {},
+        )
+        .unwrap_err();
         assert!(matches!(e, DownloadError::Empty { .. }), "{e}");
         let fail = HfCli {
             kind: HfCliKind::Hf,
             program: "/bin/false".into(),
         };
-        let e = download(&LocalExecutor::default(), &fail, &r2, Duration::from_secs(30), &Interrupt::new(), &mut |_| {})
-            .unwrap_err();
+        let e = download(
+            &LocalExecutor::default(),
+            &fail,
+            &r2,
+            Duration::from_secs(30),
+            &Interrupt::new(),
+            &mut |_| {},
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("exit status 1"), "{e}");
     }
 }

@@ -88,7 +88,13 @@ impl Gate {
         let entries = match std::fs::read_dir(&self.online_folder) {
             Ok(e) => e,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(RunnerError::io("read online run folder", &self.online_folder, e)),
+            Err(e) => {
+                return Err(RunnerError::io(
+                    "read online run folder",
+                    &self.online_folder,
+                    e,
+                ));
+            }
         };
         let mut out: Vec<PathBuf> = entries
             .flatten()
@@ -170,9 +176,23 @@ mod tests {
         let g = gate(d.path());
         assert_eq!(g.evaluate().unwrap(), GateDecision::NoLogs);
         std::fs::create_dir_all(&g.online_folder).unwrap();
-        std::fs::write(g.online_folder.join("sglang_client_log_GROK1_aiter_1_run1_x.log"), PASS).unwrap();
-        std::fs::write(g.online_folder.join("sglang_client_log_GROK2_gsm8k_aiter.log"), PASS).unwrap();
-        assert_eq!(g.evaluate().unwrap(), GateDecision::NoLogs, "other logs are not candidates");
+        std::fs::write(
+            g.online_folder
+                .join("sglang_client_log_GROK1_aiter_1_run1_x.log"),
+            PASS,
+        )
+        .unwrap();
+        std::fs::write(
+            g.online_folder
+                .join("sglang_client_log_GROK2_gsm8k_aiter.log"),
+            PASS,
+        )
+        .unwrap();
+        assert_eq!(
+            g.evaluate().unwrap(),
+            GateDecision::NoLogs,
+            "other logs are not candidates"
+        );
         assert!(GateDecision::NoLogs.messages()[0].starts_with("[csv] No GSM8K log files found."));
     }
 
@@ -181,7 +201,9 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let g = gate(d.path());
         std::fs::create_dir_all(&g.online_folder).unwrap();
-        let log = g.online_folder.join("sglang_client_log_GROK1_gsm8k_aiter.log");
+        let log = g
+            .online_folder
+            .join("sglang_client_log_GROK1_gsm8k_aiter.log");
         std::fs::write(&log, PASS).unwrap();
         let dec = g.evaluate().unwrap();
         assert!(dec.proceeds(), "{dec:?}");
@@ -196,7 +218,11 @@ mod tests {
         std::fs::write(&log, format!("{FAIL}{PASS}")).unwrap();
         assert!(g.evaluate().unwrap().proceeds());
         // An attempt cut off before its verdict does not pass.
-        std::fs::write(&log, format!("{PASS}Starting GSM8K accuracy test at: y\nRun 1: Accuracy: 0.9\n")).unwrap();
+        std::fs::write(
+            &log,
+            format!("{PASS}Starting GSM8K accuracy test at: y\nRun 1: Accuracy: 0.9\n"),
+        )
+        .unwrap();
         assert!(!g.evaluate().unwrap().proceeds());
         std::fs::write(&log, "").unwrap();
         assert!(!g.evaluate().unwrap().proceeds());
@@ -215,6 +241,8 @@ mod tests {
         )
         .unwrap();
         assert_eq!(g.candidates().unwrap().len(), 1);
-        assert!(matches!(g.evaluate().unwrap(), GateDecision::Passed { verdict, .. } if verdict == "Average accuracy meets threshold (0.93)."));
+        assert!(
+            matches!(g.evaluate().unwrap(), GateDecision::Passed { verdict, .. } if verdict == "Average accuracy meets threshold (0.93).")
+        );
     }
 }

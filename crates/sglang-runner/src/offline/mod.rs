@@ -301,10 +301,16 @@ impl OfflinePlan {
             o.push_str(&s);
             o.push('\n');
         };
-        l(format!("{}: dry run (nothing is started or written)", self.binary));
+        l(format!(
+            "{}: dry run (nothing is started or written)",
+            self.binary
+        ));
         l(String::new());
         l("Settings:".into());
-        l(format!("  image: {} (tag {}, container {})", c.image, c.tag, c.container));
+        l(format!(
+            "  image: {} (tag {}, container {})",
+            c.image, c.tag, c.container
+        ));
         l(format!("  work dir: {}", c.work_dir.display()));
         l(format!("  output dir: {}", c.output_dir.display()));
         l(format!(
@@ -316,8 +322,15 @@ impl OfflinePlan {
                 ""
             }
         ));
-        l(format!("  executor: {} ({})", c.executor.as_str(), c.executor_reason));
-        l(format!("  time limit per point: {} s", c.point_timeout.as_secs_f64()));
+        l(format!(
+            "  executor: {} ({})",
+            c.executor.as_str(),
+            c.executor_reason
+        ));
+        l(format!(
+            "  time limit per point: {} s",
+            c.point_timeout.as_secs_f64()
+        ));
         for (name, v) in [
             ("hardware", &c.hardware),
             ("rocm version", &c.rocm_version),
@@ -351,7 +364,10 @@ impl OfflinePlan {
         ));
         l(String::new());
         l("GSM8K gate:".into());
-        l(format!("  online run folder: {}", self.gate.online_folder.display()));
+        l(format!(
+            "  online run folder: {}",
+            self.gate.online_folder.display()
+        ));
         match self.gate.evaluate() {
             Ok(d) => {
                 for m in d.messages() {
@@ -372,7 +388,11 @@ impl OfflinePlan {
             }
         }
         l(String::new());
-        l(format!("Commands (in order, {} grid point(s); working directory {}):", self.points.len(), c.work_dir.display()));
+        l(format!(
+            "Commands (in order, {} grid point(s); working directory {}):",
+            self.points.len(),
+            c.work_dir.display()
+        ));
         for p in &self.points {
             l(format!(
                 "  TP={} BS={} IL={} OL={}: {}",
@@ -412,7 +432,10 @@ impl OfflinePlan {
         for n in &self.notes {
             console.line(n);
         }
-        let report = |outcome: OfflineOutcome, folder: bool, points: Vec<PointReport>, clock: &Clock| OfflineReport {
+        let report = |outcome: OfflineOutcome,
+                      folder: bool,
+                      points: Vec<PointReport>,
+                      clock: &Clock| OfflineReport {
             exit_code: outcome.exit_code(),
             outcome,
             run_folder: folder.then(|| self.paths.folder.clone()),
@@ -426,7 +449,9 @@ impl OfflinePlan {
                 Ok(()) => {}
                 Err(DownloadError::Interrupted { signal, .. }) => {
                     return Ok(report(
-                        OfflineOutcome::Interrupted { signal: signal.signal },
+                        OfflineOutcome::Interrupted {
+                            signal: signal.signal,
+                        },
                         false,
                         Vec::new(),
                         &clock,
@@ -457,7 +482,10 @@ impl OfflinePlan {
             .map_err(RunnerError::from)?;
         let mut table = Table::load(self.kind, &self.paths.csv, console)?;
         table.write()?;
-        console.line(format!("[csv] Results will be written to {}", self.paths.csv.display()));
+        console.line(format!(
+            "[csv] Results will be written to {}",
+            self.paths.csv.display()
+        ));
 
         let mut points = Vec::new();
         let mut interrupted = None;
@@ -491,7 +519,10 @@ impl OfflinePlan {
             .iter()
             .filter(|p| matches!(p.status, PointStatus::Failed { .. }))
             .count() as u32;
-        let no_metrics = points.iter().filter(|p| p.status == PointStatus::NoMetrics).count() as u32;
+        let no_metrics = points
+            .iter()
+            .filter(|p| p.status == PointStatus::NoMetrics)
+            .count() as u32;
         let outcome = match interrupted {
             Some(i) => OfflineOutcome::Interrupted { signal: i.signal },
             None if failed + no_metrics > 0 => OfflineOutcome::PointsFailed {
@@ -502,9 +533,15 @@ impl OfflinePlan {
             None => OfflineOutcome::Completed,
         };
         match self.kind {
-            OfflineKind::Grok => console.line(format!("All done! Results saved to {}.", self.paths.csv.display())),
+            OfflineKind::Grok => console.line(format!(
+                "All done! Results saved to {}.",
+                self.paths.csv.display()
+            )),
             OfflineKind::DeepSeek => {
-                console.line(format!("✅  Results written to {}", self.paths.csv.display()));
+                console.line(format!(
+                    "✅  Results written to {}",
+                    self.paths.csv.display()
+                ));
                 for p in &points {
                     console.line(format!("Full log saved to {}", p.log.display()));
                 }
@@ -548,9 +585,9 @@ impl OfflinePlan {
                 path: r.local_dir.clone(),
             });
         };
-        let required = d
-            .min_free_gb
-            .unwrap_or_else(|| download::remaining_gb(download::required_gb_for_repo(&r.repo), &r.local_dir));
+        let required = d.min_free_gb.unwrap_or_else(|| {
+            download::remaining_gb(download::required_gb_for_repo(&r.repo), &r.local_dir)
+        });
         let fs = download::check_free_space(&r.repo, &r.local_dir, required)?;
         console.line(format!(
             "[csv] Downloading model {} to {} ({:.1}GB available, {:.1}GB needed)...",
@@ -559,12 +596,19 @@ impl OfflinePlan {
             fs.available_gb(),
             required
         ));
-        console.line(format!("[csv] Running: {}", cli.command(r).display_with_env()));
+        console.line(format!(
+            "[csv] Running: {}",
+            cli.command(r).display_with_env()
+        ));
         let start = Instant::now();
         let res = download::download(exec, &cli, r, d.timeout, interrupt, &mut |b| console.raw(b));
         clock.add_engine(start.elapsed());
         res.map(|took| {
-            console.line(format!("[csv] Model ready at {} ({} s)", r.local_dir.display(), took.as_secs()));
+            console.line(format!(
+                "[csv] Model ready at {} ({} s)",
+                r.local_dir.display(),
+                took.as_secs()
+            ));
         })
     }
 
@@ -582,9 +626,12 @@ impl OfflinePlan {
         match std::fs::remove_file(&p.result_file) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(RunnerError::io("remove old result file", &p.result_file, e).into()),
+            Err(e) => {
+                return Err(RunnerError::io("remove old result file", &p.result_file, e).into());
+            }
         }
-        let mut log = File::create(&p.log).map_err(|e| RunnerError::io("create point log", &p.log, e))?;
+        let mut log =
+            File::create(&p.log).map_err(|e| RunnerError::io("create point log", &p.log, e))?;
         let mut captured = Vec::new();
         let mut write_err = None;
         let start = Instant::now();
@@ -612,28 +659,42 @@ impl OfflinePlan {
             RunEnd::Stopped => None,
             RunEnd::TimedOut => Some(format!(
                 "no result within {} s; stopped (--point-timeout)",
-                self.common.point_timeout.as_secs()
+                self.common.point_timeout.as_secs_f64()
             )),
             RunEnd::Exited(e) if !e.success() => Some(if out.out_of_memory {
                 format!("OutOfMemoryError, {e}")
             } else {
                 e.to_string()
             }),
-            RunEnd::Exited(_) if out.out_of_memory => Some("OutOfMemoryError in the output".to_owned()),
+            RunEnd::Exited(_) if out.out_of_memory => {
+                Some("OutOfMemoryError in the output".to_owned())
+            }
             RunEnd::Exited(_) => match self.kind {
-                OfflineKind::DeepSeek => offline_csv::deepseek_row(p.tp, p.batch_size, p.input_len, p.output_len, &out)
-                    .err()
-                    .map(|e| e.to_string()),
+                OfflineKind::DeepSeek => {
+                    offline_csv::deepseek_row(p.tp, p.batch_size, p.input_len, p.output_len, &out)
+                        .err()
+                        .map(|e| e.to_string())
+                }
                 OfflineKind::Grok => None,
             },
         };
         let trailer = |log: &mut File, text: String| {
-            let nl = if captured.last().is_some_and(|b| *b != b'\n') { "\n" } else { "" };
-            let _ = write!(log, "{nl}[offline] {text}\n");
+            let nl = if captured.last().is_some_and(|b| *b != b'\n') {
+                "\n"
+            } else {
+                ""
+            };
+            let _ = writeln!(log, "{nl}[offline] {text}");
         };
         if end == RunEnd::Stopped {
-            trailer(&mut log, "interrupted: bench_one_batch was stopped by SIGINT/SIGTERM".to_owned());
-            console.line(format!("[csv] Interrupted during TP={} BS={} IL={}", p.tp, p.batch_size, p.input_len));
+            trailer(
+                &mut log,
+                "interrupted: bench_one_batch was stopped by SIGINT/SIGTERM".to_owned(),
+            );
+            console.line(format!(
+                "[csv] Interrupted during TP={} BS={} IL={}",
+                p.tp, p.batch_size, p.input_len
+            ));
             return Ok((PointStatus::Interrupted, None, took));
         }
         let na = || OfflineRow {
@@ -646,16 +707,26 @@ impl OfflinePlan {
         if let Some(reason) = failure {
             trailer(&mut log, format!("FAILED: {reason}; CSV row: NA"));
             if out.out_of_memory {
-                console.line(format!("WARNING: Batch size {} failed with OutOfMemoryError. Skipping...", p.batch_size));
+                console.line(format!(
+                    "WARNING: Batch size {} failed with OutOfMemoryError. Skipping...",
+                    p.batch_size
+                ));
             } else {
-                console.line(format!("WARNING: Batch size {} failed ({reason}). Skipping...", p.batch_size));
+                console.line(format!(
+                    "WARNING: Batch size {} failed ({reason}). Skipping...",
+                    p.batch_size
+                ));
             }
             return Ok((PointStatus::Failed { reason }, Some(na()), took));
         }
         let row = match self.kind {
-            OfflineKind::Grok => offline_csv::grok_row(p.tp, p.batch_size, p.input_len, p.output_len, &out),
-            OfflineKind::DeepSeek => offline_csv::deepseek_row(p.tp, p.batch_size, p.input_len, p.output_len, &out)
-                .unwrap_or_else(|_| na()),
+            OfflineKind::Grok => {
+                offline_csv::grok_row(p.tp, p.batch_size, p.input_len, p.output_len, &out)
+            }
+            OfflineKind::DeepSeek => {
+                offline_csv::deepseek_row(p.tp, p.batch_size, p.input_len, p.output_len, &out)
+                    .unwrap_or_else(|_| na())
+            }
         };
         if row.metrics.iter().all(|m| *m == Cell::Empty) {
             console.line(format!(
@@ -703,7 +774,10 @@ impl Table {
                 c.rows
                     .iter()
                     .map(|r| {
-                        let n = |s: &str| s.parse::<u32>().map_err(|_| format!("row value {s:?} is not an integer"));
+                        let n = |s: &str| {
+                            s.parse::<u32>()
+                                .map_err(|_| format!("row value {s:?} is not an integer"))
+                        };
                         Ok(OfflineRow {
                             tp: n(&r.tp)?,
                             batch_size: n(&r.batch_size)?,
@@ -722,7 +796,8 @@ impl Table {
             }
             Err(why) => {
                 let aside = path.with_extension("csv.unreadable");
-                std::fs::rename(path, &aside).map_err(|e| RunnerError::io("move aside unreadable CSV", path, e))?;
+                std::fs::rename(path, &aside)
+                    .map_err(|e| RunnerError::io("move aside unreadable CSV", path, e))?;
                 console.line(format!(
                     "[csv] WARNING: {} is not a readable offline CSV ({why}); moved to {} and starting a new one",
                     path.display(),
@@ -743,7 +818,10 @@ impl Table {
     }
 
     fn write(&self) -> Result<(), RunnerError> {
-        report::atomic::write_atomic(&self.path, offline_csv::render(self.kind, &self.rows).as_bytes())?;
+        report::atomic::write_atomic(
+            &self.path,
+            offline_csv::render(self.kind, &self.rows).as_bytes(),
+        )?;
         Ok(())
     }
 }
@@ -759,15 +837,36 @@ mod tests {
 
     #[test]
     fn names_and_config_json() {
-        let p = OfflinePaths::new(Path::new("/ci"), "v0.5.4.post1-rocm630-mi30x-20251029", "GROK1", "MOE-I4F8", "");
+        let p = OfflinePaths::new(
+            Path::new("/ci"),
+            "v0.5.4.post1-rocm630-mi30x-20251029",
+            "GROK1",
+            "MOE-I4F8",
+            "",
+        );
         assert_eq!(
             p.csv,
-            Path::new("/ci/offline/GROK1/v0.5.4.post1-rocm630-mi30x-20251029_GROK1_MOE-I4F8_offline/v0.5.4.post1-rocm630-mi30x-20251029_GROK1_MOE-I4F8_offline.csv")
+            Path::new(
+                "/ci/offline/GROK1/v0.5.4.post1-rocm630-mi30x-20251029_GROK1_MOE-I4F8_offline/v0.5.4.post1-rocm630-mi30x-20251029_GROK1_MOE-I4F8_offline.csv"
+            )
         );
-        assert_eq!(p.point_log(OfflineKind::Grok, 8, 128, 1024).file_name().unwrap(), "tp8_bs128_il1024.log");
-        assert_eq!(p.point_log(OfflineKind::DeepSeek, 8, 32, 128).file_name().unwrap(), "tp8_bs32.log");
+        assert_eq!(
+            p.point_log(OfflineKind::Grok, 8, 128, 1024)
+                .file_name()
+                .unwrap(),
+            "tp8_bs128_il1024.log"
+        );
+        assert_eq!(
+            p.point_log(OfflineKind::DeepSeek, 8, 32, 128)
+                .file_name()
+                .unwrap(),
+            "tp8_bs32.log"
+        );
         let lc = OfflinePaths::new(Path::new("/ci"), "T", "GROK2", "MOE-I4F0", "_long_context");
-        assert!(lc.folder.ends_with("offline/GROK2/T_GROK2_MOE-I4F0_offline_long_context"));
+        assert!(
+            lc.folder
+                .ends_with("offline/GROK2/T_GROK2_MOE-I4F0_offline_long_context")
+        );
         assert_eq!(
             config_json("rocm/sgl-dev:T", Some("aiter"), false),
             "{\"docker\": \"rocm/sgl-dev:T\", \"attention_backend\": \"aiter\"}\n"
@@ -776,9 +875,13 @@ mod tests {
             config_json("x\"y", None, true),
             "{\"docker\": \"x\\\"y\", \"engine\": \"sim\", \"simulated\": true}\n"
         );
-        let v: serde_json::Value = serde_json::from_str(&config_json("i", Some("aiter"), true)).unwrap();
+        let v: serde_json::Value =
+            serde_json::from_str(&config_json("i", Some("aiter"), true)).unwrap();
         assert_eq!(v["simulated"], true);
-        assert_eq!(result_file(Path::new("/f/tp8_bs1_il1024.log")), Path::new("/f/tp8_bs1_il1024.jsonl"));
+        assert_eq!(
+            result_file(Path::new("/f/tp8_bs1_il1024.log")),
+            Path::new("/f/tp8_bs1_il1024.jsonl")
+        );
     }
 
     #[test]
@@ -795,7 +898,11 @@ mod tests {
         .unwrap();
         let mut t = Table::load(OfflineKind::DeepSeek, &path, &mut Console::null()).unwrap();
         assert_eq!(t.rows.len(), 2);
-        assert_eq!(t.rows[0].metrics[0], Cell::Value("7".into()), "the last duplicate wins");
+        assert_eq!(
+            t.rows[0].metrics[0],
+            Cell::Value("7".into()),
+            "the last duplicate wins"
+        );
         t.upsert(OfflineRow {
             tp: 8,
             batch_size: 32,
@@ -805,9 +912,16 @@ mod tests {
         });
         t.write().unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
-        assert!(text.ends_with("\n8,32,128,32,NA,NA,NA,NA,NA,NA\n8,64,128,32,1,1,1,1,1,1\n"), "{text}");
+        assert!(
+            text.ends_with("\n8,32,128,32,NA,NA,NA,NA,NA,NA\n8,64,128,32,1,1,1,1,1,1\n"),
+            "{text}"
+        );
         // A Grok CSV where a DeepSeek one is expected is moved aside, not deleted.
-        std::fs::write(&path, format!("{}\n", metrics_parse::legacy_csv::GROK_OFFLINE_HEADER)).unwrap();
+        std::fs::write(
+            &path,
+            format!("{}\n", metrics_parse::legacy_csv::GROK_OFFLINE_HEADER),
+        )
+        .unwrap();
         let t = Table::load(OfflineKind::DeepSeek, &path, &mut Console::null()).unwrap();
         assert!(t.rows.is_empty());
         assert!(d.path().join("x.csv.unreadable").is_file());
@@ -817,8 +931,19 @@ mod tests {
     #[test]
     fn exit_codes() {
         assert_eq!(OfflineOutcome::Completed.exit_code(), 0);
-        assert_eq!(OfflineOutcome::GateSkipped { reason: "x".into() }.exit_code(), 0);
-        assert_eq!(OfflineOutcome::PointsFailed { failed: 1, no_metrics: 0, total: 9 }.exit_code(), 6);
+        assert_eq!(
+            OfflineOutcome::GateSkipped { reason: "x".into() }.exit_code(),
+            0
+        );
+        assert_eq!(
+            OfflineOutcome::PointsFailed {
+                failed: 1,
+                no_metrics: 0,
+                total: 9
+            }
+            .exit_code(),
+            6
+        );
         assert_eq!(OfflineOutcome::Interrupted { signal: 2 }.exit_code(), 130);
         assert_eq!(OfflineOutcome::Interrupted { signal: 15 }.exit_code(), 143);
     }

@@ -59,19 +59,110 @@ pub struct ModelEntry {
 
 /// The model table, in the order `--all` processes it.
 pub const MODELS: &[ModelEntry] = &[
-    ModelEntry { key: "GPT-OSS-120B-LMSYS", repo: "lmsys/gpt-oss-120b-bf16", local: "lmsys/gpt-oss-120b-bf16", hardware: OnHardware::Mi30x, size_gb: 240.0, size_note: "BF16" },
-    ModelEntry { key: "GPT-OSS-20B-LMSYS", repo: "lmsys/gpt-oss-20b-bf16", local: "lmsys/gpt-oss-20b-bf16", hardware: OnHardware::Mi30x, size_gb: 45.0, size_note: "BF16" },
-    ModelEntry { key: "GPT-OSS-120B-OPENAI", repo: "openai/gpt-oss-120b", local: "openai/gpt-oss-120b", hardware: OnHardware::Mi35x, size_gb: 70.0, size_note: "MXFP4" },
-    ModelEntry { key: "GPT-OSS-20B-OPENAI", repo: "openai/gpt-oss-20b", local: "openai/gpt-oss-20b", hardware: OnHardware::Mi35x, size_gb: 15.0, size_note: "MXFP4" },
-    ModelEntry { key: "QWEN-30B", repo: "Qwen/Qwen3-30B-A3B-Thinking-2507", local: "Qwen/Qwen3-30B-A3B-Thinking-2507", hardware: OnHardware::Both, size_gb: 65.0, size_note: "BF16" },
-    ModelEntry { key: "GROK1-TOKENIZER", repo: "Xenova/grok-1-tokenizer", local: "Xenova--grok-1-tokenizer", hardware: OnHardware::Both, size_gb: 1.0, size_note: "tokenizer only" },
-    ModelEntry { key: "GROK1-INT4", repo: "amd/grok-1-W4A8KV8", local: "amd--grok-1-W4A8KV8", hardware: OnHardware::Both, size_gb: 223.0, size_note: "W4A8KV8 quantized" },
-    ModelEntry { key: "GROK1-FP8", repo: "lmzheng/grok-1", local: "lmzheng-grok-1", hardware: OnHardware::Both, size_gb: 320.0, size_note: "FP8" },
-    ModelEntry { key: "GROK2", repo: "xai-org/grok-2", local: "grok-2", hardware: OnHardware::Both, size_gb: 540.0, size_note: "may need HuggingFace authentication" },
-    ModelEntry { key: "GROK2-TOKENIZER", repo: "alvarobartt/grok-2-tokenizer", local: "alvarobartt--grok-2-tokenizer", hardware: OnHardware::Both, size_gb: 1.0, size_note: "tokenizer only" },
-    ModelEntry { key: "DEEPSEEK-V3", repo: "deepseek-ai/DeepSeek-V3-0324", local: "deepseek-ai/DeepSeek-V3-0324", hardware: OnHardware::Both, size_gb: 642.0, size_note: "FP8" },
-    ModelEntry { key: "DEEPSEEK-R1-MXFP4", repo: "amd/DeepSeek-R1-MXFP4-Preview", local: "amd/DeepSeek-R1-MXFP4-Preview", hardware: OnHardware::Both, size_gb: 380.0, size_note: "MXFP4" },
-    ModelEntry { key: "LLAMA4-MAVERICK-17B", repo: "meta-llama/Llama-4-Maverick-17B-128E-Instruct-FP8", local: "meta-llama/Llama-4-Maverick-17B-128E-Instruct-FP8", hardware: OnHardware::Both, size_gb: 400.0, size_note: "FP8" },
+    ModelEntry {
+        key: "GPT-OSS-120B-LMSYS",
+        repo: "lmsys/gpt-oss-120b-bf16",
+        local: "lmsys/gpt-oss-120b-bf16",
+        hardware: OnHardware::Mi30x,
+        size_gb: 240.0,
+        size_note: "BF16",
+    },
+    ModelEntry {
+        key: "GPT-OSS-20B-LMSYS",
+        repo: "lmsys/gpt-oss-20b-bf16",
+        local: "lmsys/gpt-oss-20b-bf16",
+        hardware: OnHardware::Mi30x,
+        size_gb: 45.0,
+        size_note: "BF16",
+    },
+    ModelEntry {
+        key: "GPT-OSS-120B-OPENAI",
+        repo: "openai/gpt-oss-120b",
+        local: "openai/gpt-oss-120b",
+        hardware: OnHardware::Mi35x,
+        size_gb: 70.0,
+        size_note: "MXFP4",
+    },
+    ModelEntry {
+        key: "GPT-OSS-20B-OPENAI",
+        repo: "openai/gpt-oss-20b",
+        local: "openai/gpt-oss-20b",
+        hardware: OnHardware::Mi35x,
+        size_gb: 15.0,
+        size_note: "MXFP4",
+    },
+    ModelEntry {
+        key: "QWEN-30B",
+        repo: "Qwen/Qwen3-30B-A3B-Thinking-2507",
+        local: "Qwen/Qwen3-30B-A3B-Thinking-2507",
+        hardware: OnHardware::Both,
+        size_gb: 65.0,
+        size_note: "BF16",
+    },
+    ModelEntry {
+        key: "GROK1-TOKENIZER",
+        repo: "Xenova/grok-1-tokenizer",
+        local: "Xenova--grok-1-tokenizer",
+        hardware: OnHardware::Both,
+        size_gb: 1.0,
+        size_note: "tokenizer only",
+    },
+    ModelEntry {
+        key: "GROK1-INT4",
+        repo: "amd/grok-1-W4A8KV8",
+        local: "amd--grok-1-W4A8KV8",
+        hardware: OnHardware::Both,
+        size_gb: 223.0,
+        size_note: "W4A8KV8 quantized",
+    },
+    ModelEntry {
+        key: "GROK1-FP8",
+        repo: "lmzheng/grok-1",
+        local: "lmzheng-grok-1",
+        hardware: OnHardware::Both,
+        size_gb: 320.0,
+        size_note: "FP8",
+    },
+    ModelEntry {
+        key: "GROK2",
+        repo: "xai-org/grok-2",
+        local: "grok-2",
+        hardware: OnHardware::Both,
+        size_gb: 540.0,
+        size_note: "may need HuggingFace authentication",
+    },
+    ModelEntry {
+        key: "GROK2-TOKENIZER",
+        repo: "alvarobartt/grok-2-tokenizer",
+        local: "alvarobartt--grok-2-tokenizer",
+        hardware: OnHardware::Both,
+        size_gb: 1.0,
+        size_note: "tokenizer only",
+    },
+    ModelEntry {
+        key: "DEEPSEEK-V3",
+        repo: "deepseek-ai/DeepSeek-V3-0324",
+        local: "deepseek-ai/DeepSeek-V3-0324",
+        hardware: OnHardware::Both,
+        size_gb: 642.0,
+        size_note: "FP8",
+    },
+    ModelEntry {
+        key: "DEEPSEEK-R1-MXFP4",
+        repo: "amd/DeepSeek-R1-MXFP4-Preview",
+        local: "amd/DeepSeek-R1-MXFP4-Preview",
+        hardware: OnHardware::Both,
+        size_gb: 380.0,
+        size_note: "MXFP4",
+    },
+    ModelEntry {
+        key: "LLAMA4-MAVERICK-17B",
+        repo: "meta-llama/Llama-4-Maverick-17B-128E-Instruct-FP8",
+        local: "meta-llama/Llama-4-Maverick-17B-128E-Instruct-FP8",
+        hardware: OnHardware::Both,
+        size_gb: 400.0,
+        size_note: "FP8",
+    },
 ];
 
 /// `mi30x` or `mi35x`.
@@ -128,7 +219,9 @@ pub enum ModelsError {
         available: Vec<&'static str>,
     },
     /// No `--all`, `--hardware`, `--model` or `--status`.
-    #[error("No action specified. Use --all, --hardware=TYPE, --model=MODEL_NAME, or --status (Use --help for more information)")]
+    #[error(
+        "No action specified. Use --all, --hardware=TYPE, --model=MODEL_NAME, or --status (Use --help for more information)"
+    )]
     NoAction,
     /// A setting is unusable.
     #[error("invalid {name}={value:?}: {reason}")]
@@ -209,10 +302,15 @@ pub struct DownloadModelsConfig {
 
 /// Resolves the flags (§10.1): an invalid `--hardware` or unknown `--model` is an error;
 /// `--status` wins; then `--hardware` (over `--model`), `--model`, `--all`.
-pub fn resolve(o: &DownloadModelsOptions, env: &dyn EnvSource) -> Result<DownloadModelsConfig, ModelsError> {
+pub fn resolve(
+    o: &DownloadModelsOptions,
+    env: &dyn EnvSource,
+) -> Result<DownloadModelsConfig, ModelsError> {
     let hardware = match o.hardware.as_deref() {
         None => None,
-        Some(h) => Some(Hardware::parse(h).ok_or_else(|| ModelsError::InvalidHardware(h.to_owned()))?),
+        Some(h) => {
+            Some(Hardware::parse(h).ok_or_else(|| ModelsError::InvalidHardware(h.to_owned()))?)
+        }
     };
     let one = match o.model.as_deref() {
         None => None,
@@ -234,7 +332,11 @@ pub fn resolve(o: &DownloadModelsOptions, env: &dyn EnvSource) -> Result<Downloa
     };
     let min_free_gb = match (o.min_free_gb, env.var(MIN_FREE_VAR)) {
         (Some(x), _) => Some((x, "--min-free-gb".to_owned(), x.to_string())),
-        (None, Some(v)) => Some((v.trim().parse::<f64>().unwrap_or(f64::NAN), MIN_FREE_VAR.to_owned(), v)),
+        (None, Some(v)) => Some((
+            v.trim().parse::<f64>().unwrap_or(f64::NAN),
+            MIN_FREE_VAR.to_owned(),
+            v,
+        )),
         (None, None) => None,
     };
     let min_free_gb = match min_free_gb {
@@ -294,6 +396,18 @@ pub enum ModelsOutcome {
 }
 
 impl ModelsOutcome {
+    /// One line for the error message.
+    pub fn message(&self) -> String {
+        match self {
+            Self::Completed => "all models processed successfully".to_owned(),
+            Self::Failed { keys } => format!("failed to download: {}", keys.join(" ")),
+            Self::Interrupted { signal } => format!(
+                "interrupted by {}",
+                crate::signals::Interrupted { signal: *signal }.name()
+            ),
+        }
+    }
+
     /// Exit status: 0, 1, 130/143.
     pub fn exit_code(&self) -> u8 {
         match self {
@@ -312,7 +426,8 @@ struct Out<'a> {
 impl Out<'_> {
     fn tagged(&mut self, tag: &str, code: &str, text: &str) {
         if self.color {
-            self.console.line(format!("\x1b[{code}m[{tag}]\x1b[0m {text}"));
+            self.console
+                .line(format!("\x1b[{code}m[{tag}]\x1b[0m {text}"));
         } else {
             self.console.line(format!("[{tag}] {text}"));
         }
@@ -351,9 +466,15 @@ fn status_table(out: &mut Out<'_>, cfg: &DownloadModelsConfig) {
     for m in list {
         let p = local_path(&cfg.base_dir, m);
         let line = if download::is_populated(&p) {
-            out.paint("0;32", &format!("  ✓ {} - Available at {}", m.key, p.display()))
+            out.paint(
+                "0;32",
+                &format!("  ✓ {} - Available at {}", m.key, p.display()),
+            )
         } else {
-            out.paint("0;31", &format!("  ✗ {} - Missing (would download from {})", m.key, m.repo))
+            out.paint(
+                "0;31",
+                &format!("  ✗ {} - Missing (would download from {})", m.key, m.repo),
+            )
         };
         out.console.line(line);
     }
@@ -364,8 +485,12 @@ fn estimates(out: &mut Out<'_>) {
     let mut total = 0.0;
     for m in MODELS {
         total += m.size_gb;
-        out.console
-            .line(format!("  {:<21}~{}GB ({})", format!("{}:", m.key), m.size_gb, m.size_note));
+        out.console.line(format!(
+            "  {:<21}~{}GB ({})",
+            format!("{}:", m.key),
+            m.size_gb,
+            m.size_note
+        ));
     }
     out.console.line(format!(
         "  Total estimated: ~{total}GB for every model (a hardware list needs less)"
@@ -428,13 +553,20 @@ pub fn run(
         let exists = download::is_populated(&path);
         if cfg.dry_run {
             let line = if exists {
-                format!("[DRY RUN] Model exists, would verify/resume download of {} to {}", m.repo, path.display())
+                format!(
+                    "[DRY RUN] Model exists, would verify/resume download of {} to {}",
+                    m.repo,
+                    path.display()
+                )
             } else {
                 format!("[DRY RUN] Would download {} to {}", m.repo, path.display())
             };
             out.console.line(line);
             if let Some(c) = &cli {
-                out.console.line(format!("  command: {}", c.command(&request(m, &path)).display()));
+                out.console.line(format!(
+                    "  command: {}",
+                    c.command(&request(m, &path)).display()
+                ));
             }
             continue;
         }
@@ -465,13 +597,21 @@ pub fn run(
             let req = request(m, &path);
             out.info(&format!("  Running: {}", c.command(&req).display()));
             let console = &mut *out.console;
-            download::download(exec, c, &req, cfg.timeout, interrupt, &mut |b| console.raw(b))
+            download::download(exec, c, &req, cfg.timeout, interrupt, &mut |b| {
+                console.raw(b)
+            })
         });
         match result {
             Ok(took) => out.success(&format!("Downloaded {} in {} s", m.key, took.as_secs())),
             Err(DownloadError::Interrupted { signal, .. }) => {
-                out.error(&format!("Download of {} interrupted by {}", m.key, signal.name()));
-                return Ok(ModelsOutcome::Interrupted { signal: signal.signal });
+                out.error(&format!(
+                    "Download of {} interrupted by {}",
+                    m.key,
+                    signal.name()
+                ));
+                return Ok(ModelsOutcome::Interrupted {
+                    signal: signal.signal,
+                });
             }
             Err(e) => {
                 out.error(&format!("Failed to download {}: {e}", m.key));
@@ -524,11 +664,23 @@ mod tests {
         assert_eq!(
             keys(Hardware::Mi30x),
             [
-                "GPT-OSS-120B-LMSYS", "GPT-OSS-20B-LMSYS", "QWEN-30B", "GROK1-TOKENIZER", "GROK1-INT4",
-                "GROK1-FP8", "GROK2", "GROK2-TOKENIZER", "DEEPSEEK-V3", "DEEPSEEK-R1-MXFP4", "LLAMA4-MAVERICK-17B"
+                "GPT-OSS-120B-LMSYS",
+                "GPT-OSS-20B-LMSYS",
+                "QWEN-30B",
+                "GROK1-TOKENIZER",
+                "GROK1-INT4",
+                "GROK1-FP8",
+                "GROK2",
+                "GROK2-TOKENIZER",
+                "DEEPSEEK-V3",
+                "DEEPSEEK-R1-MXFP4",
+                "LLAMA4-MAVERICK-17B"
             ]
         );
-        assert_eq!(keys(Hardware::Mi35x)[..2], ["GPT-OSS-120B-OPENAI", "GPT-OSS-20B-OPENAI"]);
+        assert_eq!(
+            keys(Hardware::Mi35x)[..2],
+            ["GPT-OSS-120B-OPENAI", "GPT-OSS-20B-OPENAI"]
+        );
         assert_eq!(MODELS.len(), 13);
         assert_eq!(model("GROK1-FP8").unwrap().local, "lmzheng-grok-1");
     }
@@ -538,18 +690,60 @@ mod tests {
         let env = BTreeMap::new();
         let r = |o: DownloadModelsOptions| resolve(&o, &env);
         assert!(matches!(r(opts()), Err(ModelsError::NoAction)));
-        let e = r(DownloadModelsOptions { hardware: Some("mi25x".into()), ..opts() }).unwrap_err();
-        assert_eq!(e.to_string(), "Invalid hardware: mi25x. Must be 'mi30x' or 'mi35x'");
-        let e = r(DownloadModelsOptions { model: Some("GROK3".into()), ..opts() }).unwrap_err();
-        assert!(e.to_string().starts_with("Unknown model: GROK3. Available models: GPT-OSS-120B-LMSYS, "), "{e}");
-        let c = r(DownloadModelsOptions { hardware: Some("mi35x".into()), model: Some("GROK2".into()), ..opts() }).unwrap();
-        assert!(matches!(&c.action, Action::Download(v) if v.len() == 11), "--hardware wins over --model");
-        let c = r(DownloadModelsOptions { model: Some("GROK2".into()), all: true, ..opts() }).unwrap();
+        let e = r(DownloadModelsOptions {
+            hardware: Some("mi25x".into()),
+            ..opts()
+        })
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "Invalid hardware: mi25x. Must be 'mi30x' or 'mi35x'"
+        );
+        let e = r(DownloadModelsOptions {
+            model: Some("GROK3".into()),
+            ..opts()
+        })
+        .unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("Unknown model: GROK3. Available models: GPT-OSS-120B-LMSYS, "),
+            "{e}"
+        );
+        let c = r(DownloadModelsOptions {
+            hardware: Some("mi35x".into()),
+            model: Some("GROK2".into()),
+            ..opts()
+        })
+        .unwrap();
+        assert!(
+            matches!(&c.action, Action::Download(v) if v.len() == 11),
+            "--hardware wins over --model"
+        );
+        let c = r(DownloadModelsOptions {
+            model: Some("GROK2".into()),
+            all: true,
+            ..opts()
+        })
+        .unwrap();
         assert!(matches!(&c.action, Action::Download(v) if v.len() == 1 && v[0].key == "GROK2"));
-        let c = r(DownloadModelsOptions { all: true, status: true, ..opts() }).unwrap();
+        let c = r(DownloadModelsOptions {
+            all: true,
+            status: true,
+            ..opts()
+        })
+        .unwrap();
         assert_eq!(c.action, Action::Status);
         assert_eq!(c.base_dir, Path::new(DEFAULT_BASE_DIR));
         let env: BTreeMap<String, String> = [(MIN_FREE_VAR.to_owned(), "x".to_owned())].into();
-        assert!(resolve(&DownloadModelsOptions { all: true, ..opts() }, &env).is_err());
+        assert!(
+            resolve(
+                &DownloadModelsOptions {
+                    all: true,
+                    ..opts()
+                },
+                &env
+            )
+            .is_err()
+        );
     }
 }

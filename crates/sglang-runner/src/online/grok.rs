@@ -126,7 +126,7 @@ impl GrokPlan {
         let mut args: Vec<String> = vec!["--backend".into(), "sglang".into()];
         // The simulated engine needs no model files: a tokenizer that is not on this machine
         // is left out (the client then counts bytes, as the simulator does).
-        let tokenizer = !(c.simulated() && !Path::new(&self.cfg.tokenizer).exists());
+        let tokenizer = !c.simulated() || Path::new(&self.cfg.tokenizer).exists();
         if tokenizer {
             args.extend(["--tokenizer".to_owned(), self.cfg.tokenizer.clone()]);
         }
@@ -825,10 +825,10 @@ pub(crate) fn describe_common(c: &crate::config::Common, l: &mut dyn FnMut(Strin
         c.steps.client.as_str(),
         c.steps.gsm8k_client.as_str()
     ));
-    if let Some(d) = &c.gsm8k_data {
-        if c.steps.gsm8k_client == ClientImpl::Native {
-            l(format!("  GSM8K data: {}", d.display()));
-        }
+    if let Some(d) = &c.gsm8k_data
+        && c.steps.gsm8k_client == ClientImpl::Native
+    {
+        l(format!("  GSM8K data: {}", d.display()));
     }
     if c.simulated() {
         l(format!(

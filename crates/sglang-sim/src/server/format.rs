@@ -158,18 +158,18 @@ impl EventWriter {
         }
     }
 
-    /// Appends the event carrying tokens `from..to` of `item` (`last`: with the finish reason,
-    /// the usage chunk when asked for, and `data: [DONE]`).
+    /// Appends the event carrying `tokens` of `item` (`last`: with the finish reason, the
+    /// usage chunk when asked for, and `data: [DONE]`).
     pub(crate) fn event(
         &mut self,
         out: &mut Vec<u8>,
         meta: &Meta,
         item: &Item,
-        from: usize,
-        to: usize,
+        tokens: std::ops::Range<usize>,
         last: bool,
         now: f64,
     ) {
+        let (from, to) = (tokens.start, tokens.end);
         let plan = &item.plan;
         let vis = plan.visible_after(to);
         let delta = &plan.text[self.sent.min(vis)..vis];
@@ -189,7 +189,7 @@ impl EventWriter {
                     item,
                     to,
                     finish,
-                    last.then(|| now - meta.received),
+                    last.then_some(now - meta.received),
                 );
                 if meta.return_logprob {
                     if from == 0 {
@@ -400,7 +400,7 @@ mod tests {
         let mut w = EventWriter::new();
         let mut out = Vec::new();
         for i in 0..3 {
-            w.event(&mut out, &m, &it, i, i + 1, i == 2, 0.5);
+            w.event(&mut out, &m, &it, i..i + 1, i == 2, 0.5);
         }
         let ev = events(&out);
         assert_eq!(ev.len(), 4);
@@ -421,8 +421,8 @@ mod tests {
         let m = meta(Api::Completions);
         let mut w = EventWriter::new();
         let mut out = Vec::new();
-        w.event(&mut out, &m, &it, 0, 2, false, 0.0);
-        w.event(&mut out, &m, &it, 2, 3, true, 0.0);
+        w.event(&mut out, &m, &it, 0..2, false, 0.0);
+        w.event(&mut out, &m, &it, 2..3, true, 0.0);
         let ev = events(&out);
         assert_eq!(ev.len(), 4);
         let v: Value = serde_json::from_str(&ev[0]).unwrap();
@@ -442,7 +442,7 @@ mod tests {
         let m = meta(Api::Chat);
         let mut w = EventWriter::new();
         let mut out = Vec::new();
-        w.event(&mut out, &m, &it, 0, 3, true, 0.0);
+        w.event(&mut out, &m, &it, 0..3, true, 0.0);
         let v: Value = serde_json::from_str(&events(&out)[0]).unwrap();
         assert_eq!(v["choices"][0]["delta"]["content"], " a b c");
         assert_eq!(v["choices"][0]["delta"]["role"], "assistant");

@@ -133,7 +133,7 @@ impl Body for TokenStream {
         let now = unix_now();
         let mut out = Vec::with_capacity(256 + this.item.plan.visible_len);
         this.writer
-            .event(&mut out, &this.meta, &this.item, from, to, last, now);
+            .event(&mut out, &this.meta, &this.item, from..to, last, now);
         this.emitted += n;
         this.times.extend(std::iter::repeat_n(now, n as usize));
         if last {

@@ -1,0 +1,667 @@
+//! The resolved configuration of a night (spec benchmarks.md §8.2, §8.3, §8.8; nightly.md
+//! §7.1): flags > environment > defaults, validated in the original's order and wording, built
+//! once from [`NightlyOptions`] (what the binary parsed) into a [`NightlyConfig`].
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use docker_ctl::Hardware;
+use serde::Serialize;
+use thiserror::Error;
+
+use crate::config::{EnvSource, absolute};
+use crate::engine::Engine;
+use crate::paths::DeepSeekMode;
+
+/// A value the original rejected with exit status 1; the message is the original's.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+/// The flags of `perf-nightly`, as parsed (every value optional where the original's was).
+#[derive(Debug, Clone, Default)]
+pub struct NightlyOptions {
+    /// `--model`.
+    pub model: Option<String>,
+    /// `--model-path`.
+    pub model_path: Option<String>,
+    /// `--model-name`.
+    pub model_name: Option<String>,
+    /// `--tokenizer-path`.
+    pub tokenizer_path: Option<String>,
+    /// `--work-dir`.
+    pub work_dir: Option<PathBuf>,
+    /// `--mode` (`Some("")` = all).
+    pub mode: Option<String>,
+    /// `--hardware`.
+    pub hardware: Option<String>,
+    /// `--download-model`.
+    pub download_model: Option<String>,
+    /// `--continue-run-days`, unvalidated text.
+    pub continue_run_days: Option<String>,
+    /// `--teams-webhook-url` (`Some("")`: given without a value).
+    pub teams_webhook_url: Option<String>,
+    /// `--teams-skip-analysis`.
+    pub teams_skip_analysis: bool,
+    /// `--teams-analysis-days`.
+    pub teams_analysis_days: Option<String>,
+    /// `--check-dp-attention`.
+    pub check_dp_attention: bool,
+    /// `--enable-torch-compile`.
+    pub enable_torch_compile: bool,
+    /// `--enable-mtp-test`.
+    pub enable_mtp_test: bool,
+    /// `--enable-dp-test`.
+    pub enable_dp_test: bool,
+    /// `--sanity-trials`, unvalidated text.
+    pub sanity_trials: Option<String>,
+    /// `--docker_image` (new: skips discovery).
+    pub docker_image: Option<String>,
+    /// `--engine` (new).
+    pub engine: Option<Engine>,
+    /// `--port` (new): the benchmarks' server port.
+    pub port: Option<u16>,
+    /// `--dry-run` (new).
+    pub dry_run: bool,
+    /// The invocation as typed (program and arguments), for the banner and `--nightly-command`.
+    pub command_line: String,
+}
+
+/// The `--model` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum NightlyModel {
+    /// `grok`.
+    Grok,
+    /// `grok2`.
+    Grok2,
+    /// `deepseek`.
+    DeepSeek,
+    /// `DeepSeek-V3`.
+    DeepSeekV3,
+    /// `sanity`.
+    Sanity,
+}
+
+impl NightlyModel {
+    /// Parses a `--model` value.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "grok" => Self::Grok,
+            "grok2" => Self::Grok2,
+            "deepseek" => Self::DeepSeek,
+            "DeepSeek-V3" => Self::DeepSeekV3,
+            "sanity" => Self::Sanity,
+            _ => return None,
+        })
+    }
+
+    /// The `--model` value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Grok => "grok",
+            Self::Grok2 => "grok2",
+            Self::DeepSeek => "deepseek",
+            Self::DeepSeekV3 => "DeepSeek-V3",
+            Self::Sanity => "sanity",
+        }
+    }
+
+    /// `deepseek` or `DeepSeek-V3`.
+    pub fn is_deepseek(self) -> bool {
+        matches!(self, Self::DeepSeek | Self::DeepSeekV3)
+    }
+}
+
+/// One benchmark mode of a night.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Mode {
+    /// The online benchmark.
+    Online,
+    /// The offline benchmark.
+    Offline,
+    /// The sanity check.
+    Sanity,
+}
+
+impl Mode {
+    /// `online` / `offline` / `sanity`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Online => "online",
+            Self::Offline => "offline",
+            Self::Sanity => "sanity",
+        }
+    }
+
+    /// `Online` / `Offline` / `Sanity` (the original's `${mode^}`).
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::Online => "Online",
+            Self::Offline => "Offline",
+            Self::Sanity => "Sanity",
+        }
+    }
+}
+
+/// Where the night's image comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum ImageSource {
+    /// Docker Hub discovery in `repo` (§8.8).
+    Discover {
+        /// `IMAGE_REPO`.
+        repo: String,
+    },
+    /// `--docker_image`: this image, in its container.
+    Given(String),
+    /// `--engine=sim` without an image: no Docker; the run folders are named after this
+    /// made-up image whose tag carries today's Pacific date.
+    LocalSim(String),
+}
+
+/// The Teams settings (§8.2, §8.12).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Teams {
+    /// Notifications are on (`--teams-webhook-url` with a value).
+    pub enabled: bool,
+    /// The webhook (never printed).
+    #[serde(skip)]
+    pub webhook: Option<String>,
+    /// `--teams-skip-analysis`.
+    pub skip_analysis: bool,
+    /// `--teams-analysis-days` / `TEAMS_ANALYSIS_DAYS` (passed through unvalidated).
+    pub analysis_days: String,
+}
+
+/// A resolved night.
+#[derive(Debug, Clone, Serialize)]
+pub struct NightlyConfig {
+    /// `--model` (forced to `sanity` by `--mode=sanity`).
+    pub model: NightlyModel,
+    /// Modes, in order.
+    pub modes: Vec<Mode>,
+    /// `--hardware`.
+    #[serde(serialize_with = "as_text")]
+    pub hardware: Hardware,
+    /// The ROCm token of the image search.
+    pub rocm: String,
+    /// `CI_DIR`: every path of the night derives from it (fix F-18).
+    pub ci_dir: PathBuf,
+    /// `<MODEL_NAME>` of the orchestrator's paths (and forwarded to every benchmark: F-17).
+    pub model_name: String,
+    /// `--model-name` was given.
+    pub custom_model_name: bool,
+    /// `--model-path`.
+    pub model_path: Option<String>,
+    /// `--tokenizer-path` (forwarded for grok2 only).
+    pub tokenizer_path: Option<String>,
+    /// `--download-model`.
+    pub download_model: Option<String>,
+    /// `--continue-run-days`.
+    pub days: u32,
+    /// Teams.
+    pub teams: Teams,
+    /// DeepSeek mode switches (`--enable-dp-test` implies `--check-dp-attention`).
+    pub deepseek_mode: DeepSeekMode,
+    /// `--sanity-trials`.
+    pub sanity_trials: u32,
+    /// The image.
+    pub image: ImageSource,
+    /// The engine.
+    pub engine: Engine,
+    /// The benchmarks' server port (`None`: their default, 30000).
+    pub port: Option<u16>,
+    /// `MOUNT_DIR`.
+    pub mount_dir: PathBuf,
+    /// The models folder every container mounts (`/mnt/raid/models`).
+    pub models_dir: PathBuf,
+    /// `WORK_DIR`: the container's working directory.
+    pub container_work_dir: String,
+    /// `CONTAINER_SHM_SIZE`.
+    pub shm_size: String,
+    /// `GPU_IDLE_WAIT_TIME`.
+    pub gpu_idle_wait: Duration,
+    /// The lock file.
+    pub lock_path: PathBuf,
+    /// The invocation with secrets masked.
+    pub command_line: String,
+    /// `--dry-run`.
+    pub dry_run: bool,
+    /// Lines the original printed while parsing (`[nightly] Custom model name provided: …`).
+    pub notes: Vec<String>,
+}
+
+impl NightlyConfig {
+    /// `MODEL_NAME` in upper case (the `=== Starting nightly GROK online benchmark ===` line).
+    pub fn model_upper(&self) -> String {
+        self.model.as_str().to_uppercase()
+    }
+
+    /// True when the night runs in a container (an image is given or discovered).
+    pub fn uses_docker(&self) -> bool {
+        !matches!(self.image, ImageSource::LocalSim(_))
+    }
+}
+
+fn as_text<S: serde::Serializer>(h: &Hardware, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(h.as_str())
+}
+
+fn positive(text: &str) -> Option<u32> {
+    // The original's `^[1-9][0-9]*$`.
+    let ok = text
+        .bytes()
+        .next()
+        .is_some_and(|b| (b'1'..=b'9').contains(&b))
+        && text.bytes().all(|b| b.is_ascii_digit());
+    ok.then(|| text.parse().ok()).flatten()
+}
+
+/// The lock file (§8.6): `perf_nightly_sanity.lock` for `--mode=sanity`, else
+/// `perf_nightly_<model>.lock`, in `SGLCI_LOCK_DIR` (default `/tmp`, the original's TMPROOT).
+pub fn lock_path(model: NightlyModel, sanity: bool, env: &dyn EnvSource) -> PathBuf {
+    let dir = env
+        .var("SGLCI_LOCK_DIR")
+        .map_or_else(|| PathBuf::from("/tmp"), PathBuf::from);
+    if sanity {
+        dir.join("perf_nightly_sanity.lock")
+    } else {
+        dir.join(format!("perf_nightly_{}.lock", model.as_str()))
+    }
+}
+
+/// Resolves the night. `today` is the Pacific date (`YYYYMMDD`) used for the made-up image
+/// of a local simulated night.
+pub fn resolve(
+    o: &NightlyOptions,
+    env: &dyn EnvSource,
+    today: &str,
+) -> Result<NightlyConfig, UsageError> {
+    let mut notes = Vec::new();
+    // --model (validated before the sanity override, as the original).
+    let model_text = o.model.clone().unwrap_or_else(|| "grok".to_owned());
+    let mut model = NightlyModel::parse(&model_text).ok_or_else(|| {
+        UsageError(format!(
+            "[nightly] ERROR: Invalid --model value '{model_text}'. Must be 'grok', 'grok2', 'deepseek', 'DeepSeek-V3', or 'sanity'."
+        ))
+    })?;
+    let modes = match o.mode.as_deref().unwrap_or("all") {
+        "" | "all" => vec![Mode::Online, Mode::Offline],
+        "online" => vec![Mode::Online],
+        "offline" => vec![Mode::Offline],
+        "sanity" => vec![Mode::Sanity],
+        _ => {
+            return Err(UsageError(
+                "[nightly] ERROR: Invalid --mode value. Must be 'offline', 'online', 'all', or 'sanity'."
+                    .to_owned(),
+            ));
+        }
+    };
+    let sanity = modes == [Mode::Sanity];
+    if sanity && model != NightlyModel::Sanity {
+        notes.push("[nightly] Mode is 'sanity', setting model to 'sanity' as well".to_owned());
+        model = NightlyModel::Sanity;
+    }
+    let hw_text = o
+        .hardware
+        .clone()
+        .or_else(|| env.var("HARDWARE_TYPE"))
+        .unwrap_or_else(|| "mi35x".to_owned());
+    let hardware: Hardware = hw_text.parse().map_err(|_| {
+        UsageError(
+            "[nightly] ERROR: Invalid --hardware value. Must be 'mi30x' or 'mi35x'.".to_owned(),
+        )
+    })?;
+    let days_text = o
+        .continue_run_days
+        .clone()
+        .unwrap_or_else(|| "1".to_owned());
+    let days = positive(&days_text).ok_or_else(|| {
+        UsageError(format!(
+            "[nightly] ERROR: --continue-run-days must be a positive integer (got: {days_text})"
+        ))
+    })?;
+    let trials_text = o.sanity_trials.clone().unwrap_or_else(|| "1".to_owned());
+    let sanity_trials = positive(&trials_text).ok_or_else(|| {
+        UsageError(format!(
+            "[nightly] ERROR: --sanity-trials must be a positive integer (got: {trials_text})"
+        ))
+    })?;
+    if sanity {
+        notes.push(format!(
+            "[nightly] Will run {sanity_trials} trials per model for sanity check"
+        ));
+    }
+
+    // Teams (§8.2): only the flag with a value enables notifications.
+    let teams = match o.teams_webhook_url.as_deref() {
+        Some("") => {
+            notes.push(
+                "[nightly] WARN: --teams-webhook-url was provided without a value - notifications disabled"
+                    .to_owned(),
+            );
+            None
+        }
+        Some(url) => {
+            notes.push(
+                "[nightly] Teams webhook URL provided via command line - notifications enabled"
+                    .to_owned(),
+            );
+            Some(url.to_owned())
+        }
+        None => {
+            if env.var("TEAMS_WEBHOOK_URL").is_some() {
+                notes.push(
+                    "[nightly] INFO: Ignoring Teams webhook URL from environment (require --teams-webhook-url)"
+                        .to_owned(),
+                );
+            }
+            None
+        }
+    };
+    let teams = Teams {
+        enabled: teams.is_some(),
+        webhook: teams,
+        skip_analysis: o.teams_skip_analysis
+            || env.var("TEAMS_SKIP_ANALYSIS").is_some_and(|v| v == "true"),
+        analysis_days: o
+            .teams_analysis_days
+            .clone()
+            .or_else(|| env.var("TEAMS_ANALYSIS_DAYS"))
+            .unwrap_or_else(|| "7".to_owned()),
+    };
+
+    let mut deepseek_mode = DeepSeekMode {
+        dp_attention: o.check_dp_attention,
+        torch_compile: o.enable_torch_compile,
+        mtp_test: o.enable_mtp_test,
+        dp_test: o.enable_dp_test,
+    };
+    if deepseek_mode.dp_test && !deepseek_mode.dp_attention {
+        notes.push("[nightly] DP test implies DP attention checks".to_owned());
+        deepseek_mode.dp_attention = true;
+    }
+
+    // ROCm token (§8.8).
+    let mut rocm = hardware.default_rocm().to_owned();
+    if model == NightlyModel::Grok2 {
+        rocm = "rocm700".to_owned();
+        notes.push(format!(
+            "[nightly] Using rocm700 for grok2 on {hardware} hardware"
+        ));
+    } else if sanity && hardware == Hardware::Mi30x {
+        rocm = "rocm700".to_owned();
+        notes.push(format!(
+            "[nightly] Using rocm700 for sanity check on {hardware} hardware (improved FP8 accuracy)"
+        ));
+    }
+
+    // Model names (§1.7).
+    let (name_var, name_default) = match model {
+        NightlyModel::Grok => ("GROK_MODEL_NAME", "GROK1"),
+        NightlyModel::Grok2 => ("GROK2_MODEL_NAME", "GROK2"),
+        NightlyModel::DeepSeek | NightlyModel::DeepSeekV3 => {
+            ("DEEPSEEK_MODEL_NAME", "DeepSeek-V3-0324")
+        }
+        NightlyModel::Sanity => ("", "SANITY"),
+    };
+    let custom_model_name = o.model_name.as_deref().is_some_and(|n| !n.is_empty());
+    let model_name = match o.model_name.clone().filter(|n| !n.is_empty()) {
+        Some(n) => {
+            notes.push(format!("[nightly] Custom model name provided: {n}"));
+            n
+        }
+        None => env.var(name_var).unwrap_or_else(|| name_default.to_owned()),
+    };
+
+    let ci_dir = absolute(
+        &o.work_dir
+            .clone()
+            .or_else(|| env.var("BENCHMARK_CI_DIR").map(PathBuf::from))
+            .unwrap_or_else(|| PathBuf::from(".")),
+    );
+    let engine = o.engine.unwrap_or(Engine::Sglang);
+    let image = match (&o.docker_image, engine) {
+        (Some(i), _) if !i.is_empty() => ImageSource::Given(i.clone()),
+        (_, Engine::Sim) => {
+            ImageSource::LocalSim(format!("sglang-sim:sim-{rocm}-{hardware}-{today}"))
+        }
+        _ => ImageSource::Discover {
+            repo: env
+                .var("IMAGE_REPO")
+                .unwrap_or_else(|| "rocm/sgl-dev".to_owned()),
+        },
+    };
+    let gpu_idle_wait = match env.var("GPU_IDLE_WAIT_TIME") {
+        None => Duration::from_secs(15),
+        Some(v) => match v.trim().parse::<f64>() {
+            Ok(s) if s.is_finite() && s >= 0.0 => Duration::from_secs_f64(s),
+            _ => {
+                return Err(UsageError(format!(
+                    "[nightly] ERROR: GPU_IDLE_WAIT_TIME must be a number of seconds (got: {v})"
+                )));
+            }
+        },
+    };
+    Ok(NightlyConfig {
+        lock_path: lock_path(model, sanity, env),
+        model,
+        modes,
+        hardware,
+        rocm,
+        ci_dir,
+        model_name,
+        custom_model_name,
+        model_path: o.model_path.clone().filter(|p| !p.is_empty()),
+        tokenizer_path: o.tokenizer_path.clone().filter(|p| !p.is_empty()),
+        download_model: o.download_model.clone().filter(|p| !p.is_empty()),
+        days,
+        teams,
+        deepseek_mode,
+        sanity_trials,
+        image,
+        engine,
+        port: o.port,
+        mount_dir: crate::container::mount_dir(env),
+        models_dir: PathBuf::from("/mnt/raid/models"),
+        container_work_dir: env
+            .var("WORK_DIR")
+            .unwrap_or_else(|| "/sgl-workspace".to_owned()),
+        shm_size: env
+            .var("CONTAINER_SHM_SIZE")
+            .unwrap_or_else(|| "32g".to_owned()),
+        gpu_idle_wait,
+        command_line: report::redact::redact(&o.command_line).into_owned(),
+        dry_run: o.dry_run,
+        notes,
+    })
+}
+
+/// The `YYYYMMDD` at the end of a tag (`…-20251029`), else `None` (the caller falls back to
+/// today: fix F-37).
+pub fn tag_date(tag: &str) -> Option<&str> {
+    let d = tag.get(tag.len().checked_sub(9)?..)?;
+    let (dash, digits) = d.split_at(1);
+    (dash == "-" && digits.bytes().all(|b| b.is_ascii_digit())).then_some(digits)
+}
+
+/// `true` when `path` is `root` or below it.
+pub fn below(path: &Path, root: &Path) -> bool {
+    path.starts_with(root)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    fn opts(f: impl FnOnce(&mut NightlyOptions)) -> NightlyOptions {
+        let mut o = NightlyOptions {
+            command_line: "perf-nightly".into(),
+            ..Default::default()
+        };
+        f(&mut o);
+        o
+    }
+
+    #[test]
+    fn defaults_are_the_originals() {
+        let c = resolve(&opts(|_| {}), &env(&[]), "20251029").unwrap();
+        assert_eq!(c.model, NightlyModel::Grok);
+        assert_eq!(c.modes, [Mode::Online, Mode::Offline]);
+        assert_eq!(
+            c.hardware,
+            Hardware::Mi35x,
+            "F-31: the real default is mi35x"
+        );
+        assert_eq!(c.rocm, "rocm700");
+        assert_eq!(c.model_name, "GROK1");
+        assert_eq!(c.days, 1);
+        assert!(!c.teams.enabled);
+        assert_eq!(c.teams.analysis_days, "7");
+        assert_eq!(
+            c.image,
+            ImageSource::Discover {
+                repo: "rocm/sgl-dev".into()
+            }
+        );
+        assert_eq!(c.lock_path, PathBuf::from("/tmp/perf_nightly_grok.lock"));
+        assert_eq!(c.mount_dir, PathBuf::from("/mnt/raid/"));
+        assert_eq!(c.gpu_idle_wait, Duration::from_secs(15));
+    }
+
+    #[test]
+    fn invalid_values_give_the_original_messages() {
+        let e =
+            |f: fn(&mut NightlyOptions)| resolve(&opts(f), &env(&[]), "20251029").unwrap_err().0;
+        assert_eq!(
+            e(|o| o.model = Some("llama".into())),
+            "[nightly] ERROR: Invalid --model value 'llama'. Must be 'grok', 'grok2', 'deepseek', 'DeepSeek-V3', or 'sanity'."
+        );
+        assert!(e(|o| o.mode = Some("fast".into())).contains("Invalid --mode value"));
+        assert!(e(|o| o.hardware = Some("mi300".into())).contains("Invalid --hardware value"));
+        assert_eq!(
+            e(|o| o.continue_run_days = Some("01".into())),
+            "[nightly] ERROR: --continue-run-days must be a positive integer (got: 01)"
+        );
+        assert!(e(|o| o.sanity_trials = Some("0".into())).contains("--sanity-trials"));
+    }
+
+    #[test]
+    fn rocm_tokens_and_model_overrides() {
+        let c = resolve(
+            &opts(|o| {
+                o.model = Some("grok2".into());
+                o.hardware = Some("mi30x".into());
+            }),
+            &env(&[]),
+            "20251029",
+        )
+        .unwrap();
+        assert_eq!(c.rocm, "rocm700");
+        assert!(
+            c.notes
+                .iter()
+                .any(|n| n == "[nightly] Using rocm700 for grok2 on mi30x hardware")
+        );
+        assert_eq!(c.model_name, "GROK2");
+        let c = resolve(
+            &opts(|o| o.mode = Some("sanity".into())),
+            &env(&[("HARDWARE_TYPE", "mi30x")]),
+            "20251029",
+        )
+        .unwrap();
+        assert_eq!(c.model, NightlyModel::Sanity);
+        assert_eq!(c.rocm, "rocm700");
+        assert_eq!(c.lock_path, PathBuf::from("/tmp/perf_nightly_sanity.lock"));
+        let c = resolve(
+            &opts(|o| {
+                o.model = Some("deepseek".into());
+                o.model_name = Some("DeepSeek-R1-MXFP4-Preview".into());
+                o.enable_dp_test = true;
+            }),
+            &env(&[("SGLCI_LOCK_DIR", "/var/lock")]),
+            "20251029",
+        )
+        .unwrap();
+        assert_eq!(c.model_name, "DeepSeek-R1-MXFP4-Preview");
+        assert!(c.deepseek_mode.dp_attention, "DP test implies DP attention");
+        assert_eq!(
+            c.lock_path,
+            PathBuf::from("/var/lock/perf_nightly_deepseek.lock")
+        );
+    }
+
+    #[test]
+    fn teams_needs_the_flag_with_a_value() {
+        let c = resolve(
+            &opts(|_| {}),
+            &env(&[("TEAMS_WEBHOOK_URL", "https://x")]),
+            "d",
+        )
+        .unwrap();
+        assert!(!c.teams.enabled);
+        assert!(
+            c.notes
+                .iter()
+                .any(|n| n.contains("Ignoring Teams webhook URL from environment"))
+        );
+        let c = resolve(
+            &opts(|o| o.teams_webhook_url = Some(String::new())),
+            &env(&[]),
+            "d",
+        )
+        .unwrap();
+        assert!(!c.teams.enabled);
+        let c = resolve(
+            &opts(|o| {
+                o.teams_webhook_url = Some("https://example.webhook.office.com/x".into());
+                o.command_line =
+                    "perf-nightly --teams-webhook-url=https://example.webhook.office.com/webhookb2/abc".into();
+            }),
+            &env(&[]),
+            "d",
+        )
+        .unwrap();
+        assert!(c.teams.enabled);
+        assert!(
+            !c.command_line.contains("webhookb2/abc"),
+            "{}",
+            c.command_line
+        );
+    }
+
+    #[test]
+    fn images_come_from_the_flag_the_simulator_or_docker_hub() {
+        let c = resolve(
+            &opts(|o| o.engine = Some(Engine::Sim)),
+            &env(&[]),
+            "20251029",
+        )
+        .unwrap();
+        assert_eq!(
+            c.image,
+            ImageSource::LocalSim("sglang-sim:sim-rocm700-mi35x-20251029".into())
+        );
+        assert!(!c.uses_docker());
+        let c = resolve(
+            &opts(|o| {
+                o.engine = Some(Engine::Sim);
+                o.docker_image = Some("me/sim:v1-rocm630-mi30x-20251029".into());
+            }),
+            &env(&[]),
+            "20251029",
+        )
+        .unwrap();
+        assert!(c.uses_docker());
+        assert_eq!(tag_date("v0.5.4-rocm630-mi30x-20251029"), Some("20251029"));
+        assert_eq!(tag_date("latest"), None);
+        assert_eq!(tag_date("x-2025102"), None);
+    }
+}

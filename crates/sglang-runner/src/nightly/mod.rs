@@ -1,0 +1,1086 @@
+//! `perf-nightly`: the nightly orchestrator (port of `scripts/perf_nightly.sh`, spec
+//! benchmarks.md §8): banner, Docker access, the per-model lock, the GPU idle check, image
+//! selection, then for each image the `<repo>_<tag>` container (created or reused), the
+//! benchmark plans of the requested modes run through the docker executor, post-processing,
+//! Teams, and the container stopped. Console lines keep the original's `[nightly]` formats.
+//!
+//! With `--engine=sim` and no `--docker_image` the whole night runs on this machine without
+//! Docker (no idle check, no container): the local executor runs `sglang-sim` and
+//! `sglang-bench`. With an image (a `sglang-sim build-image` image for the simulated engine)
+//! it runs exactly as on a GPU node.
+//!
+//! Fixes against the original: F-13 (each benchmark's exit code is reported), F-17 (the model
+//! name is forwarded to every benchmark), F-18 (every path derives from `CI_DIR`), F-19 (the
+//! idle check compares numbers and stops only sglang-ci's containers), F-20 (a failing
+//! post-processing step is a warning), F-30 (container names space-separated), F-31 (`--help`
+//! needs no Docker; the real hardware default is documented), F-34 (completeness is left to
+//! the benchmark's own resume scan), F-35 (downloads go to a host path below `CI_DIR`), F-37
+//! (a tag without a date plots under today's date).
+
+pub mod config;
+pub mod images;
+pub mod lock;
+pub mod post;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use docker_ctl::{BlockingEngine, EngineConfig, HubClient, MANAGED_LABEL};
+use gpu_probe::{Probe, Thresholds, Verdict};
+
+use crate::config::{
+    CommonOptions, DeepSeekOptions, GrokOptions, ProcessEnv, resolve_deepseek, resolve_grok,
+};
+use crate::console::Console;
+use crate::container::BenchContainer;
+use crate::engine::{Engine, ExecutorKind, Steps};
+use crate::exec::{Executor, LocalExecutor};
+use crate::offline::config::{
+    DeepSeekOfflineOptions, GrokOfflineOptions, OfflineOptions, resolve_deepseek_offline,
+    resolve_grok_offline,
+};
+use crate::offline::download::{self, HfCli, HfCliKind, HfDownload};
+use crate::offline::{OfflinePaths, OfflinePlan};
+use crate::online::deepseek::DeepSeekPlan;
+use crate::online::grok::GrokPlan;
+use crate::signals::Interrupt;
+use config::{ImageSource, Mode, NightlyConfig, NightlyModel};
+use lock::Acquired;
+
+/// `[nightly] ` + 42 `=`.
+const RULE: &str = "[nightly] ==========================================";
+
+/// Exit status: the night ran (whatever the benchmarks, downloads or notifications did:
+/// quirk K-18).
+pub const EXIT_OK: u8 = 0;
+/// Exit status: Docker unusable, invalid value, lock held, no image found, container failure.
+pub const EXIT_FAILURE: u8 = 1;
+/// Exit status: Docker Hub could not be asked (the image may exist).
+pub const EXIT_COULD_NOT_ASK: u8 = 3;
+/// Exit status: `--mode=sanity` needs `sanity-check`, which is not ported yet.
+pub const EXIT_SANITY_NOT_PORTED: u8 = 4;
+
+/// How one benchmark of the night ended.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct BenchmarkEnd {
+    /// The image.
+    pub image: String,
+    /// The mode.
+    pub mode: Mode,
+    /// The benchmark's exit code (its docs page lists them).
+    pub exit_code: u8,
+    /// Its one-line outcome.
+    pub message: String,
+    /// Its run folder, when it made one.
+    pub run_folder: Option<PathBuf>,
+}
+
+/// What a night did.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct NightlyReport {
+    /// The exit code.
+    pub exit_code: u8,
+    /// The line of a failure (printed on the console already).
+    pub error: Option<String>,
+    /// Images run.
+    pub images: Vec<String>,
+    /// Every benchmark run.
+    pub benchmarks: Vec<BenchmarkEnd>,
+    /// Post-processing steps that failed (warnings).
+    pub warnings: Vec<String>,
+}
+
+impl NightlyReport {
+    fn fail(mut self, code: u8, line: impl Into<String>) -> Self {
+        self.exit_code = code;
+        self.error = Some(line.into());
+        self
+    }
+}
+
+/// One benchmark plan of a mode.
+enum Plan {
+    GrokOnline(Box<GrokPlan>),
+    DeepSeekOnline(Box<DeepSeekPlan>),
+    Offline(Box<OfflinePlan>),
+}
+
+impl Plan {
+    fn binary(&self) -> &'static str {
+        match self {
+            Plan::GrokOnline(_) => "grok-perf-online",
+            Plan::DeepSeekOnline(_) => "deepseek-perf-online",
+            Plan::Offline(p) => p.binary,
+        }
+    }
+
+    fn steps(&self) -> &Steps {
+        match self {
+            Plan::GrokOnline(p) => &p.cfg.common.steps,
+            Plan::DeepSeekOnline(p) => &p.cfg.common.steps,
+            Plan::Offline(p) => &p.common.steps,
+        }
+    }
+
+    fn gsm8k_data(&self) -> Option<&Path> {
+        match self {
+            Plan::GrokOnline(p) => p.cfg.common.gsm8k_data.as_deref(),
+            Plan::DeepSeekOnline(p) => p.cfg.common.gsm8k_data.as_deref(),
+            Plan::Offline(_) => None,
+        }
+    }
+
+    /// The folder of the mode's plot log: the plain `_online` folder (K-8), the offline
+    /// run folder.
+    fn plot_folder(&self, ci: &Path, tag: &str) -> PathBuf {
+        match self {
+            Plan::GrokOnline(p) => p.paths.folder.clone(),
+            Plan::DeepSeekOnline(p) => {
+                let c = &p.cfg;
+                ci.join("online")
+                    .join(&c.model_name)
+                    .join(format!("{tag}_{}_{}_online", c.model_name, c.variant))
+            }
+            Plan::Offline(p) => p.paths.folder.clone(),
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            Plan::GrokOnline(p) => p.describe(),
+            Plan::DeepSeekOnline(p) => p.describe(),
+            Plan::Offline(p) => p.describe(),
+        }
+    }
+
+    /// Runs it; returns (exit code, outcome line, run folder).
+    fn run(
+        &self,
+        exec: &dyn Executor,
+        console: &mut Console,
+        interrupt: &Interrupt,
+    ) -> (u8, String, Option<PathBuf>) {
+        match self {
+            Plan::GrokOnline(p) => match p.run(exec, console, interrupt) {
+                Ok(r) => (r.exit_code, r.outcome.message(), Some(r.run_folder)),
+                Err(e) => (1, e.to_string(), None),
+            },
+            Plan::DeepSeekOnline(p) => match p.run(exec, console, interrupt) {
+                Ok(r) => (r.exit_code, r.outcome.message(), Some(r.run_folder)),
+                Err(e) => (1, e.to_string(), None),
+            },
+            Plan::Offline(p) => match p.run(exec, console, interrupt) {
+                Ok(r) => (r.exit_code, r.outcome.message(), r.run_folder),
+                Err(e) => (1, e.to_string(), None),
+            },
+        }
+    }
+}
+
+/// The benchmark plan of `mode` for `image`, resolved as the benchmark binary would resolve
+/// its flags (environment fallbacks included), with the orchestrator's arguments (§8.9.1):
+/// image, hardware, ROCm token, `CI_DIR` as work and output dir (F-18), model path, Grok-2
+/// type and tokenizer, model name (every model: F-17), DeepSeek switches (online).
+fn plan_for(
+    cfg: &NightlyConfig,
+    mode: Mode,
+    image: &str,
+    model_path: Option<&str>,
+    executor: ExecutorKind,
+) -> Result<Plan, String> {
+    let env = ProcessEnv;
+    let grok2 = cfg.model == NightlyModel::Grok2;
+    let tokenizer = cfg.tokenizer_path.clone().filter(|_| grok2);
+    let command = Some(cfg.command_line.clone());
+    let hardware = Some(cfg.hardware.to_string());
+    let rocm = Some(cfg.rocm.clone());
+    match mode {
+        Mode::Online => {
+            let common = CommonOptions {
+                docker_image: Some(image.to_owned()),
+                model: model_path.map(str::to_owned),
+                work_dir: Some(cfg.ci_dir.clone()),
+                output_dir: Some(cfg.ci_dir.clone()),
+                nightly_command: command,
+                hardware,
+                rocm_version: rocm,
+                engine: Some(cfg.engine),
+                executor: Some(executor),
+                port: cfg.port,
+                ..Default::default()
+            };
+            if cfg.model.is_deepseek() {
+                let o = DeepSeekOptions {
+                    common,
+                    model_name: Some(cfg.model_name.clone()),
+                    mode: cfg.deepseek_mode,
+                    ..Default::default()
+                };
+                resolve_deepseek(&o, &env)
+                    .map(|c| Plan::DeepSeekOnline(Box::new(DeepSeekPlan::new(c))))
+                    .map_err(|e| e.to_string())
+            } else {
+                let o = GrokOptions {
+                    common,
+                    model_type: grok2.then(|| "grok2".to_owned()),
+                    tokenizer,
+                    model_name: Some(cfg.model_name.clone()),
+                };
+                resolve_grok(&o, &env)
+                    .map(|c| Plan::GrokOnline(Box::new(GrokPlan::new(c))))
+                    .map_err(|e| e.to_string())
+            }
+        }
+        Mode::Offline => {
+            let common = OfflineOptions {
+                docker_image: Some(image.to_owned()),
+                model: model_path.map(str::to_owned),
+                work_dir: Some(cfg.ci_dir.clone()),
+                output_dir: Some(cfg.ci_dir.clone()),
+                engine: Some(cfg.engine),
+                executor: Some(executor),
+                nightly_command: command,
+                hardware,
+                rocm_version: rocm,
+                ..Default::default()
+            };
+            if cfg.model.is_deepseek() {
+                let o = DeepSeekOfflineOptions {
+                    common,
+                    model_name: Some(cfg.model_name.clone()),
+                    ..Default::default()
+                };
+                resolve_deepseek_offline(&o, &env)
+                    .map(|c| Plan::Offline(Box::new(crate::offline::deepseek::plan(&c))))
+                    .map_err(|e| e.to_string())
+            } else {
+                let o = GrokOfflineOptions {
+                    common,
+                    model_type: grok2.then(|| "grok2".to_owned()),
+                    tokenizer,
+                    model_name: Some(cfg.model_name.clone()),
+                    ..Default::default()
+                };
+                resolve_grok_offline(&o, &env)
+                    .map(|c| Plan::Offline(Box::new(crate::offline::grok::plan(&c))))
+                    .map_err(|e| e.to_string())
+            }
+        }
+        Mode::Sanity => Err("the sanity check is not ported yet".to_owned()),
+    }
+}
+
+/// `user | groups` of this process, from `/proc/self/status`, `/etc/passwd`, `/etc/group`.
+fn user_and_groups() -> (String, Vec<String>) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| -> Vec<String> {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map(|v| v.split_whitespace().map(str::to_owned).collect())
+            .unwrap_or_default()
+    };
+    let name_of = |file: &str, id: &str| -> String {
+        std::fs::read_to_string(file)
+            .ok()
+            .and_then(|t| {
+                t.lines().find_map(|l| {
+                    let f: Vec<&str> = l.split(':').collect();
+                    (f.len() > 2 && f[2] == id).then(|| f[0].to_owned())
+                })
+            })
+            .unwrap_or_else(|| id.to_owned())
+    };
+    let uid = field("Uid:").into_iter().next().unwrap_or_default();
+    let user = std::env::var("USER")
+        .ok()
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| name_of("/etc/passwd", &uid));
+    let groups = field("Groups:")
+        .iter()
+        .map(|g| name_of("/etc/group", g))
+        .collect();
+    (user, groups)
+}
+
+fn today_pacific() -> String {
+    crate::timefmt::now().format("%Y%m%d").to_string()
+}
+
+/// The `--dry-run` text: settings, lock, image source, container settings and each mode's
+/// benchmark plan (for a discovered image, with a placeholder tag of today's date).
+pub fn describe(cfg: &NightlyConfig) -> String {
+    let mut o = String::new();
+    let mut l = |s: String| {
+        o.push_str(&s);
+        o.push('\n');
+    };
+    l("perf-nightly: dry run (nothing is started, pulled or written)".into());
+    l(String::new());
+    l(format!("  command: {}", cfg.command_line));
+    l(format!(
+        "  model: {} (MODEL_NAME {}), modes: {}",
+        cfg.model.as_str(),
+        cfg.model_name,
+        cfg.modes
+            .iter()
+            .map(|m| m.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
+    ));
+    l(format!(
+        "  hardware: {}, ROCm token: {}",
+        cfg.hardware, cfg.rocm
+    ));
+    l(format!("  engine: {}", cfg.engine.as_str()));
+    l(format!("  CI_DIR: {}", cfg.ci_dir.display()));
+    l(format!("  lock file: {}", cfg.lock_path.display()));
+    l(format!(
+        "  Teams: {}",
+        if cfg.teams.enabled {
+            "enabled"
+        } else {
+            "disabled"
+        }
+    ));
+    let image = match &cfg.image {
+        ImageSource::Discover { repo } => {
+            l(format!(
+                "  image: discovered on Docker Hub in {repo} (-{}-{}-<date>, {} day(s), yesterday fallback)",
+                cfg.rocm, cfg.hardware, cfg.days
+            ));
+            format!(
+                "{repo}:v0.0.0-{}-{}-{}",
+                cfg.rocm,
+                cfg.hardware,
+                today_pacific()
+            )
+        }
+        ImageSource::Given(i) => {
+            l(format!("  image: {i} (--docker_image)"));
+            i.clone()
+        }
+        ImageSource::LocalSim(i) => {
+            l(format!(
+                "  image: none (simulated engine on this machine, no Docker); run folders named after {i}"
+            ));
+            i.clone()
+        }
+    };
+    let kind = if cfg.uses_docker() {
+        ExecutorKind::Docker
+    } else {
+        ExecutorKind::Local
+    };
+    let plans: Vec<(Mode, Result<Plan, String>)> = cfg
+        .modes
+        .iter()
+        .map(|m| {
+            (
+                *m,
+                plan_for(cfg, *m, &image, cfg.model_path.as_deref(), kind),
+            )
+        })
+        .collect();
+    if cfg.uses_docker()
+        && let Some(p) = plans.iter().find_map(|(_, p)| p.as_ref().ok())
+    {
+        let c = nightly_container(cfg, &image, p, cfg.model_path.as_deref());
+        l(format!(
+            "  container: {}",
+            c.spec().docker_run_args().join(" ")
+        ));
+    }
+    for (m, p) in plans {
+        l(String::new());
+        l(format!("== {} benchmark ==", m.title()));
+        match p {
+            Ok(p) => {
+                for line in p.describe().lines() {
+                    l(format!("  {line}"));
+                }
+            }
+            Err(e) => l(format!("  cannot plan it: {e}")),
+        }
+    }
+    o
+}
+
+/// The container of a night (§8.9 step 5): `MOUNT_DIR`, `/mnt/raid/models`, `CI_DIR`, the
+/// model's root, the Grok-2 tokenizer's root, and the simulator's GSM8K data.
+fn nightly_container(
+    cfg: &NightlyConfig,
+    image: &str,
+    plan: &Plan,
+    model_path: Option<&str>,
+) -> BenchContainer {
+    let mut b = BenchContainer::new(image, cfg.engine, plan.steps(), "perf-nightly")
+        .request(&cfg.mount_dir, "Mount directory")
+        .request(&cfg.models_dir, "Models directory")
+        .request(&cfg.ci_dir, "Benchmark CI directory");
+    b.shm_size = cfg.shm_size.clone();
+    b.work_dir = cfg.container_work_dir.clone();
+    if let Some(m) = model_path {
+        b = b.request_root_of(Path::new(m), "Custom model path");
+    }
+    if let Some(t) = cfg
+        .tokenizer_path
+        .as_deref()
+        .filter(|_| cfg.model == NightlyModel::Grok2)
+    {
+        b = b.request_root_of(Path::new(t), "Tokenizer path");
+    }
+    if cfg.engine == Engine::Sim {
+        b = b.sim_data(plan.gsm8k_data());
+    }
+    b
+}
+
+/// Runs the night. Everything is printed on `console`; the report carries the exit code.
+pub fn run(cfg: &NightlyConfig, console: &mut Console, interrupt: &Interrupt) -> NightlyReport {
+    let report = NightlyReport::default();
+    // 1. Banner (§8.4).
+    console.line(RULE);
+    console.line("[nightly] SGL Nightly Benchmark Started");
+    console.line(RULE);
+    console.line(format!("[nightly] Command: {}", cfg.command_line));
+    console.line(format!(
+        "[nightly] Start time: {}",
+        crate::timefmt::human(&crate::timefmt::now())
+    ));
+    console.line(format!("[nightly] Machine: {}", crate::config::hostname()));
+    console.line(format!(
+        "[nightly] Working directory: {}",
+        std::env::current_dir().map_or_else(|_| "?".to_owned(), |d| d.display().to_string())
+    ));
+    console.line(format!(
+        "[nightly] Script location: {}",
+        std::env::current_exe().map_or_else(|_| "?".to_owned(), |d| d.display().to_string())
+    ));
+    console.line(format!("[nightly] Process ID: {}", std::process::id()));
+    console.line(RULE);
+    console.line("");
+    let (user, groups) = user_and_groups();
+    let first3 = groups.iter().take(3).cloned().collect::<Vec<_>>().join(" ");
+    let docker_text = if cfg.uses_docker() {
+        EngineConfig::from_env().host
+    } else {
+        "not used (simulated engine on this machine)".to_owned()
+    };
+    console.line("[nightly] Runtime Environment:");
+    console.line(format!(
+        "[nightly] User: {user} | Groups: {first3}... | Docker: {docker_text}"
+    ));
+
+    // 2. Docker access (§8.5).
+    let engine = if cfg.uses_docker() {
+        match BlockingEngine::connect() {
+            Ok(e) => {
+                console.line(format!(
+                    "[nightly] Docker daemon accessible - proceeding... (server {} at {})",
+                    e.server_version(),
+                    e.endpoint()
+                ));
+                Some(e)
+            }
+            Err(e) => {
+                console.line("[nightly] ERROR: Cannot access Docker daemon. Please check:");
+                console.line(
+                    "[nightly]   1. The Docker daemon is running (sudo systemctl start docker)",
+                );
+                console.line(
+                    "[nightly]   2. This user may use its socket (the docker group), or DOCKER_HOST names one it may use",
+                );
+                console.line(format!(
+                    "[nightly]   3. DOCKER_HOST={}",
+                    EngineConfig::from_env().host
+                ));
+                console.line(format!("[nightly]   {e}"));
+                return report.fail(EXIT_FAILURE, format!("Cannot access Docker daemon: {e}"));
+            }
+        }
+    } else {
+        None
+    };
+
+    // 3. The values' messages, ROCm, model folders, modes (§8.4 steps 4-6).
+    for n in &cfg.notes {
+        console.line(n);
+    }
+    console.line(format!(
+        "[nightly] Hardware: {}, ROCM Version: {}",
+        cfg.hardware, cfg.rocm
+    ));
+    if !cfg.ci_dir.is_dir() {
+        match std::fs::create_dir_all(&cfg.ci_dir) {
+            Ok(()) => console.line(format!(
+                "[nightly] Created working directory {}",
+                cfg.ci_dir.display()
+            )),
+            Err(e) => {
+                let line = format!(
+                    "[nightly] ERROR: cannot create the working directory {}: {e} (pass --work-dir or set BENCHMARK_CI_DIR)",
+                    cfg.ci_dir.display()
+                );
+                console.line(&line);
+                return report.fail(EXIT_FAILURE, line);
+            }
+        }
+    }
+    if cfg.model.is_deepseek() {
+        let d = cfg.ci_dir.join("online").join(&cfg.model_name);
+        if let Err(e) = std::fs::create_dir_all(&d) {
+            console.line(format!(
+                "[nightly] WARN: cannot create {}: {e}; continuing",
+                d.display()
+            ));
+        }
+    }
+    console.line(format!(
+        "[nightly] Model: {}, Mode(s): {}",
+        cfg.model.as_str(),
+        cfg.modes
+            .iter()
+            .map(|m| m.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
+    ));
+    if cfg.modes.contains(&Mode::Sanity) {
+        let line = "[nightly] Sanity check skipped: the sanity-check binary is not ported yet (nothing was run; until it is, run the shell toolkit's scripts/perf_nightly.sh --mode=sanity)";
+        console.line(line);
+        return report.fail(EXIT_SANITY_NOT_PORTED, line);
+    }
+
+    // 4. Lock (§8.6).
+    let lock = match lock::acquire(&cfg.lock_path) {
+        Ok(Acquired::Taken { lock, stale }) => {
+            if let Some(pid) = stale {
+                console.line(format!("[nightly] Removing stale lock file from PID {pid}"));
+            }
+            console.line(format!(
+                "[nightly] Created process lock: {}",
+                cfg.lock_path.display()
+            ));
+            lock
+        }
+        Ok(Acquired::Held { pid }) => {
+            let line = format!("[nightly] ERROR: Another instance is already running (PID: {pid})");
+            console.line(&line);
+            console.line(format!("[nightly] Lock file: {}", cfg.lock_path.display()));
+            console.line(
+                "[nightly] If that process is not a perf-nightly run, remove the lock file and try again.",
+            );
+            return report.fail(EXIT_FAILURE, line);
+        }
+        Err(e) => {
+            let line = format!("[nightly] ERROR: {e}");
+            console.line(&line);
+            return report.fail(EXIT_FAILURE, line);
+        }
+    };
+    let report = night(cfg, engine.as_ref(), console, interrupt, report);
+    console.line("[nightly] Cleaning up process lock...");
+    lock.release();
+    report
+}
+
+/// The GPU idle check (§8.7 with fix F-19).
+fn ensure_gpu_idle(cfg: &NightlyConfig, engine: Option<&BlockingEngine>, console: &mut Console) {
+    let Some(engine) = engine else {
+        console.line("[nightly] Simulated engine on this machine: GPU idle check skipped (no GPU and no container is used)");
+        return;
+    };
+    let thresholds = match Thresholds::from_env(Thresholds::NIGHTLY) {
+        Ok(t) => t,
+        Err(e) => {
+            console.line(format!("[nightly] WARN: {e}; using 15/15"));
+            Thresholds::NIGHTLY
+        }
+    };
+    let probe = Probe::from_env(thresholds);
+    let wait = cfg.gpu_idle_wait;
+    let r = gpu_probe::ensure_idle(&probe, wait, Duration::from_secs(1), |first| {
+        console.line("[nightly] GPU is busy. Attempting to stop running Docker containers...");
+        if let Verdict::Busy(b) = &first.verdict {
+            for g in b {
+                console.line(format!("[nightly]   {g}"));
+            }
+        }
+        let stopped = engine.stop_managed_running(Duration::from_secs(10));
+        match &stopped {
+            Ok(names) if names.is_empty() => {
+                console.line("[nightly] No running containers to stop.");
+            }
+            Ok(names) => console.line(format!(
+                "[nightly] Stopping running containers: {}",
+                names.join(" ")
+            )),
+            Err(e) => console.line(format!("[nightly] WARN: stopping containers failed: {e}")),
+        }
+        let foreign = foreign_running(engine);
+        if !foreign.is_empty() {
+            console.line(format!(
+                "[nightly] Left running (not created by sglang-ci): {}",
+                foreign.join(" ")
+            ));
+        }
+        console.line(format!(
+            "[nightly] Waiting {}s for GPU to become idle...",
+            wait.as_secs()
+        ));
+        stopped
+    });
+    match r.final_verdict() {
+        Verdict::Idle => console.line("[nightly] GPU is idle. Proceeding..."),
+        Verdict::Busy(_) => {
+            console.line("[nightly] WARN: GPU may still be busy, but proceeding as requested.");
+        }
+        Verdict::Skipped(why) => console.line(format!("[nightly] WARN: {why}")),
+    }
+}
+
+/// Names of running containers without the sglang-ci label.
+fn foreign_running(engine: &BlockingEngine) -> Vec<String> {
+    let list = engine.block_on(engine.engine().bollard().list_containers(None));
+    list.map(|l| {
+        l.into_iter()
+            .filter(|c| {
+                c.labels
+                    .as_ref()
+                    .is_none_or(|l| !l.contains_key(MANAGED_LABEL))
+            })
+            .filter_map(|c| c.names.and_then(|n| n.into_iter().next()))
+            .map(|n| n.trim_start_matches('/').to_owned())
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+/// Steps 7-10 of §8.4, with the lock held.
+fn night(
+    cfg: &NightlyConfig,
+    engine: Option<&BlockingEngine>,
+    console: &mut Console,
+    interrupt: &Interrupt,
+    mut report: NightlyReport,
+) -> NightlyReport {
+    ensure_gpu_idle(cfg, engine, console);
+    let images = match (&cfg.image, engine) {
+        (ImageSource::LocalSim(i), _) => {
+            console.line(format!(
+                "[nightly] Simulated engine without --docker_image: the night runs on this machine without Docker; run folders are named after {i}"
+            ));
+            vec![i.clone()]
+        }
+        (ImageSource::Given(i), Some(e)) => {
+            console.line(format!("[nightly] Using image from --docker_image: {i}"));
+            let waits = images::pull_waits(&ProcessEnv);
+            match images::obtain(
+                e,
+                i,
+                &waits,
+                Duration::from_secs(3600),
+                interrupt,
+                &mut |l| console.line(l),
+            ) {
+                Ok(()) => vec![i.clone()],
+                Err(reason) => {
+                    let err = images::SelectError::GivenUnavailable {
+                        image: i.clone(),
+                        reason,
+                    };
+                    console.line(err.to_string());
+                    return report.fail(err.exit_code(), err.to_string());
+                }
+            }
+        }
+        (ImageSource::Discover { repo }, Some(e)) => {
+            let tz = match docker_ctl::dates::zone_from_env() {
+                Ok(z) => z,
+                Err(err) => {
+                    let line = format!("[nightly] ERROR: {err}");
+                    console.line(&line);
+                    return report.fail(EXIT_FAILURE, line);
+                }
+            };
+            let hub = HubClient::from_env();
+            let waits = images::pull_waits(&ProcessEnv);
+            let hw = cfg.hardware.to_string();
+            let d = images::Discovery {
+                hub: &hub,
+                repo,
+                rocm: &cfg.rocm,
+                hw: &hw,
+                days: cfg.days,
+                now: chrono::Utc::now(),
+                tz,
+            };
+            let found = images::discover(
+                &d,
+                |image, say| {
+                    images::obtain(e, image, &waits, Duration::from_secs(3600), interrupt, say)
+                },
+                &mut |l| console.line(l),
+            );
+            match found {
+                Ok(i) => i,
+                Err(err) => {
+                    console.line(err.to_string());
+                    return report.fail(err.exit_code(), err.to_string());
+                }
+            }
+        }
+        (_, None) => {
+            let line = "[nightly] ERROR: no Docker connection for a container night".to_owned();
+            console.line(&line);
+            return report.fail(EXIT_FAILURE, line);
+        }
+    };
+    console.line(format!(
+        "[nightly] Found {} valid image(s) to run benchmarks on:",
+        images.len()
+    ));
+    for i in &images {
+        console.line(format!("[nightly]   - {i}"));
+    }
+    for image in &images {
+        if let Err(i) = interrupt.check() {
+            console.line(format!("[nightly] Interrupted by {}; stopping", i.name()));
+            report.exit_code = i.exit_code();
+            return report;
+        }
+        report = per_image(cfg, engine, image, console, interrupt, report);
+        if report.exit_code != EXIT_OK {
+            return report;
+        }
+    }
+    console.line(RULE);
+    console.line(format!(
+        "[nightly] All benchmarks completed for {} image(s)",
+        images.len()
+    ));
+    console.line(RULE);
+    report
+}
+
+/// §8.10: the model download, to a host path below `CI_DIR` (fix F-35). Returns the model
+/// path to use.
+fn download_model(
+    cfg: &NightlyConfig,
+    repo: &str,
+    docker: Option<&dyn Executor>,
+    console: &mut Console,
+    interrupt: &Interrupt,
+) -> Option<String> {
+    let name = repo.rsplit('/').next().unwrap_or(repo);
+    let target = cfg.ci_dir.join("models").join(name);
+    if download::is_populated(&target) {
+        console.line(format!(
+            "[nightly] Model already exists at {}, using existing model",
+            target.display()
+        ));
+        return Some(target.display().to_string());
+    }
+    console.line(format!(
+        "[nightly] Model not found at {}, attempting download from HuggingFace...",
+        target.display()
+    ));
+    let required = match cfg.model {
+        NightlyModel::DeepSeek | NightlyModel::DeepSeekV3 => 685.0,
+        NightlyModel::Grok | NightlyModel::Grok2 => 200.0,
+        NightlyModel::Sanity => download::required_gb_for_repo(repo),
+    };
+    let fail = |console: &mut Console, why: String| {
+        console.line(format!("[nightly] ERROR: {why}"));
+        console.line(
+            "[nightly] WARN: Failed to download model from HuggingFace. Proceeding with default model path...",
+        );
+        None
+    };
+    match download::check_free_space(repo, &target, required) {
+        Ok(fs) => console.line(format!(
+            "[nightly] Available disk space: {:.1}GB",
+            fs.available_gb()
+        )),
+        Err(e) => return fail(console, e.to_string()),
+    }
+    let request = HfDownload {
+        repo: repo.to_owned(),
+        local_dir: target.clone(),
+        repo_type_model: false,
+        resume: true,
+        env: vec![("HF_HUB_ENABLE_HF_TRANSFER".into(), "1".into())],
+    };
+    // The CLI on this machine, else the one in the image (the original's).
+    let local = LocalExecutor::default();
+    let (cli, exec): (HfCli, &dyn Executor) = match (HfCli::find(), docker) {
+        (Some(c), _) => (c, &local),
+        (None, Some(d)) => (
+            HfCli {
+                kind: HfCliKind::HuggingfaceCli,
+                program: PathBuf::from("huggingface-cli"),
+            },
+            d,
+        ),
+        (None, None) => {
+            return fail(
+                console,
+                "neither huggingface-cli nor hf is on PATH".to_owned(),
+            );
+        }
+    };
+    let r = download::download(
+        exec,
+        &cli,
+        &request,
+        Duration::from_secs(24 * 3600),
+        interrupt,
+        &mut |b| console.raw(b),
+    );
+    match r {
+        Ok(_) => Some(target.display().to_string()),
+        Err(e) => fail(console, e.to_string()),
+    }
+}
+
+/// §8.9 for one image.
+fn per_image(
+    cfg: &NightlyConfig,
+    engine: Option<&BlockingEngine>,
+    image: &str,
+    console: &mut Console,
+    interrupt: &Interrupt,
+    mut report: NightlyReport,
+) -> NightlyReport {
+    report.images.push(image.to_owned());
+    console.line(RULE);
+    console.line(format!("[nightly] Starting benchmarks for image: {image}"));
+    console.line(RULE);
+    if engine.is_some() {
+        console.line(format!(
+            "[nightly] Checking GPU status before starting benchmarks for {image}..."
+        ));
+        ensure_gpu_idle(cfg, engine, console);
+    }
+    let parts = docker_ctl::ImageParts::parse(image);
+    let tag = parts.tag.clone();
+    let name = parts.container_name();
+    for m in &cfg.modes {
+        console.line(format!(
+            "[nightly] INFO: Completion of the {} benchmark for {image} is left to its own resume scan (complete runs are not repeated).",
+            m.as_str()
+        ));
+    }
+    let kind = if engine.is_some() {
+        ExecutorKind::Docker
+    } else {
+        ExecutorKind::Local
+    };
+    let mut model_path = cfg.model_path.clone();
+    let mut plans: Vec<(Mode, Result<Plan, String>)> = cfg
+        .modes
+        .iter()
+        .map(|m| (*m, plan_for(cfg, *m, image, model_path.as_deref(), kind)))
+        .collect();
+
+    // The container (§8.9 step 5) and its executor.
+    let mut docker_exec = None;
+    if let Some(e) = engine {
+        console.line(format!("[nightly] Using Docker image: {image}"));
+        console.line(format!("[nightly] Container name: {name}"));
+        let Some(first) = plans.iter().find_map(|(_, p)| p.as_ref().ok()) else {
+            let why = plans
+                .iter()
+                .filter_map(|(_, p)| p.as_ref().err().cloned())
+                .collect::<Vec<_>>()
+                .join("; ");
+            let line = format!("[nightly] ERROR: cannot plan any benchmark for {image}: {why}");
+            console.line(&line);
+            return report.fail(EXIT_FAILURE, line);
+        };
+        let c = nightly_container(cfg, image, first, model_path.as_deref());
+        let ready = c
+            .ensure(e, &mut |l| console.line(format!("[nightly] {l}")))
+            .and_then(|_| c.executor());
+        match ready {
+            Ok(x) => docker_exec = Some(x),
+            Err(err) => {
+                let line = format!("[nightly] ERROR: container {name}: {err}");
+                console.line(&line);
+                let _ = e.stop_container(&name, Duration::from_secs(10));
+                return report.fail(EXIT_FAILURE, line);
+            }
+        }
+    } else {
+        console.line(format!(
+            "[nightly] Run folders: {}/<mode>/{}/ (image name {image}, no container)",
+            cfg.ci_dir.display(),
+            cfg.model_name
+        ));
+    }
+    let local = LocalExecutor::default();
+    let exec: &dyn Executor = match &docker_exec {
+        Some(d) => d,
+        None => &local,
+    };
+
+    // §8.10: model download.
+    match (&cfg.download_model, &cfg.model_path) {
+        (Some(repo), None) => {
+            let docker: Option<&dyn Executor> = docker_exec.as_ref().map(|d| d as &dyn Executor);
+            if let Some(p) = download_model(cfg, repo, docker, console, interrupt) {
+                model_path = Some(p);
+                plans = cfg
+                    .modes
+                    .iter()
+                    .map(|m| (*m, plan_for(cfg, *m, image, model_path.as_deref(), kind)))
+                    .collect();
+            }
+        }
+        (_, None) => console.line(format!(
+            "[nightly] No custom model path provided. Using default model path from benchmark script for {} model.",
+            cfg.model.as_str()
+        )),
+        (_, Some(_)) => {}
+    }
+
+    // §8.9 step 7: execution.
+    console.line("[nightly] === Starting benchmark execution ===");
+    let all = cfg.modes.len() > 1;
+    let mut interrupted = None;
+    for (mode, plan) in &plans {
+        if let Err(i) = interrupt.check() {
+            interrupted = Some(i);
+            break;
+        }
+        console.line(format!(
+            "[nightly] === Starting nightly {} {} benchmark ===",
+            cfg.model_upper(),
+            mode.as_str()
+        ));
+        let (code, message, folder) = match plan {
+            Ok(p) => {
+                if docker_exec.is_some() {
+                    console.line(format!("[nightly] Launching {} inside {name}", p.binary()));
+                } else {
+                    console.line(format!(
+                        "[nightly] Launching {} on this machine (simulated engine, no container)",
+                        p.binary()
+                    ));
+                }
+                p.run(exec, console, interrupt)
+            }
+            Err(e) => (1, e.clone(), None),
+        };
+        let title = mode.title();
+        if code == 0 {
+            console.line(format!(
+                "[nightly] {title} benchmark finished: {message} (exit code 0)"
+            ));
+        } else {
+            console.line(format!(
+                "[nightly] {title} benchmark failed (exit code: {code}): {message}"
+            ));
+        }
+        if all && *mode == Mode::Online {
+            if code == 0 {
+                console.line("[nightly] === Online benchmark script finished successfully, offline benchmark will proceed ===");
+            } else {
+                console.line(format!("[nightly] === Online benchmark script failed (exit code: {code}). Offline benchmark will still be attempted (GSM8K check moved to offline script). ==="));
+            }
+        }
+        console.line(format!(
+            "[nightly] === {title} benchmark dispatched for {}; check logs in {} ===",
+            cfg.model_upper(),
+            folder
+                .as_ref()
+                .map_or_else(|| name.clone(), |f| f.display().to_string())
+        ));
+        report.benchmarks.push(BenchmarkEnd {
+            image: image.to_owned(),
+            mode: *mode,
+            exit_code: code,
+            message,
+            run_folder: folder,
+        });
+        if code == 130 || code == 143 {
+            interrupted = interrupt.check().err();
+            if interrupted.is_some() {
+                break;
+            }
+        }
+    }
+
+    // §8.9 step 8: post-processing and Teams, unless interrupted.
+    if interrupted.is_none() {
+        console.line("[nightly] === Starting post-processing (CSV processing, plot generation, Teams notifications) ===");
+        let plot_date = match config::tag_date(&tag) {
+            Some(d) => d.to_owned(),
+            None => {
+                let d = today_pacific();
+                console.line(format!(
+                    "[nightly] WARN: tag {tag} does not end in -YYYYMMDD; using today's date {d} for plots"
+                ));
+                d
+            }
+        };
+        for (mode, plan) in &plans {
+            let folder = match plan {
+                Ok(p) => p.plot_folder(&cfg.ci_dir, &tag),
+                Err(_) => {
+                    OfflinePaths::new(&cfg.ci_dir, &tag, &cfg.model_name, "unknown", "").folder
+                }
+            };
+            let log = post::plot_log(&folder, *mode);
+            if let post::StepEnd::Failed(w) =
+                post::plots(cfg, *mode, &plot_date, &log, interrupt, &mut |l| {
+                    console.line(l)
+                })
+            {
+                report
+                    .warnings
+                    .push(format!("{} plots: {w}", mode.as_str()));
+            }
+            let mut say = |l: String| {
+                if l == post::TEAMS_NOT_PROVIDED {
+                    console.raw(format!("{l}\n").as_bytes());
+                } else {
+                    console.line(l);
+                }
+            };
+            if let post::StepEnd::Failed(w) =
+                post::teams(cfg, *mode, &plot_date, interrupt, &mut say)
+            {
+                report
+                    .warnings
+                    .push(format!("{} Teams: {w}", mode.as_str()));
+            }
+            console.line(format!(
+                "[nightly] === {} post-processing completed for {} ===",
+                mode.title(),
+                cfg.model_upper()
+            ));
+        }
+    }
+    if interrupted.is_none() {
+        interrupted = interrupt.check().err();
+    }
+    console.line(format!("[nightly] Completed benchmarks for image: {image}"));
+    if let Some(e) = engine {
+        console.line(format!(
+            "[nightly] Stopping container {name} to release resources..."
+        ));
+        if let Err(err) = e.stop_container(&name, Duration::from_secs(10)) {
+            console.line(format!("[nightly] WARN: stopping {name} failed: {err}"));
+        }
+    }
+    if let Some(i) = interrupted {
+        console.line(format!(
+            "[nightly] Interrupted by {}; the night ends here",
+            i.name()
+        ));
+        report.exit_code = i.exit_code();
+        report.error = Some(format!("interrupted by {}", i.name()));
+    }
+    report
+}
