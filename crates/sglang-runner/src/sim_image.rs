@@ -33,7 +33,7 @@ pub const SIM_IMAGE_LABEL: &str = "org.sglang-ci.sim-image";
 pub enum SimImageError {
     /// A program is missing.
     #[error(
-        "{program} not found in {dir}: build the simulator binaries first (`cargo build --release --bin sglang-sim --bin sglang-bench`; static: `RUSTFLAGS='-C target-feature=+crt-static' cargo build --release --target x86_64-unknown-linux-gnu --bin sglang-sim --bin sglang-bench`) and pass their folder with --binaries DIR"
+        "{program} not found in {dir}: build the simulator binaries first (`cargo build --release --bin sglang-sim --bin sglang-bench`; static: `RUSTFLAGS='-C target-feature=+crt-static' cargo build --release --no-default-features --target x86_64-unknown-linux-gnu --bin sglang-sim --bin sglang-bench`) and pass their folder with --binaries DIR"
     )]
     Missing {
         /// `sglang-sim` / `sglang-bench`.
