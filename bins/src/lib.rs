@@ -4,6 +4,7 @@
 //! set up logging with [`logging::init`], call one library function, and turn its error into
 //! one line on stderr plus an exit code with [`exit::run`].
 
+pub mod bench;
 pub mod cli;
 pub mod engine_args;
 pub mod exit;

@@ -6,25 +6,19 @@
 //! Environment fallbacks (`DEFAULT_DOCKER_IMAGE`, `NORMAL_BATCH_SIZES`, …) and defaults are
 //! applied in one place, `sglang_runner::offline::config`; the help texts name them.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use sglang_runner::config::ProcessEnv;
-use sglang_runner::console::Console;
-use sglang_runner::container::{self, executor_for};
+use sglang_runner::config::{BaseOptions, ProcessEnv};
 use sglang_runner::offline::config::{
     DeepSeekOfflineOptions, GrokOfflineOptions, OfflineOptions, resolve_deepseek_offline,
     resolve_grok_offline,
 };
-use sglang_runner::offline::{OfflinePlan, OfflineReport, deepseek, grok};
-use sglang_runner::signals::Interrupt;
+use sglang_runner::offline::{deepseek, grok};
 
+use crate::bench::{self, setup};
 use crate::engine_args::EngineArgs;
 use crate::exit::Fatal;
-
-/// Exit status of setup errors (invalid settings, missing programs or folders, a failed
-/// model download).
-pub const SETUP_ERROR: u8 = 1;
 
 /// Flags both offline binaries have.
 #[derive(Debug, Clone, clap::Args)]
@@ -103,19 +97,21 @@ impl OfflineCommonArgs {
     /// The runner's low-level options.
     pub fn options(&self) -> OfflineOptions {
         OfflineOptions {
-            docker_image: self.docker_image.clone(),
-            positional_image: self.image.clone(),
-            model: self.model.clone(),
-            work_dir: self.work_dir.clone(),
-            output_dir: self.output_dir.clone(),
-            engine: self.engine.engine(),
-            executor: self.engine.executor(),
-            sim_args: self.sim_args.clone(),
+            base: BaseOptions {
+                docker_image: self.docker_image.clone(),
+                positional_image: self.image.clone(),
+                model: self.model.clone(),
+                work_dir: self.work_dir.clone(),
+                output_dir: self.output_dir.clone(),
+                engine: self.engine.engine(),
+                executor: self.engine.executor(),
+                sim_args: self.sim_args.clone(),
+                nightly_command: self.nightly_command.clone(),
+                hardware: self.hardware.clone(),
+                rocm_version: self.rocm_version.clone(),
+                dry_run: self.dry_run,
+            },
             point_timeout: self.point_timeout,
-            nightly_command: self.nightly_command.clone(),
-            hardware: self.hardware.clone(),
-            rocm_version: self.rocm_version.clone(),
-            dry_run: self.dry_run,
         }
     }
 }
@@ -178,10 +174,6 @@ pub struct DeepSeekOfflineArgs {
     pub download_model: bool,
 }
 
-fn setup(e: &(dyn std::error::Error + 'static)) -> Fatal {
-    Fatal::from_error(SETUP_ERROR, e)
-}
-
 /// Resolves, then dry-runs or runs the Grok offline benchmark; returns the exit code.
 pub fn run_grok_offline(args: &GrokOfflineArgs) -> Result<ExitCode, Fatal> {
     crate::logging::init(args.common.verbose);
@@ -194,12 +186,8 @@ pub fn run_grok_offline(args: &GrokOfflineArgs) -> Result<ExitCode, Fatal> {
         model_name: args.model_name.clone(),
     };
     let cfg = resolve_grok_offline(&o, &ProcessEnv).map_err(|e| setup(&e))?;
-    run_plan(
-        &grok::plan(&cfg),
-        &args.common,
-        &cfg.model,
-        "grok-perf-offline",
-    )
+    let c = &args.common;
+    bench::run(&grok::plan(&cfg), c.dry_run, c.report_json.as_deref())
 }
 
 /// Resolves, then dry-runs or runs the DeepSeek offline benchmark; returns the exit code.
@@ -212,55 +200,6 @@ pub fn run_deepseek_offline(args: &DeepSeekOfflineArgs) -> Result<ExitCode, Fata
         download_model: args.download_model,
     };
     let cfg = resolve_deepseek_offline(&o, &ProcessEnv).map_err(|e| setup(&e))?;
-    run_plan(
-        &deepseek::plan(&cfg),
-        &args.common,
-        &cfg.model,
-        "deepseek-perf-offline",
-    )
-}
-
-fn run_plan(
-    plan: &OfflinePlan,
-    common: &OfflineCommonArgs,
-    model: &str,
-    binary: &str,
-) -> Result<ExitCode, Fatal> {
-    if common.dry_run {
-        print_text(&plan.describe());
-        return Ok(ExitCode::SUCCESS);
-    }
-    let interrupt = Interrupt::install()
-        .map_err(|e| Fatal::new(SETUP_ERROR, format!("cannot install signal handlers: {e}")))?;
-    let mut console = Console::new(Box::new(std::io::stdout()));
-    let exec = executor_for(
-        plan.common.executor,
-        || container::for_offline(&plan.common, model, binary, &ProcessEnv),
-        &mut |l| console.line(format!("[csv] {l}")),
-    )
-    .map_err(|e| setup(&e))?;
-    let report = plan
-        .run(exec.as_ref(), &mut console, &interrupt)
-        .map_err(|e| setup(&e))?;
-    finish(&report, common.report_json.as_deref())
-}
-
-#[allow(clippy::print_stdout)]
-fn print_text(text: &str) {
-    print!("{text}");
-}
-
-/// Writes `--report-json` and turns the outcome into the exit code (non-zero outcomes print
-/// their one line on stderr).
-fn finish(report: &OfflineReport, json: Option<&Path>) -> Result<ExitCode, Fatal> {
-    if let Some(path) = json {
-        let text = serde_json::to_string_pretty(report)
-            .map_err(|e| Fatal::new(SETUP_ERROR, format!("cannot encode the run report: {e}")))?;
-        report::atomic::write_atomic(path, format!("{text}\n").as_bytes())
-            .map_err(|e| setup(&e))?;
-    }
-    match report.exit_code {
-        0 => Ok(ExitCode::SUCCESS),
-        code => Err(Fatal::new(code, report.outcome.message())),
-    }
+    let c = &args.common;
+    bench::run(&deepseek::plan(&cfg), c.dry_run, c.report_json.as_deref())
 }

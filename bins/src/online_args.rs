@@ -9,16 +9,16 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use sglang_runner::config::{CommonOptions, DeepSeekOptions, GrokOptions, ProcessEnv};
-use sglang_runner::console::Console;
-use sglang_runner::container::{self, executor_for};
+use sglang_runner::config::{BaseOptions, ProcessEnv};
 use sglang_runner::engine::ClientImpl;
+use sglang_runner::online::config::{
+    CommonOptions, DeepSeekOptions, GrokOptions, resolve_deepseek, resolve_grok,
+};
 use sglang_runner::online::deepseek::DeepSeekPlan;
 use sglang_runner::online::grok::GrokPlan;
-use sglang_runner::outcome::RunReport;
 use sglang_runner::paths::DeepSeekMode;
-use sglang_runner::signals::Interrupt;
 
+use crate::bench::{self, setup};
 use crate::exit::Fatal;
 
 /// Flags every online benchmark binary has.
@@ -154,24 +154,28 @@ pub struct CommonArgs {
 }
 
 impl CommonArgs {
-    /// The runner's low-level options.
-    pub fn options(&self) -> CommonOptions {
+    /// The runner's low-level options (`positional_image`: DeepSeek's positional IMAGE).
+    pub fn options(&self, positional_image: Option<String>) -> CommonOptions {
         CommonOptions {
-            docker_image: self.docker_image.clone(),
-            model: self.model.clone(),
-            work_dir: self.work_dir.clone(),
-            output_dir: self.output_dir.clone(),
+            base: BaseOptions {
+                docker_image: self.docker_image.clone(),
+                positional_image,
+                model: self.model.clone(),
+                work_dir: self.work_dir.clone(),
+                output_dir: self.output_dir.clone(),
+                engine: self.engine.engine(),
+                executor: self.engine.executor(),
+                sim_args: self.sim_args.clone(),
+                nightly_command: self.nightly_command.clone(),
+                hardware: self.hardware.clone(),
+                rocm_version: self.rocm_version.clone(),
+                dry_run: self.dry_run,
+            },
             gsm8k_script: self.gsm8k_script.clone(),
             threshold: self.threshold.clone(),
-            nightly_command: self.nightly_command.clone(),
-            hardware: self.hardware.clone(),
-            rocm_version: self.rocm_version.clone(),
-            engine: self.engine.engine(),
-            executor: self.engine.executor(),
             client: self.client.as_deref().and_then(ClientImpl::parse),
             gsm8k_client: self.gsm8k_client.as_deref().and_then(ClientImpl::parse),
             gsm8k_data: self.gsm8k_data.clone(),
-            sim_args: self.sim_args.clone(),
             sim_full_workload: self.sim_full_workload,
             port: self.port,
             server_timeout: self.server_timeout,
@@ -181,7 +185,6 @@ impl CommonArgs {
             pause_rate16: self.pause_rate16,
             pause_after_run: self.pause_after_run,
             no_pauses: self.no_pauses,
-            dry_run: self.dry_run,
         }
     }
 }
@@ -214,7 +217,7 @@ impl GrokArgs {
     /// The runner's options.
     pub fn options(&self) -> GrokOptions {
         GrokOptions {
-            common: self.common.options(),
+            common: self.common.options(None),
             model_type: self.model_type.clone(),
             tokenizer: self.tokenizer.clone(),
             model_name: self.model_name.clone(),
@@ -272,8 +275,7 @@ impl DeepSeekArgs {
     /// The runner's options.
     pub fn options(&self) -> DeepSeekOptions {
         DeepSeekOptions {
-            common: self.common.options(),
-            positional_image: self.image.clone(),
+            common: self.common.options(self.image.clone()),
             model_name: self.model_name.clone(),
             hf_model_id: self.hf_model_id.clone(),
             download_model: self.download_model,
@@ -287,97 +289,18 @@ impl DeepSeekArgs {
     }
 }
 
-/// Exit status of setup errors (invalid settings, missing programs or folders).
-pub const SETUP_ERROR: u8 = 1;
-
-fn setup(e: &sglang_runner::RunnerError) -> Fatal {
-    Fatal::from_error(SETUP_ERROR, e)
-}
-
 /// Resolves, then dry-runs or runs the Grok benchmark; returns the exit code.
 pub fn run_grok(args: &GrokArgs) -> Result<ExitCode, Fatal> {
     crate::logging::init(args.common.verbose);
-    let cfg =
-        sglang_runner::config::resolve_grok(&args.options(), &ProcessEnv).map_err(|e| setup(&e))?;
-    let plan = GrokPlan::new(cfg);
-    if args.common.dry_run {
-        print_text(&plan.describe());
-        return Ok(ExitCode::SUCCESS);
-    }
-    let interrupt = Interrupt::install()
-        .map_err(|e| Fatal::new(SETUP_ERROR, format!("cannot install signal handlers: {e}")))?;
-    let mut console = Console::new(Box::new(std::io::stdout()));
-    let c = &plan.cfg.common;
-    let exec = executor_for(
-        c.executor,
-        || {
-            container::for_online(
-                c,
-                &plan.cfg.model,
-                Some(&plan.cfg.tokenizer),
-                "grok-perf-online",
-                &ProcessEnv,
-            )
-        },
-        &mut |l| console.line(format!("[online] {l}")),
-    )
-    .map_err(|e| setup(&e))?;
-    let report = plan
-        .run(exec.as_ref(), &mut console, &interrupt)
-        .map_err(|e| setup(&e))?;
-    finish(&report, args.common.report_json.as_deref())
+    let cfg = resolve_grok(&args.options(), &ProcessEnv).map_err(|e| setup(&e))?;
+    let c = &args.common;
+    bench::run(&GrokPlan::new(cfg), c.dry_run, c.report_json.as_deref())
 }
 
 /// Resolves, then dry-runs or runs the DeepSeek benchmark; returns the exit code.
 pub fn run_deepseek(args: &DeepSeekArgs) -> Result<ExitCode, Fatal> {
     crate::logging::init(args.common.verbose);
-    let cfg = sglang_runner::config::resolve_deepseek(&args.options(), &ProcessEnv)
-        .map_err(|e| setup(&e))?;
-    let plan = DeepSeekPlan::new(cfg);
-    if args.common.dry_run {
-        print_text(&plan.describe());
-        return Ok(ExitCode::SUCCESS);
-    }
-    let interrupt = Interrupt::install()
-        .map_err(|e| Fatal::new(SETUP_ERROR, format!("cannot install signal handlers: {e}")))?;
-    let mut console = Console::new(Box::new(std::io::stdout()));
-    let c = &plan.cfg.common;
-    let exec = executor_for(
-        c.executor,
-        || {
-            container::for_online(
-                c,
-                &plan.cfg.model,
-                None,
-                "deepseek-perf-online",
-                &ProcessEnv,
-            )
-        },
-        &mut |l| console.line(format!("[online] {l}")),
-    )
-    .map_err(|e| setup(&e))?;
-    let report = plan
-        .run(exec.as_ref(), &mut console, &interrupt)
-        .map_err(|e| setup(&e))?;
-    finish(&report, args.common.report_json.as_deref())
-}
-
-#[allow(clippy::print_stdout)]
-fn print_text(text: &str) {
-    print!("{text}");
-}
-
-/// Writes `--report-json` and turns the outcome into the exit code (non-zero outcomes print
-/// their one line on stderr).
-fn finish(report: &RunReport, json: Option<&std::path::Path>) -> Result<ExitCode, Fatal> {
-    if let Some(path) = json {
-        let text = serde_json::to_string_pretty(report)
-            .map_err(|e| Fatal::new(SETUP_ERROR, format!("cannot encode the run report: {e}")))?;
-        report::atomic::write_atomic(path, format!("{text}\n").as_bytes())
-            .map_err(|e| Fatal::from_error(SETUP_ERROR, &e))?;
-    }
-    match report.exit_code {
-        0 => Ok(ExitCode::SUCCESS),
-        code => Err(Fatal::new(code, report.outcome.message())),
-    }
+    let cfg = resolve_deepseek(&args.options(), &ProcessEnv).map_err(|e| setup(&e))?;
+    let c = &args.common;
+    bench::run(&DeepSeekPlan::new(cfg), c.dry_run, c.report_json.as_deref())
 }

@@ -6,7 +6,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use sglang_runner::signals::Interrupt;
 use sglang_runner::sim_image;
 
 use crate::exit::Fatal;
@@ -64,8 +63,7 @@ pub fn build_image(args: &BuildImageArgs) -> Result<ExitCode, Fatal> {
 
 /// Waits for SIGTERM/SIGINT and exits 0.
 pub fn keep_alive() -> Result<ExitCode, Fatal> {
-    let interrupt = Interrupt::install()
-        .map_err(|e| Fatal::new(1, format!("cannot install signal handlers: {e}")))?;
+    let interrupt = crate::sys::install_interrupt(1)?;
     sim_image::keep_alive(&interrupt);
     Ok(ExitCode::SUCCESS)
 }

@@ -1,46 +1,21 @@
-//! Small facts about the machine shared by the binaries: host name, where a sibling program
-//! is installed, running a helper program with a time limit, and a writer that tees.
+//! Small facts about the machine and the process shared by the binaries: host name, where a
+//! sibling program is installed (both `sglang_runner`'s, so every binary decides alike), the
+//! signal handlers, running a helper program with a time limit, and a writer that tees.
 
-use std::ffi::OsStr;
 use std::io::{self, Write};
-use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus};
 use std::time::{Duration, Instant};
 
-/// The host name (`/proc/sys/kernel/hostname`, then `HOSTNAME`, then `localhost`).
-pub fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .ok()
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
-        .or_else(|| std::env::var("HOSTNAME").ok().filter(|s| !s.is_empty()))
-        .unwrap_or_else(|| "localhost".to_string())
-}
+pub use sglang_runner::config::hostname;
+pub use sglang_runner::engine::{find_on_path, find_program};
+use sglang_runner::signals::Interrupt;
 
-/// Finds program `name`: first next to the running binary (an installed toolkit keeps its
-/// binaries together), then on `PATH`. `None` when it is not installed.
-pub fn find_program(name: &str) -> Option<PathBuf> {
-    let sibling = std::env::current_exe()
-        .ok()
-        .and_then(|exe| exe.parent().map(|d| d.join(name)));
-    if let Some(p) = sibling.filter(|p| is_executable(p)) {
-        return Some(p);
-    }
-    find_on_path(name, std::env::var_os("PATH").as_deref())
-}
+use crate::exit::Fatal;
 
-/// `name` in the directories of `path`.
-pub fn find_on_path(name: &str, path: Option<&OsStr>) -> Option<PathBuf> {
-    std::env::split_paths(path?)
-        .map(|d| d.join(name))
-        .find(|p| is_executable(p))
-}
-
-fn is_executable(p: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    p.metadata()
-        .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-        .unwrap_or(false)
+/// Installs the SIGINT/SIGTERM handlers; failing that is fatal with exit status `code`.
+pub fn install_interrupt(code: u8) -> Result<Interrupt, Fatal> {
+    Interrupt::install()
+        .map_err(|e| Fatal::new(code, format!("cannot install signal handlers: {e}")))
 }
 
 /// Runs `cmd` (inheriting stdout/stderr) and waits at most `limit`; kills it after that.
@@ -83,6 +58,8 @@ impl<A: Write, B: Write> Write for Tee<A, B> {
 
 #[cfg(test)]
 mod tests {
+    use std::ffi::OsStr;
+
     use super::*;
 
     #[test]

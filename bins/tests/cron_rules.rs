@@ -89,23 +89,31 @@ fn check(hw: &str, schedule: &[(&str, &str)]) {
     }
 }
 
+/// The morning both node types share: image check, test suites, sanity, DeepSeek variants.
+const MORNING: [(&str, &str); 7] = [
+    ("0 11 * * *", "docker_image_check.log"),
+    ("5 11 * * *", "test_nightly.log"),
+    ("10 11 * * *", "test_nightly_pd.log"),
+    ("40 11 * * *", "sanity_check_nightly.log"),
+    ("30 12 * * *", "deepseek_dp_attention.log"),
+    ("0 13 * * *", "deepseek_torch_compile.log"),
+    ("30 13 * * *", "deepseek_dp_attention_torch_compile.log"),
+];
+
 #[test]
 fn mi30x_schedule_is_the_originals() {
     check(
         "mi30x",
         &[
-            ("0 11 * * *", "docker_image_check.log"),
-            ("5 11 * * *", "test_nightly.log"),
-            ("10 11 * * *", "test_nightly_pd.log"),
-            ("40 11 * * *", "sanity_check_nightly.log"),
-            ("30 12 * * *", "deepseek_dp_attention.log"),
-            ("0 13 * * *", "deepseek_torch_compile.log"),
-            ("30 13 * * *", "deepseek_dp_attention_torch_compile.log"),
-            ("0 14 * * *", "grok_nightly.log"),
-            ("45 15 * * *", "grok2_nightly_online.log"),
-            ("30 17 * * *", "deepseek_nightly_online.log"),
-            ("30 21 * * *", "daily_summary_alert.log"),
-        ],
+            &MORNING[..],
+            &[
+                ("0 14 * * *", "grok_nightly.log"),
+                ("45 15 * * *", "grok2_nightly_online.log"),
+                ("30 17 * * *", "deepseek_nightly_online.log"),
+                ("30 21 * * *", "daily_summary_alert.log"),
+            ],
+        ]
+        .concat(),
     );
 }
 
@@ -114,28 +122,25 @@ fn mi35x_schedule_is_the_originals_with_distinct_log_names() {
     check(
         "mi35x",
         &[
-            ("0 11 * * *", "docker_image_check.log"),
-            ("5 11 * * *", "test_nightly.log"),
-            ("10 11 * * *", "test_nightly_pd.log"),
-            ("40 11 * * *", "sanity_check_nightly.log"),
-            ("30 12 * * *", "deepseek_dp_attention.log"),
-            ("0 13 * * *", "deepseek_torch_compile.log"),
-            ("30 13 * * *", "deepseek_dp_attention_torch_compile.log"),
-            // Q-CRON-1: the original wrote these two into the 13:00/13:30 files.
-            ("0 14 * * *", "deepseek_r1_mxfp4_torch_compile.log"),
-            (
-                "30 14 * * *",
-                "deepseek_r1_mxfp4_dp_attention_torch_compile.log",
-            ),
-            ("0 15 * * *", "deepseek_r1_mxfp4_mtp.log"),
-            ("50 15 * * *", "deepseek_r1_mxfp4_dp_test.log"),
-            ("0 17 * * *", "deepseek_r1_mxfp4_dp_mtp.log"),
-            ("0 18 * * *", "pd_test_nightly.log"),
-            ("30 18 * * *", "grok2_nightly_online.log"),
-            ("0 20 * * *", "grok_nightly.log"),
-            ("30 21 * * *", "deepseek_nightly_online.log"),
-            ("30 23 * * *", "daily_summary_alert.log"),
-        ],
+            &MORNING[..],
+            &[
+                // Q-CRON-1: the original wrote these two into the 13:00/13:30 files.
+                ("0 14 * * *", "deepseek_r1_mxfp4_torch_compile.log"),
+                (
+                    "30 14 * * *",
+                    "deepseek_r1_mxfp4_dp_attention_torch_compile.log",
+                ),
+                ("0 15 * * *", "deepseek_r1_mxfp4_mtp.log"),
+                ("50 15 * * *", "deepseek_r1_mxfp4_dp_test.log"),
+                ("0 17 * * *", "deepseek_r1_mxfp4_dp_mtp.log"),
+                ("0 18 * * *", "pd_test_nightly.log"),
+                ("30 18 * * *", "grok2_nightly_online.log"),
+                ("0 20 * * *", "grok_nightly.log"),
+                ("30 21 * * *", "deepseek_nightly_online.log"),
+                ("30 23 * * *", "daily_summary_alert.log"),
+            ],
+        ]
+        .concat(),
     );
     let text = rules("mi35x");
     let r1 = jobs(&text)

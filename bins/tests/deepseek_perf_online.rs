@@ -2,13 +2,14 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
-mod online_support;
+mod support;
 
 use std::time::Duration;
 
 use metrics_parse::gsm8k::Gsm8kLog;
 use metrics_parse::timing_summary::{Flavor, TimingSummary};
-use online_support::*;
+use support::online::*;
+use support::{TAG, names};
 
 const LIMIT: Duration = Duration::from_secs(120);
 
@@ -254,20 +255,14 @@ fn server_dies_mid_sweep() {
 #[test]
 fn dry_run_dp_attention_on_rocm700() {
     let o = Online::new();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_deepseek-perf-online"))
-        .args([
-            "--dry-run",
+    let text = o.dry_run(
+        "deepseek-perf-online",
+        &[
             "--check-dp-attention",
             "--enable-dp-test",
             "rocm/sgl-dev:v0.5.4-rocm700-mi35x-20251024",
-        ])
-        .arg(format!("--work-dir={}", o.path().display()))
-        .env_remove("SGLCI_SIM_ARGS")
-        .env_remove("DEFAULT_DOCKER_IMAGE")
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{text}");
+        ],
+    );
     assert!(text.contains(
         "SGLANG_USE_AITER=1 SGLANG_USE_ROCM700A=1 python3 -m sglang.launch_server --model-path /mnt/raid/models/huggingface/deepseek-ai/DeepSeek-V3-0324 --tp 8 --port 30000 --trust-remote-code --chunked-prefill-size 131072 --dp-size 8 --enable-dp-attention --mem-fraction-static 0.8"
     ), "{text}");
@@ -288,20 +283,10 @@ fn dry_run_dp_attention_on_rocm700() {
 /// DeepSeek-V3-0324 standard run), line for line.
 #[test]
 fn timing_summary_has_the_corpus_layout() {
-    let real = corpus().join(
+    assert_corpus_timing_layout(
+        "deepseek-perf-online",
+        "deepseek",
+        "DeepSeek-V3-0324",
         "online_benchmark_log/mi30x/DeepSeek-V3-0324/v0.5.4.post1-rocm630-mi30x-20251029_DeepSeek-V3-0324_FP8_online/timing_summary_20251029_151533.log",
     );
-    let real = std::fs::read_to_string(&real).unwrap_or_else(|e| panic!("{}: {e}", real.display()));
-    let o = Online::new();
-    let mut c = o.cmd("deepseek-perf-online", "");
-    c.args([
-        "--nightly-command=perf_nightly.sh --model=deepseek",
-        "--hardware=mi30x",
-        "--rocm-version=rocm630",
-    ]);
-    let out = o.run(c, LIMIT);
-    assert_eq!(out.code, Some(0), "{}", out.all());
-    let ours =
-        std::fs::read_to_string(&timing_summaries(&o.folder("DeepSeek-V3-0324"))[0]).unwrap();
-    assert_eq!(skeleton(&ours), skeleton(&real), "ours:\n{ours}");
 }

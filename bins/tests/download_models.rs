@@ -5,11 +5,12 @@
 //! argument (F-21; the original printed help and exited 0).
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
-mod offline_support;
+mod support;
 
 use std::path::{Path, PathBuf};
 
-use offline_support::{Ran, install_script, names, read, run};
+use support::offline::run;
+use support::{Ran, install_script, names, read};
 
 const BIN: &str = env!("CARGO_BIN_EXE_download-models");
 const DEEPSEEK: &str = env!("CARGO_BIN_EXE_deepseek-perf-offline");
@@ -289,11 +290,16 @@ fn deepseek_download_model_fetches_then_benchmarks() {
     let model = s.base.join("deepseek-ai/DeepSeek-V3-0324");
     let wd = format!("--work-dir={}", work.display());
     let m = format!("--model={}", model.display());
-    let r = run(
-        DEEPSEEK,
-        &["--engine=sim", &wd, &m, "--download-model"],
-        &[("PATH", s.path.as_str()), ("SGLCI_MIN_FREE_GB", "0")],
-    );
+    // `deepseek-perf-offline --engine=sim --work-dir=<work> ARGS --download-model`.
+    let deepseek = |args: &[&str], path: &str, env: &[(&str, &str)]| {
+        let mut all = vec!["--engine=sim", wd.as_str()];
+        all.extend_from_slice(args);
+        all.push("--download-model");
+        let mut e = vec![("PATH", path)];
+        e.extend_from_slice(env);
+        run(DEEPSEEK, &all, &e)
+    };
+    let r = deepseek(&[&m], &s.path, &[("SGLCI_MIN_FREE_GB", "0")]);
     assert_eq!(r.code, Some(0));
     assert_eq!(
         s.calls(),
@@ -305,20 +311,10 @@ fn deepseek_download_model_fetches_then_benchmarks() {
     let folder = work.join("offline/DeepSeek-V3-0324");
     assert_eq!(names(&folder).len(), 1);
     // The download failing stops the run with exit 1 before anything is written.
-    let r = run(
-        DEEPSEEK,
-        &[
-            "--engine=sim",
-            &wd,
-            "--model=/tmp/no-such-model-dir",
-            "--download-model",
-            "--hf-model-id=org/gated",
-        ],
-        &[
-            ("PATH", s.path.as_str()),
-            ("SGLCI_MIN_FREE_GB", "0"),
-            ("FAIL_REPO", "org/gated"),
-        ],
+    let r = deepseek(
+        &["--model=/tmp/no-such-model-dir", "--hf-model-id=org/gated"],
+        &s.path,
+        &[("SGLCI_MIN_FREE_GB", "0"), ("FAIL_REPO", "org/gated")],
     );
     assert_eq!(r.code, Some(1));
     assert!(
@@ -329,15 +325,10 @@ fn deepseek_download_model_fetches_then_benchmarks() {
     );
     // Without a CLI and without the model: a clear error (the original warned and exited 1).
     let empty = setup(None);
-    let r = run(
-        DEEPSEEK,
-        &[
-            "--engine=sim",
-            &wd,
-            "--model=/tmp/no-such-model-dir",
-            "--download-model",
-        ],
-        &[("PATH", empty.bin.to_str().unwrap())],
+    let r = deepseek(
+        &["--model=/tmp/no-such-model-dir"],
+        empty.bin.to_str().unwrap(),
+        &[],
     );
     assert_eq!(r.code, Some(1));
     assert!(r.stdout.contains("[csv] WARNING: huggingface-cli not found. Assuming model deepseek-ai/DeepSeek-V3-0324 is already present at /tmp/no-such-model-dir."));

@@ -4,23 +4,16 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
-mod online_support;
+mod support;
 
 use std::collections::BTreeMap;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use metrics_parse::gsm8k::Gsm8kLog;
-use metrics_parse::timing_summary::TimingSummary;
-use online_support::*;
+use support::online::*;
+use support::{TAG, names, signal};
 
 const LIMIT: Duration = Duration::from_secs(120);
-
-fn summary(path: &std::path::Path) -> (String, TimingSummary) {
-    let text = std::fs::read_to_string(path).unwrap();
-    let parsed = TimingSummary::parse(text.as_bytes());
-    (text, parsed)
-}
 
 /// A full Grok run: spec §7.2 names, §7.4 CSV that `rebuild-csv --check` reproduces, a
 /// §7.8 timing summary and a §7.10 GSM8K log that metrics-parse reads back.
@@ -135,7 +128,7 @@ fn mi35x_skips_rate_16_finishes_and_resumes_as_complete() {
     let row = csv.lines().nth(4).unwrap();
     assert!(row.ends_with('\t'), "empty rate-16 cell: {row:?}");
     assert_eq!(rebuild_check(&folder).code, Some(0));
-    let (text, t) = summary(&timing_summaries(&folder)[0]);
+    let (text, t) = first_summary(&folder);
     assert!(text.contains("Rate 16 skipped on MI355 hardware"));
     assert!(
         t.complete(),
@@ -193,7 +186,7 @@ fn gsm8k_below_threshold_skips_the_benchmark() {
         g.contains(") is below threshold (0.8) for mode aiter. Skipping this mode."),
         "{g}"
     );
-    let (text, t) = summary(&timing_summaries(&folder)[0]);
+    let (text, t) = first_summary(&folder);
     assert!(t.complete(), "{text}");
     assert!(
         t.last_gsm8k_accuracy()
@@ -209,7 +202,7 @@ fn server_that_exits_at_start_fails_fast() {
     assert_eq!(out.code, Some(3), "{}", out.all());
     assert!(out.elapsed < Duration::from_secs(30), "{:?}", out.elapsed);
     assert!(out.stderr.contains("exited (exit status"), "{}", out.stderr);
-    let (text, t) = summary(&timing_summaries(&o.folder("GROK1"))[0]);
+    let (text, t) = first_summary(&o.folder("GROK1"));
     assert!(
         text.contains("Server startup: FAILED (the server process exited"),
         "{text}"
@@ -226,7 +219,7 @@ fn server_never_ready_times_out() {
     let out = o.run(c, LIMIT);
     assert_eq!(out.code, Some(3), "{}", out.all());
     assert!(out.elapsed < Duration::from_secs(30));
-    let (text, _) = summary(&timing_summaries(&o.folder("GROK1"))[0]);
+    let (text, _) = first_summary(&o.folder("GROK1"));
     assert!(
         text.contains("Server startup: FAILED (not ready within 2 seconds)"),
         "{text}"
@@ -240,7 +233,7 @@ fn server_dies_during_gsm8k() {
     let out = o.run(o.cmd("grok-perf-online", "--sim-exit-after 7"), LIMIT);
     assert_eq!(out.code, Some(5), "{}", out.all());
     let folder = o.folder("GROK1");
-    let (text, t) = summary(&timing_summaries(&folder)[0]);
+    let (text, t) = first_summary(&folder);
     assert!(
         text.contains(
             "Benchmark aborted: the server process exited (exit status 1) during the GSM8K test"
@@ -259,7 +252,7 @@ fn server_dies_mid_sweep() {
     let out = o.run(o.cmd("grok-perf-online", "--sim-exit-after 28"), LIMIT);
     assert_eq!(out.code, Some(5), "{}", out.all());
     let folder = o.folder("GROK1");
-    let (text, t) = summary(&timing_summaries(&folder)[0]);
+    let (text, t) = first_summary(&folder);
     assert!(
         text.contains("Benchmark aborted: the server process exited (exit status 1) during rate "),
         "{text}"
@@ -279,7 +272,7 @@ fn server_hangs_mid_stream() {
     let out = o.run(c, LIMIT);
     assert_eq!(out.code, Some(5), "{}", out.all());
     assert!(out.elapsed < Duration::from_secs(60));
-    let (text, _) = summary(&timing_summaries(&o.folder("GROK1"))[0]);
+    let (text, _) = first_summary(&o.folder("GROK1"));
     assert!(
         text.contains("produced no result within 3 seconds"),
         "{text}"
@@ -295,7 +288,7 @@ fn runtime_error_in_server_log() {
     c.env("REQUEST_RATES", "1 2");
     let out = o.run(c, LIMIT);
     assert_eq!(out.code, Some(6), "{}", out.all());
-    let (text, t) = summary(&timing_summaries(&o.folder("GROK1"))[0]);
+    let (text, t) = first_summary(&o.folder("GROK1"));
     let ec = t.error_check.unwrap();
     assert_eq!(ec.status.as_deref(), Some("FAIL"), "{text}");
     assert!(ec.runtime_error_count.unwrap() >= 1);
@@ -314,11 +307,7 @@ fn sigterm_mid_sweep_then_resume() {
     c.env("REQUEST_RATES", "1 2")
         .env("PROMPTS_PER_RATE_MULTIPLIER", "3")
         .env("MAX_NUM_PROMPTS", "6");
-    let child = c
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = support::start(c, "grok-perf-online");
     let pid = child.id();
     let base = o.path().join("online/GROK1");
     let start = Instant::now();
@@ -354,17 +343,12 @@ fn sigterm_mid_sweep_then_resume() {
         std::thread::sleep(Duration::from_millis(20));
     };
     signal(pid, "TERM");
-    let out = wait_with_limit(child, LIMIT);
-    assert_eq!(
-        out.status.code(),
-        Some(143),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = child.wait(LIMIT);
+    assert_eq!(out.code, Some(143), "{}", out.stderr);
     o.assert_no_leftovers();
     let first = completed(&folder);
     assert!(first.len() >= 2 && first.len() < 6, "{:?}", first.keys());
-    let (text, t) = summary(&timing_summaries(&folder)[0]);
+    let (text, t) = first_summary(&folder);
     assert!(text.contains("Run interrupted: received SIGTERM"), "{text}");
     assert!(t.complete(), "{text}");
 
@@ -417,7 +401,7 @@ fn failing_client_runs_are_recorded_and_the_run_goes_on() {
             "{n}: {t}"
         );
     }
-    let (text, t) = summary(&timing_summaries(&folder)[0]);
+    let (text, t) = first_summary(&folder);
     assert!(t.completed_load("1") && t.completed_load("2"), "{text}");
     let csv = std::fs::read_to_string(folder.join(format!("{TAG}_GROK1_MOE-I4F8-SIM_online.csv")))
         .unwrap();
@@ -431,11 +415,7 @@ fn sigint_during_gsm8k() {
     let mut c = o.cmd("grok-perf-online", "");
     c.env("GSM8K_NUM_QUESTIONS", "200")
         .env("GSM8K_PARALLEL", "1");
-    let child = c
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = support::start(c, "grok-perf-online");
     let start = Instant::now();
     let glog = o.path().join(format!(
         "online/GROK1/{TAG}_GROK1_MOE-I4F8-SIM_online/sglang_client_log_GROK1_gsm8k_aiter.log"
@@ -445,10 +425,10 @@ fn sigint_during_gsm8k() {
         std::thread::sleep(Duration::from_millis(10));
     }
     signal(child.id(), "INT");
-    let out = wait_with_limit(child, LIMIT);
-    assert_eq!(out.status.code(), Some(130));
+    let out = child.wait(LIMIT);
+    assert_eq!(out.code, Some(130));
     o.assert_no_leftovers();
-    let (text, t) = summary(&timing_summaries(&o.folder("GROK1"))[0]);
+    let (text, t) = first_summary(&o.folder("GROK1"));
     assert!(
         text.contains("Run interrupted: received SIGINT during the GSM8K test"),
         "{text}"
@@ -461,19 +441,11 @@ fn sigint_during_gsm8k() {
 #[test]
 fn dry_run_unknown_flags_and_docker_executor() {
     let o = Online::new();
-    let exe = env!("CARGO_BIN_EXE_grok-perf-online");
-    let out = std::process::Command::new(exe)
-        .args([
-            "--dry-run",
-            "--docker_image=rocm/sgl-dev:T",
-            "--hardware=mi35x",
-        ])
-        .arg(format!("--work-dir={}", o.path().display()))
-        .env_remove("SGLCI_SIM_ARGS")
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{text}");
+    let exe = exe("grok-perf-online");
+    let text = o.dry_run(
+        "grok-perf-online",
+        &["--docker_image=rocm/sgl-dev:T", "--hardware=mi35x"],
+    );
     assert!(text.contains(
         "SGLANG_USE_AITER=1 SGLANG_INT4_WEIGHT=1 python3 -m sglang.launch_server --model /mnt/raid/models/huggingface/amd--grok-1-W4A8KV8 --tokenizer-path /mnt/raid/models/huggingface/amd--grok-1-W4A8KV8 --tp 8 --quantization fp8 --trust-remote-code --attention-backend aiter --mem-fraction-static 0.85 --watchdog-timeout 600"
     ), "{text}");
@@ -539,19 +511,10 @@ fn run_grok_benchmark_uses_its_environment() {
 /// Grok-1 night: same rates, runs and header options), line for line.
 #[test]
 fn timing_summary_has_the_corpus_layout() {
-    let real = corpus().join(
+    assert_corpus_timing_layout(
+        "grok-perf-online",
+        "grok",
+        "GROK1",
         "online_benchmark_log/mi30x/GROK1/v0.5.3.post1-rocm630-mi30x-20251014_GROK1_MOE-I4F8_online/timing_summary_20251015_060041.log",
     );
-    let real = std::fs::read_to_string(&real).unwrap_or_else(|e| panic!("{}: {e}", real.display()));
-    let o = Online::new();
-    let mut c = o.cmd("grok-perf-online", "");
-    c.args([
-        "--nightly-command=perf_nightly.sh --model=grok",
-        "--hardware=mi30x",
-        "--rocm-version=rocm630",
-    ]);
-    let out = o.run(c, LIMIT);
-    assert_eq!(out.code, Some(0), "{}", out.all());
-    let ours = std::fs::read_to_string(&timing_summaries(&o.folder("GROK1"))[0]).unwrap();
-    assert_eq!(skeleton(&ours), skeleton(&real), "ours:\n{ours}");
 }

@@ -2,6 +2,8 @@
 //! stand-in on 127.0.0.1 (SGLCI_DOCKERHUB_URL, SGLCI_REGISTRY_URL) serving Docker-Hub-shaped
 //! pages for today's Pacific date; exact report lines, exit codes and the alert invocation.
 
+mod support;
+
 use std::path::Path;
 use std::process::{Command, Output};
 use std::sync::Arc;
@@ -82,6 +84,16 @@ fn serve(s: Scenario) -> HttpStandIn {
     .unwrap();
     base.set(server.url()).unwrap();
     server
+}
+
+/// Tonight's pages ([`tonight`]) answered at once, with `pullable` tags pullable.
+fn serve_tonight(pullable: Vec<String>) -> HttpStandIn {
+    serve(Scenario {
+        pages: tonight(),
+        pullable,
+        rate_limit_page2: false,
+        hang: false,
+    })
 }
 
 fn run(server: &HttpStandIn, args: &[&str], extra_env: &[(&str, &str)]) -> Output {
@@ -248,12 +260,7 @@ fn docker_hub_that_does_not_answer_is_exit_3_not_missing() {
 
 #[test]
 fn several_days_use_the_multi_date_header() {
-    let server = serve(Scenario {
-        pages: tonight(),
-        pullable: vec![],
-        rate_limit_page2: false,
-        hang: false,
-    });
+    let server = serve_tonight(vec![]);
     let o = run(&server, &["--days=2"], &[]);
     let out = stdout(&o);
     let yesterday = date_days_ago(chrono::Utc::now(), PACIFIC, 1);
@@ -264,29 +271,21 @@ fn several_days_use_the_multi_date_header() {
 }
 
 fn fake_alert(dir: &Path, exit: i32) -> std::path::PathBuf {
-    use std::os::unix::fs::PermissionsExt;
     let p = dir.join("alert.sh");
-    std::fs::write(
+    support::install_script(
         &p,
-        format!(
+        &format!(
             "#!/bin/sh\nfor a in \"$@\"; do printf '%s\\n' \"$a\"; done > \"{}\"\necho 'alert program ran'\nexit {exit}\n",
             dir.join("args.txt").display()
         ),
-    )
-    .unwrap();
-    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    );
     p
 }
 
 #[test]
 fn alert_program_gets_the_original_arguments() {
     let d = today();
-    let server = serve(Scenario {
-        pages: tonight(),
-        pullable: vec![format!("v0.5.6-rocm700-mi30x-{d}")],
-        rate_limit_page2: false,
-        hang: false,
-    });
+    let server = serve_tonight(vec![format!("v0.5.6-rocm700-mi30x-{d}")]);
     let dir = tempfile::tempdir().unwrap();
     let script = fake_alert(dir.path(), 0);
     let o = run(
@@ -310,15 +309,10 @@ fn alert_program_gets_the_original_arguments() {
 #[test]
 fn a_failing_or_missing_alert_never_changes_the_exit_code() {
     let d = today();
-    let server = serve(Scenario {
-        pages: tonight(),
-        pullable: vec![
-            format!("v0.5.6-rocm700-mi30x-{d}"),
-            format!("v0.5.6-rocm700-mi35x-{d}"),
-        ],
-        rate_limit_page2: false,
-        hang: false,
-    });
+    let server = serve_tonight(vec![
+        format!("v0.5.6-rocm700-mi30x-{d}"),
+        format!("v0.5.6-rocm700-mi35x-{d}"),
+    ]);
     let dir = tempfile::tempdir().unwrap();
     let script = fake_alert(dir.path(), 1);
     let o = run(
@@ -363,12 +357,7 @@ fn a_failing_or_missing_alert_never_changes_the_exit_code() {
 
 #[test]
 fn bad_days_and_dates_exit_1_before_asking_anything() {
-    let server = serve(Scenario {
-        pages: tonight(),
-        pullable: vec![],
-        rate_limit_page2: false,
-        hang: false,
-    });
+    let server = serve_tonight(vec![]);
     for (arg, msg) in [
         ("--days=0", "--days must be a positive integer (got: 0)"),
         ("--days=01", "--days must be a positive integer (got: 01)"),

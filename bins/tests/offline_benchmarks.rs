@@ -7,7 +7,7 @@
 //! last verdict of the online run of the same image (F-25), under the online variant (F-14).
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
-mod offline_support;
+mod support;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -15,7 +15,8 @@ use std::time::{Duration, Instant};
 use metrics_parse::legacy_csv::{
     DEEPSEEK_OFFLINE_HEADER, GROK_OFFLINE_HEADER, OfflineCsv, OfflineKind,
 };
-use offline_support::{IMAGE, Ran, TAG, command, names, offline_folder, read, run, spawn, wait};
+use support::offline::{offline_folder, run, start, wait};
+use support::{IMAGE, Ran, TAG, free_port, gsm8k_data, names, read};
 
 const GROK: &str = env!("CARGO_BIN_EXE_grok-perf-offline");
 const DEEPSEEK: &str = env!("CARGO_BIN_EXE_deepseek-perf-offline");
@@ -40,8 +41,11 @@ fn csv_path(folder: &Path) -> std::path::PathBuf {
     ))
 }
 
-/// (TP, batch size, IL, OL, six metrics) of every row.
-fn rows(c: &OfflineCsv) -> Vec<(String, String, String, String, [String; 6])> {
+/// (TP, batch size, IL, OL, six metrics) of a CSV row.
+type Row = (String, String, String, String, [String; 6]);
+
+/// Every row of a CSV.
+fn rows(c: &OfflineCsv) -> Vec<Row> {
     c.rows
         .iter()
         .map(|r| {
@@ -54,6 +58,16 @@ fn rows(c: &OfflineCsv) -> Vec<(String, String, String, String, [String; 6])> {
             )
         })
         .collect()
+}
+
+/// Every row of the CSV of a run folder.
+fn folder_rows(folder: &Path) -> Vec<Row> {
+    rows(&csv(&csv_path(folder)))
+}
+
+/// (TP, batch size, IL, OL) of a row.
+fn point(r: &Row) -> (&str, &str, &str, &str) {
+    (&r.0, &r.1, &r.2, &r.3)
 }
 
 fn is_number(s: &str) -> bool {
@@ -158,7 +172,7 @@ fn grok_long_context_and_dummy_modes_have_their_grids_and_folders() {
     let r = sim(GROK, root.path(), &["--mode=long_context"], &[]);
     assert_eq!(r.code, Some(0));
     let folder = offline_folder(root.path(), "GROK1", "MOE-I4F8-SIM", "_long_context");
-    let got = rows(&csv(&csv_path(&folder)));
+    let got = folder_rows(&folder);
     let ils: Vec<&str> = got.iter().map(|r| r.2.as_str()).collect();
     assert_eq!(ils, ["8192", "16384", "32768"]);
     assert!(
@@ -186,17 +200,9 @@ fn grok_long_context_and_dummy_modes_have_their_grids_and_folders() {
     );
     assert_eq!(r.code, Some(0));
     let folder = offline_folder(root.path(), "GROK1", "MOE-I4F8-SIM", "_dummy");
-    let got = rows(&csv(&csv_path(&folder)));
+    let got = folder_rows(&folder);
     assert_eq!(got.len(), 1);
-    assert_eq!(
-        (
-            got[0].0.as_str(),
-            got[0].1.as_str(),
-            got[0].2.as_str(),
-            got[0].3.as_str()
-        ),
-        ("8", "2", "256", "4096")
-    );
+    assert_eq!(point(&got[0]), ("8", "2", "256", "4096"));
     assert!(folder.join("tp8_bs2_il256.log").is_file());
     assert!(folder.join("config.json").is_file());
 }
@@ -222,7 +228,7 @@ fn a_crash_at_one_point_is_reported_recorded_and_the_next_point_runs() {
     );
     // Grok-2 writes below its own offline variant.
     let folder = offline_folder(root.path(), "GROK2", "MOE-I4F0-SIM", "");
-    let got = rows(&csv(&csv_path(&folder)));
+    let got = folder_rows(&folder);
     assert_eq!(
         got.iter().map(|r| r.1.as_str()).collect::<Vec<_>>(),
         ["1", "2", "4"]
@@ -258,15 +264,7 @@ fn deepseek_run_writes_one_row_and_a_rerun_replaces_it() {
     assert_eq!(c.kind, OfflineKind::DeepSeek);
     let got = rows(&c);
     assert_eq!(got.len(), 1);
-    assert_eq!(
-        (
-            got[0].0.as_str(),
-            got[0].1.as_str(),
-            got[0].2.as_str(),
-            got[0].3.as_str()
-        ),
-        ("8", "32", "128", "32")
-    );
+    assert_eq!(point(&got[0]), ("8", "32", "128", "32"));
     assert!(got[0].4.iter().all(|v| is_number(v)), "{:?}", got[0].4);
     assert!(folder.join("tp8_bs32.log").is_file());
     assert_eq!(
@@ -301,7 +299,7 @@ fn grok_rerun_replaces_only_the_rows_of_its_points() {
     let r = sim(GROK, root.path(), &[], &[("NORMAL_BATCH_SIZES", "1 2")]);
     assert_eq!(r.code, Some(0));
     let folder = offline_folder(root.path(), "GROK1", "MOE-I4F8-SIM", "");
-    let before = rows(&csv(&csv_path(&folder)));
+    let before = folder_rows(&folder);
     let r = sim(
         GROK,
         root.path(),
@@ -309,7 +307,7 @@ fn grok_rerun_replaces_only_the_rows_of_its_points() {
         &[("NORMAL_BATCH_SIZES", "2")],
     );
     assert_eq!(r.code, Some(6));
-    let after = rows(&csv(&csv_path(&folder)));
+    let after = folder_rows(&folder);
     assert_eq!(after.len(), 2);
     assert_eq!(
         after[0], before[0],
@@ -348,6 +346,31 @@ fn online_log(root: &Path, model: &str, variant: &str, name: &str, text: &str) {
     std::fs::write(dir.join(name), text).unwrap();
 }
 
+/// The Grok offline benchmark (batch size 1) after the Grok online run left the GSM8K log
+/// `text`.
+fn grok_after_gsm8k_log(root: &Path, text: &str) -> Ran {
+    online_log(
+        root,
+        "GROK1",
+        "MOE-I4F8-SIM",
+        "sglang_client_log_GROK1_gsm8k_aiter.log",
+        text,
+    );
+    sim(GROK, root, &[], &[("NORMAL_BATCH_SIZES", "1")])
+}
+
+/// The DeepSeek offline benchmark after the DeepSeek online run left the GSM8K log `text`.
+fn deepseek_after_gsm8k_log(root: &Path, text: &str) -> Ran {
+    online_log(
+        root,
+        "DeepSeek-V3-0324",
+        "FP8-SIM",
+        "sglang_client_log_DeepSeek-V3-0324_gsm8k.log",
+        text,
+    );
+    sim(DEEPSEEK, root, &[], &[])
+}
+
 #[test]
 fn gsm8k_gate_no_online_folder_proceeds() {
     let root = tempfile::tempdir().unwrap();
@@ -362,14 +385,7 @@ fn gsm8k_gate_no_online_folder_proceeds() {
 #[test]
 fn gsm8k_gate_passing_verdict_proceeds() {
     let root = tempfile::tempdir().unwrap();
-    online_log(
-        root.path(),
-        "GROK1",
-        "MOE-I4F8-SIM",
-        "sglang_client_log_GROK1_gsm8k_aiter.log",
-        &format!("{FAIL}{PASS}"),
-    );
-    let r = sim(GROK, root.path(), &[], &[("NORMAL_BATCH_SIZES", "1")]);
+    let r = grok_after_gsm8k_log(root.path(), &format!("{FAIL}{PASS}"));
     assert_eq!(r.code, Some(0));
     assert!(r.stdout.contains(
         "[csv] Found GSM8K success message in log file(s). Proceeding with offline benchmark."
@@ -379,24 +395,14 @@ fn gsm8k_gate_passing_verdict_proceeds() {
             .contains("Average accuracy meets threshold (0.8) for mode aiter.")
     );
     assert_eq!(
-        rows(&csv(&csv_path(&offline_folder(
-            root.path(),
-            "GROK1",
-            "MOE-I4F8-SIM",
-            ""
-        ))))
-        .len(),
+        folder_rows(&offline_folder(root.path(), "GROK1", "MOE-I4F8-SIM", "")).len(),
         1
     );
     // DeepSeek reads its own log name in its online folder.
-    online_log(
+    let r = deepseek_after_gsm8k_log(
         root.path(),
-        "DeepSeek-V3-0324",
-        "FP8-SIM",
-        "sglang_client_log_DeepSeek-V3-0324_gsm8k.log",
         "Starting GSM8K accuracy test at: x\nAverage Accuracy over 5 runs: 0.937\nAverage accuracy meets threshold (0.93).\n",
     );
-    let r = sim(DEEPSEEK, root.path(), &[], &[]);
     assert_eq!(r.code, Some(0));
     assert!(r.stdout.contains("[csv] Found GSM8K success message"));
 }
@@ -404,14 +410,7 @@ fn gsm8k_gate_passing_verdict_proceeds() {
 #[test]
 fn gsm8k_gate_failing_last_verdict_after_an_older_pass_skips() {
     let root = tempfile::tempdir().unwrap();
-    online_log(
-        root.path(),
-        "GROK1",
-        "MOE-I4F8-SIM",
-        "sglang_client_log_GROK1_gsm8k_aiter.log",
-        &format!("{PASS}{FAIL}"),
-    );
-    let r = sim(GROK, root.path(), &[], &[("NORMAL_BATCH_SIZES", "1")]);
+    let r = grok_after_gsm8k_log(root.path(), &format!("{PASS}{FAIL}"));
     assert_eq!(r.code, Some(0), "a gate skip exits 0 (K-9)");
     assert!(r.stdout.contains(
         "[csv] GSM8K log files found but accuracy threshold not met. Skipping offline benchmark."
@@ -426,14 +425,10 @@ fn gsm8k_gate_failing_last_verdict_after_an_older_pass_skips() {
     );
     assert!(!root.path().join("offline").exists(), "nothing is written");
     // DeepSeek: the same rule, a failing last verdict in its log.
-    online_log(
+    let r = deepseek_after_gsm8k_log(
         root.path(),
-        "DeepSeek-V3-0324",
-        "FP8-SIM",
-        "sglang_client_log_DeepSeek-V3-0324_gsm8k.log",
         "Starting GSM8K accuracy test at: x\nAverage Accuracy over 5 runs: 0.937\nAverage accuracy meets threshold (0.93).\nStarting GSM8K accuracy test at: y\nAverage Accuracy over 5 runs: 0.512\nAverage accuracy (0.512) is below threshold (0.93).\n",
     );
-    let r = sim(DEEPSEEK, root.path(), &[], &[]);
     assert_eq!(r.code, Some(0));
     assert!(
         r.stdout
@@ -588,12 +583,7 @@ fn a_point_past_its_time_limit_gets_an_na_row() {
         "{}",
         r.stdout
     );
-    let got = rows(&csv(&csv_path(&offline_folder(
-        root.path(),
-        "GROK1",
-        "MOE-I4F8-SIM",
-        "",
-    ))));
+    let got = folder_rows(&offline_folder(root.path(), "GROK1", "MOE-I4F8-SIM", ""));
     assert!(got[0].4.iter().all(|v| v == "NA"));
 }
 
@@ -602,11 +592,11 @@ fn sigterm_stops_the_point_keeps_the_csv_and_exits_143() {
     let root = tempfile::tempdir().unwrap();
     let wd = format!("--work-dir={}", root.path().display());
     let image = format!("--docker_image={IMAGE}");
-    let child = spawn(command(
+    let child = start(
         GROK,
         &[&image, "--engine=sim", &wd, "--sim-args=--sim-time-scale 1"],
         &[("NORMAL_BATCH_SIZES", "1 2")],
-    ));
+    );
     let folder = offline_folder(root.path(), "GROK1", "MOE-I4F8-SIM", "");
     let log = folder.join("tp8_bs1_il1024.log");
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -614,11 +604,7 @@ fn sigterm_stops_the_point_keeps_the_csv_and_exits_143() {
         assert!(Instant::now() < deadline, "the first point never started");
         std::thread::sleep(Duration::from_millis(20));
     }
-    let ok = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(ok.success());
+    support::signal(child.id(), "TERM");
     let r = wait(child, Duration::from_secs(20));
     assert_eq!(r.code, Some(143));
     assert_eq!(
@@ -640,30 +626,6 @@ fn read_opt(p: &Path) -> String {
     std::fs::read_to_string(p).unwrap_or_default()
 }
 
-/// The GSM8K test set of the native GSM8K client (env `SGLCI_GSM8K_DATA`, default
-/// `<repo>/../shared/data/gsm8k/test.jsonl`); the test fails when it is missing.
-fn gsm8k_data() -> String {
-    let p = std::env::var("SGLCI_GSM8K_DATA").unwrap_or_else(|_| {
-        concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../shared/data/gsm8k/test.jsonl"
-        )
-        .to_owned()
-    });
-    assert!(
-        Path::new(&p).is_file(),
-        "GSM8K data {p} not found: set SGLCI_GSM8K_DATA to shared/data/gsm8k/test.jsonl"
-    );
-    p
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free local port")
-}
-
 #[test]
 fn the_gate_reads_the_verdict_that_grok_perf_online_wrote() {
     let data = gsm8k_data();
@@ -677,7 +639,7 @@ fn the_gate_reads_the_verdict_that_grok_perf_online_wrote() {
             env!("CARGO_BIN_EXE_grok-perf-online"),
             &[&image, "--engine=sim", &wd, &port, &sim_args],
             &[
-                ("SGLCI_GSM8K_DATA", data.as_str()),
+                ("SGLCI_GSM8K_DATA", data.to_str().unwrap()),
                 ("REQUEST_RATES", "1"),
                 ("PROMPTS_PER_RATE_MULTIPLIER", "1"),
                 ("MAX_NUM_PROMPTS", "2"),
@@ -691,7 +653,7 @@ fn the_gate_reads_the_verdict_that_grok_perf_online_wrote() {
         let folder = offline_folder(root.path(), "GROK1", "MOE-I4F8-SIM", "");
         if proceeds {
             assert!(r.stdout.contains("[csv] Found GSM8K success message"));
-            assert_eq!(rows(&csv(&csv_path(&folder))).len(), 1);
+            assert_eq!(folder_rows(&folder).len(), 1);
         } else {
             assert!(
                 r.stdout

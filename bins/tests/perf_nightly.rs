@@ -8,16 +8,19 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
-mod online_support;
+mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use docker_ctl::testkit::{Cleanup, HttpStandIn, StandInReply, connect_or_skip, hub_page, unique};
-use docker_ctl::{BlockingEngine, ContainerSpec, MANAGED_LABEL};
-use online_support::{Online, gsm8k_data, rebuild_check, tail, wait_with_limit};
+use docker_ctl::testkit::{
+    Cleanup, HttpStandIn, StandInReply, hub_page, inspect_ours, test_spec, unique, with_engine,
+};
+use docker_ctl::{BlockingEngine, MANAGED_LABEL};
+use support::online::{Online, rebuild_check, timing_summaries};
+use support::{gsm8k_data, install_script, one_at_a_time, only_subdir, tail};
 
 const LIMIT: Duration = Duration::from_secs(240);
 
@@ -53,10 +56,10 @@ const SCRUB: &[&str] = &[
 ];
 
 fn fixture(name: &str) -> String {
-    format!(
-        "{}/../fixtures/gpu-probe/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    )
+    support::fixtures("gpu-probe")
+        .join(name)
+        .display()
+        .to_string()
 }
 
 /// `perf-nightly` in sandbox `o`: CI_DIR `<o>/ci`, lock dir `<o>`, MOUNT_DIR `<o>/`, its
@@ -106,14 +109,7 @@ fn ci(o: &Online) -> PathBuf {
 
 /// The run folder of a Grok night below `<ci>/online/GROK1/`.
 fn grok_folder(o: &Online) -> PathBuf {
-    let base = ci(o).join("online/GROK1");
-    let dirs: Vec<PathBuf> = std::fs::read_dir(&base)
-        .unwrap_or_else(|e| panic!("{}: {e}", base.display()))
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_dir())
-        .collect();
-    assert_eq!(dirs.len(), 1, "{dirs:?}");
-    dirs[0].clone()
+    only_subdir(&ci(o).join("online/GROK1"))
 }
 
 fn assert_complete_run_folder(folder: &Path) {
@@ -124,13 +120,9 @@ fn assert_complete_run_folder(folder: &Path) {
     assert!(csv.is_file(), "{} missing", csv.display());
     let check = rebuild_check(folder);
     assert_eq!(check.code, Some(0), "rebuild-csv --check: {}", check.all());
-    let ts: Vec<_> = std::fs::read_dir(folder)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with("timing_summary_"))
-        .collect();
+    let ts = timing_summaries(folder);
     assert!(!ts.is_empty());
-    let text = std::fs::read_to_string(folder.join(&ts[0])).unwrap();
+    let text = support::read(&ts[0]);
     assert!(text.contains("Total execution time:"), "{text}");
     assert!(text.contains("(simulated engine: sglang-sim)"), "{text}");
 }
@@ -145,7 +137,7 @@ fn local_sim_night_runs_on_this_machine_without_docker() {
     // The notifier: a stand-in that records its arguments and the webhook it got.
     let notifier = o.path().join("notify.sh");
     let record = o.path().join("notified.txt");
-    write_script(
+    install_script(
         &notifier,
         &format!(
             "#!/bin/sh\necho \"$@\" > '{r}'\necho \"$TEAMS_WEBHOOK_URL\" >> '{r}'\necho sent\n",
@@ -222,22 +214,6 @@ fn local_sim_night_runs_on_this_machine_without_docker() {
     );
 }
 
-/// Writes an executable script from a child process (no descriptor of this multi-threaded
-/// test process stays open on it when another thread forks: ETXTBSY).
-fn write_script(path: &Path, text: &str) {
-    let ok = Command::new("sh")
-        .args([
-            "-c",
-            "printf '%s' \"$1\" > \"$2\" && chmod 755 \"$2\"",
-            "sh",
-            text,
-        ])
-        .arg(path)
-        .status()
-        .unwrap();
-    assert!(ok.success());
-}
-
 /// K-17 / §8.6: a second night of the same model exits 1 with the original's message while
 /// the first holds the lock, and touches nothing; SIGTERM ends the first night with 143 and
 /// removes its lock.
@@ -249,11 +225,7 @@ fn concurrent_run_is_refused_by_the_lock_and_sigterm_ends_a_night_cleanly() {
     a.env("SGLCI_SIM_ARGS", "--sim-gsm8k-accuracy 1.0")
         .env("GSM8K_NUM_QUESTIONS", "40")
         .env("GSM8K_PARALLEL", "1");
-    let first = a
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let first = support::start(a, "perf-nightly");
     let lock = o.path().join("perf_nightly_grok.lock");
     let deadline = Instant::now() + Duration::from_secs(60);
     while !lock.exists() {
@@ -289,14 +261,14 @@ fn concurrent_run_is_refused_by_the_lock_and_sigterm_ends_a_night_cleanly() {
         first.id().to_string()
     );
 
-    online_support::signal(first.id(), "TERM");
-    let out = wait_with_limit(first, Duration::from_secs(60));
-    let s = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(143), "{}", tail(&s, 30));
+    support::signal(first.id(), "TERM");
+    let out = first.wait(Duration::from_secs(60));
+    let s = &out.stdout;
+    assert_eq!(out.code, Some(143), "{}", tail(s, 30));
     assert!(
         s.contains("[nightly] Cleaning up process lock..."),
         "{}",
-        tail(&s, 30)
+        tail(s, 30)
     );
     assert!(!lock.exists());
     o.assert_no_leftovers();
@@ -379,9 +351,6 @@ fn unreachable_daemon_gives_the_documented_error() {
 
 // ---------------------------------------------------------------- on the Docker Engine
 
-/// Docker tests run one at a time: the idle check stops every running sglang-ci container.
-static DOCKER: Mutex<()> = Mutex::new(());
-
 /// The simulated-engine image, built once per test process by the real
 /// `sglang-sim build-image`; older ones of dead test processes are removed first.
 fn base_image(engine: &BlockingEngine) -> &'static str {
@@ -439,39 +408,39 @@ fn container_of(image: &str) -> String {
 /// ends it at once with status 0.
 #[test]
 fn sim_image_keeps_a_container_up_and_stops_at_once() {
-    let Some(engine) = connect_or_skip("sim_image_keeps_a_container_up_and_stops_at_once") else {
-        return;
-    };
-    let _one = DOCKER.lock().unwrap_or_else(|e| e.into_inner());
-    let mut cleanup = Cleanup::new(&engine);
-    let image = test_image(&engine, &mut cleanup, "sglci-test/sim");
-    let (_, labels) = engine
-        .block_on(engine.engine().image_labels(&image))
-        .unwrap()
-        .unwrap();
-    assert!(labels.contains_key("org.sglang-ci.sim-image"), "{labels:?}");
-    let name = unique("sglci-test-keepalive");
-    cleanup.container(&name);
-    let mut spec = ContainerSpec::nightly(&name, &image);
-    spec.cmd = None;
-    spec.init = false; // sglang-sim itself is PID 1
-    spec.shm_size = "64m".into();
-    engine.ensure_container(&spec).unwrap();
-    std::thread::sleep(Duration::from_millis(500));
-    assert!(engine.container(&name).unwrap().unwrap().running());
-    let t = Instant::now();
-    engine
-        .stop_container(&name, Duration::from_secs(10))
-        .unwrap();
-    assert!(
-        t.elapsed() < Duration::from_secs(3),
-        "docker stop took {:?}: sglang-sim keep-alive must exit on SIGTERM",
-        t.elapsed()
+    with_engine(
+        "sim_image_keeps_a_container_up_and_stops_at_once",
+        |engine, cleanup| {
+            // One at a time: the idle check stops every running sglang-ci container.
+            let _one = one_at_a_time();
+            let image = test_image(engine, cleanup, "sglci-test/sim");
+            let (_, labels) = engine
+                .block_on(engine.engine().image_labels(&image))
+                .unwrap()
+                .unwrap();
+            assert!(labels.contains_key("org.sglang-ci.sim-image"), "{labels:?}");
+            let name = unique("sglci-test-keepalive");
+            cleanup.container(&name);
+            let mut spec = test_spec(&name, &image);
+            spec.init = false; // sglang-sim itself is PID 1
+            engine.ensure_container(&spec).unwrap();
+            std::thread::sleep(Duration::from_millis(500));
+            assert!(engine.container(&name).unwrap().unwrap().running());
+            let t = Instant::now();
+            engine
+                .stop_container(&name, Duration::from_secs(10))
+                .unwrap();
+            assert!(
+                t.elapsed() < Duration::from_secs(3),
+                "docker stop took {:?}: sglang-sim keep-alive must exit on SIGTERM",
+                t.elapsed()
+            );
+            let raw = engine
+                .block_on(engine.engine().bollard().inspect_container(&name, None))
+                .unwrap();
+            assert_eq!(raw.state.unwrap().exit_code, Some(0));
+        },
     );
-    let raw = engine
-        .block_on(engine.engine().bollard().inspect_container(&name, None))
-        .unwrap();
-    assert_eq!(raw.state.unwrap().exit_code, Some(0));
 }
 
 /// The main Docker test: `perf-nightly --engine=sim --docker_image=<sim image>` creates the
@@ -480,175 +449,164 @@ fn sim_image_keeps_a_container_up_and_stops_at_once() {
 /// folder on the host and stops the container; a second night reuses it.
 #[test]
 fn night_in_the_sim_image_container_creates_reuses_and_stops_it() {
-    let Some(engine) =
-        connect_or_skip("night_in_the_sim_image_container_creates_reuses_and_stops_it")
-    else {
-        return;
-    };
-    let _one = DOCKER.lock().unwrap_or_else(|e| e.into_inner());
-    let mut cleanup = Cleanup::new(&engine);
-    let image = test_image(&engine, &mut cleanup, "sglci-test/sgl-dev");
-    let name = container_of(&image);
-    assert!(name.starts_with("sgl-dev_v"), "{name}");
-    cleanup.container(&name);
-    let o = Online::new();
+    with_engine(
+        "night_in_the_sim_image_container_creates_reuses_and_stops_it",
+        |engine, cleanup| {
+            // One at a time: the idle check stops every running sglang-ci container.
+            let _one = one_at_a_time();
+            let image = test_image(engine, cleanup, "sglci-test/sgl-dev");
+            let name = container_of(&image);
+            assert!(name.starts_with("sgl-dev_v"), "{name}");
+            cleanup.container(&name);
+            let o = Online::new();
 
-    let mut c = nightly(&o);
-    c.arg(format!("--docker_image={image}"));
-    let out = o.run(c, LIMIT);
-    assert_eq!(out.code, Some(0), "{}", out.all());
-    let s = &out.stdout;
-    for line in [
-        "[nightly] Docker daemon accessible - proceeding...".to_owned(),
-        "[nightly] GPU is idle. Proceeding...".to_owned(),
-        format!("[nightly] Found local image: {image}"),
-        format!("[nightly] Container name: {name}"),
-        format!("[nightly] Creating container {name}"),
-        format!("[nightly] Launching grok-perf-online inside {name}"),
-        "[nightly] Online benchmark finished: benchmark completed (exit code 0)".to_owned(),
-        format!("[nightly] Stopping container {name} to release resources..."),
-        "[nightly] All benchmarks completed for 1 image(s)".to_owned(),
-    ] {
-        assert!(s.contains(&line), "missing {line:?} in\n{s}");
-    }
-    let info = engine
-        .container(&name)
-        .unwrap()
-        .expect("the container stays");
-    assert!(!info.running(), "stopped at the end: {info:?}");
-    assert!(info.managed);
-    assert_eq!(
-        info.labels
-            .get("org.sglang-ci.created-by")
-            .map(String::as_str),
-        Some("perf-nightly")
-    );
-    let raw = engine
-        .block_on(engine.engine().bollard().inspect_container(&name, None))
-        .unwrap();
-    let hc = raw.host_config.unwrap();
-    assert_eq!(hc.network_mode.as_deref(), Some("host"));
-    assert_eq!(hc.ipc_mode.as_deref(), Some("host"));
-    let binds = hc.binds.unwrap_or_default();
-    assert!(
-        binds
-            .iter()
-            .any(|b| b.starts_with(&format!("{}/:", o.path().display()))),
-        "MOUNT_DIR is mounted: {binds:?}"
-    );
-    assert!(
-        binds
-            .iter()
-            .any(|b| b.ends_with(":ro") && b.contains("gsm8k")),
-        "the GSM8K data is mounted read-only: {binds:?}"
-    );
-    let folder = grok_folder(&o);
-    assert!(
-        folder
-            .file_name()
-            .unwrap()
-            .to_str()
-            .unwrap()
-            .ends_with("-rocm630-mi30x-20251029_GROK1_MOE-I4F8-SIM_online")
-    );
-    assert_complete_run_folder(&folder);
-    let server_log = std::fs::read_to_string(folder.join("server_output_aiter.log")).unwrap();
-    assert!(server_log.contains("SIMULATED ENGINE"), "{server_log}");
-    assert!(
-        server_log.contains("GSM8K oracle: 1319 questions"),
-        "the mounted GSM8K data reached the server in the container: {server_log}"
-    );
-    let id = info.id;
+            let mut c = nightly(&o);
+            c.arg(format!("--docker_image={image}"));
+            let out = o.run(c, LIMIT);
+            assert_eq!(out.code, Some(0), "{}", out.all());
+            let s = &out.stdout;
+            for line in [
+                "[nightly] Docker daemon accessible - proceeding...".to_owned(),
+                "[nightly] GPU is idle. Proceeding...".to_owned(),
+                format!("[nightly] Found local image: {image}"),
+                format!("[nightly] Container name: {name}"),
+                format!("[nightly] Creating container {name}"),
+                format!("[nightly] Launching grok-perf-online inside {name}"),
+                "[nightly] Online benchmark finished: benchmark completed (exit code 0)".to_owned(),
+                format!("[nightly] Stopping container {name} to release resources..."),
+                "[nightly] All benchmarks completed for 1 image(s)".to_owned(),
+            ] {
+                assert!(s.contains(&line), "missing {line:?} in\n{s}");
+            }
+            let info = engine
+                .container(&name)
+                .unwrap()
+                .expect("the container stays");
+            assert!(!info.running(), "stopped at the end: {info:?}");
+            assert!(info.managed);
+            let hc = inspect_ours(engine, &info, "perf-nightly")
+                .host_config
+                .unwrap();
+            let binds = hc.binds.unwrap_or_default();
+            assert!(
+                binds
+                    .iter()
+                    .any(|b| b.starts_with(&format!("{}/:", o.path().display()))),
+                "MOUNT_DIR is mounted: {binds:?}"
+            );
+            assert!(
+                binds
+                    .iter()
+                    .any(|b| b.ends_with(":ro") && b.contains("gsm8k")),
+                "the GSM8K data is mounted read-only: {binds:?}"
+            );
+            let folder = grok_folder(&o);
+            assert!(
+                folder
+                    .file_name()
+                    .unwrap()
+                    .to_str()
+                    .unwrap()
+                    .ends_with("-rocm630-mi30x-20251029_GROK1_MOE-I4F8-SIM_online")
+            );
+            assert_complete_run_folder(&folder);
+            let server_log =
+                std::fs::read_to_string(folder.join("server_output_aiter.log")).unwrap();
+            assert!(server_log.contains("SIMULATED ENGINE"), "{server_log}");
+            assert!(
+                server_log.contains("GSM8K oracle: 1319 questions"),
+                "the mounted GSM8K data reached the server in the container: {server_log}"
+            );
+            let id = info.id;
 
-    // A second night reuses the container (and the benchmark's resume scan its logs).
-    let mut c = nightly(&o);
-    c.arg(format!("--docker_image={image}"));
-    let out = o.run(c, LIMIT);
-    assert_eq!(out.code, Some(0), "{}", out.all());
-    assert!(
-        out.stdout
-            .contains(&format!("[nightly] Reusing container {name}")),
-        "{}",
-        out.stdout
+            // A second night reuses the container (and the benchmark's resume scan its logs).
+            let mut c = nightly(&o);
+            c.arg(format!("--docker_image={image}"));
+            let out = o.run(c, LIMIT);
+            assert_eq!(out.code, Some(0), "{}", out.all());
+            assert!(
+                out.stdout
+                    .contains(&format!("[nightly] Reusing container {name}")),
+                "{}",
+                out.stdout
+            );
+            assert!(!out.stdout.contains("[nightly] Creating container"));
+            let again = engine.container(&name).unwrap().unwrap();
+            assert_eq!(again.id, id, "the same container");
+            assert!(!again.running());
+        },
     );
-    assert!(!out.stdout.contains("[nightly] Creating container"));
-    let again = engine.container(&name).unwrap().unwrap();
-    assert_eq!(again.id, id, "the same container");
-    assert!(!again.running());
 }
 
 /// F-19: with busy GPUs the idle check stops the running containers sglang-ci created and
 /// leaves a foreign one running.
 #[test]
 fn busy_gpus_stop_only_our_containers() {
-    let Some(engine) = connect_or_skip("busy_gpus_stop_only_our_containers") else {
-        return;
-    };
-    let _one = DOCKER.lock().unwrap_or_else(|e| e.into_inner());
-    let mut cleanup = Cleanup::new(&engine);
-    let image = test_image(&engine, &mut cleanup, "sglci-test/sgl-dev");
-    cleanup.container(&container_of(&image));
-    // Foreign: plain bollard, no sglang-ci label.
-    let foreign = unique("sglci-test-foreign");
-    cleanup.container(&foreign);
-    engine
-        .block_on(
-            engine.engine().bollard().create_container(
-                Some(
-                    bollard::query_parameters::CreateContainerOptionsBuilder::new()
-                        .name(&foreign)
-                        .build(),
+    with_engine("busy_gpus_stop_only_our_containers", |engine, cleanup| {
+        // One at a time: the idle check stops every running sglang-ci container.
+        let _one = one_at_a_time();
+        let image = test_image(engine, cleanup, "sglci-test/sgl-dev");
+        cleanup.container(&container_of(&image));
+        // Foreign: plain bollard, no sglang-ci label.
+        let foreign = unique("sglci-test-foreign");
+        cleanup.container(&foreign);
+        engine
+            .block_on(
+                engine.engine().bollard().create_container(
+                    Some(
+                        bollard::query_parameters::CreateContainerOptionsBuilder::new()
+                            .name(&foreign)
+                            .build(),
+                    ),
+                    bollard::models::ContainerCreateBody {
+                        image: Some(image.clone()),
+                        ..Default::default()
+                    },
                 ),
-                bollard::models::ContainerCreateBody {
-                    image: Some(image.clone()),
-                    ..Default::default()
-                },
-            ),
-        )
-        .unwrap();
-    engine.start_container(&foreign).unwrap();
-    // Ours: a container an earlier night left running.
-    let ours = unique("sglci-test-ours");
-    cleanup.container(&ours);
-    let mut spec = ContainerSpec::nightly(&ours, &image).created_by("perf-nightly");
-    spec.cmd = None;
-    spec.shm_size = "64m".into();
-    engine.ensure_container(&spec).unwrap();
+            )
+            .unwrap();
+        engine.start_container(&foreign).unwrap();
+        // Ours: a container an earlier night left running.
+        let ours = unique("sglci-test-ours");
+        cleanup.container(&ours);
+        let spec = test_spec(&ours, &image).created_by("perf-nightly");
+        engine.ensure_container(&spec).unwrap();
 
-    let o = Online::new();
-    let mut c = nightly(&o);
-    c.env(
-        "SGLCI_GPU_PROBE_CMD",
-        format!("cat '{}'", fixture("rocm-smi-mi300x-one-busy.txt")),
-    )
-    .arg(format!("--docker_image={image}"));
-    let out = o.run(c, LIMIT);
-    assert_eq!(out.code, Some(0), "{}", out.all());
-    let s = &out.stdout;
-    assert!(
-        s.contains("[nightly] GPU is busy. Attempting to stop running Docker containers..."),
-        "{s}"
-    );
-    let stop_line = s
-        .lines()
-        .find(|l| l.starts_with("[nightly] Stopping running containers: "))
-        .unwrap_or_else(|| panic!("no stop line in\n{s}"));
-    assert!(stop_line.split(' ').any(|n| n == ours), "{stop_line}");
-    assert!(!stop_line.contains(&foreign), "{stop_line}");
-    assert!(
-        s.lines().any(
-            |l| l.starts_with("[nightly] Left running (not created by sglang-ci): ")
-                && l.contains(&foreign)
-        ),
-        "{s}"
-    );
-    assert!(s.contains("[nightly] WARN: GPU may still be busy, but proceeding as requested."));
-    let f = engine.container(&foreign).unwrap().unwrap();
-    assert!(f.running() && !f.managed, "{f:?}");
-    assert!(!f.labels.contains_key(MANAGED_LABEL));
-    assert!(!engine.container(&ours).unwrap().unwrap().running());
-    // The night itself still ran.
-    assert_complete_run_folder(&grok_folder(&o));
+        let o = Online::new();
+        let mut c = nightly(&o);
+        c.env(
+            "SGLCI_GPU_PROBE_CMD",
+            format!("cat '{}'", fixture("rocm-smi-mi300x-one-busy.txt")),
+        )
+        .arg(format!("--docker_image={image}"));
+        let out = o.run(c, LIMIT);
+        assert_eq!(out.code, Some(0), "{}", out.all());
+        let s = &out.stdout;
+        assert!(
+            s.contains("[nightly] GPU is busy. Attempting to stop running Docker containers..."),
+            "{s}"
+        );
+        let stop_line = s
+            .lines()
+            .find(|l| l.starts_with("[nightly] Stopping running containers: "))
+            .unwrap_or_else(|| panic!("no stop line in\n{s}"));
+        assert!(stop_line.split(' ').any(|n| n == ours), "{stop_line}");
+        assert!(!stop_line.contains(&foreign), "{stop_line}");
+        assert!(
+            s.lines().any(
+                |l| l.starts_with("[nightly] Left running (not created by sglang-ci): ")
+                    && l.contains(&foreign)
+            ),
+            "{s}"
+        );
+        assert!(s.contains("[nightly] WARN: GPU may still be busy, but proceeding as requested."));
+        let f = engine.container(&foreign).unwrap().unwrap();
+        assert!(f.running() && !f.managed, "{f:?}");
+        assert!(!f.labels.contains_key(MANAGED_LABEL));
+        assert!(!engine.container(&ours).unwrap().unwrap().running());
+        // The night itself still ran.
+        assert_complete_run_folder(&grok_folder(&o));
+    });
 }
 
 /// §8.8 against a local Docker Hub stand-in: today's tag on page 2 (an `-srt` tag and other
@@ -658,172 +616,178 @@ fn busy_gpus_stop_only_our_containers() {
 /// no python3), which is reported and does not stop the night (K-18).
 #[test]
 fn discovery_through_the_docker_hub_stand_in() {
-    let Some(engine) = connect_or_skip("discovery_through_the_docker_hub_stand_in") else {
-        return;
-    };
-    let _one = DOCKER.lock().unwrap_or_else(|e| e.into_inner());
-    let mut cleanup = Cleanup::new(&engine);
-    let today = docker_ctl::dates::date_days_ago(chrono::Utc::now(), docker_ctl::dates::PACIFIC, 0);
-    let repo = format!("sglci-test/hub-{}", std::process::id());
-    let tag = format!("v0.5.4.post1-rocm630-mi30x-{today}");
-    let image = format!("{repo}:{tag}");
-    engine.tag_image(base_image(&engine), &image).unwrap();
-    cleanup.image(&image);
-    cleanup.container(&container_of(&image));
-    let template: serde_json::Value =
-        serde_json::json!({"name": "", "last_updated": "2025-10-29T09:00:00.000000Z"});
-    let r = repo.clone();
-    let t = tag.clone();
-    let d = today.clone();
-    let hub = HttpStandIn::start(move |req| {
-        let base = format!("http://{}", req.header("host").unwrap_or("127.0.0.1"));
-        let page = if req.path.contains("page=2") { 2 } else { 1 };
-        let body = if page == 1 {
-            hub_page(
-                &base,
-                &r,
-                1,
-                &[
-                    &format!("v0.5.4.post1-rocm630-mi30x-{d}-srt"),
-                    &format!("v0.5.4.post1-rocm700-mi35x-{d}"),
-                ],
-                false,
-                3,
-                &template,
-            )
-        } else {
-            hub_page(&base, &r, 2, &[&t], true, 3, &template)
-        };
-        StandInReply::new(200, body)
-    })
-    .unwrap();
-    let o = Online::new();
-    let mut c = nightly_on(&o, "sglang");
-    c.env("SGLCI_DOCKERHUB_URL", hub.url())
-        .env("IMAGE_REPO", &repo)
-        .env_remove("SGLCI_SIM_ARGS");
-    let out = o.run(c, LIMIT);
-    assert_eq!(out.code, Some(0), "{}", out.all());
-    let s = &out.stdout;
-    for line in [
-        format!("[nightly] Searching for non-SRT mi30x image in '{repo}' for date {today}..."),
-        format!("[nightly] Found candidate tag for day -0: {tag}"),
-        format!("[nightly] Found local image: {image}"),
-        format!("[nightly] Successfully obtained image for date {today}: {image}"),
-        "[nightly] Found 1 valid image(s) to run benchmarks on:".to_owned(),
-        format!("[nightly]   - {image}"),
-        format!("[nightly] Creating container {}", container_of(&image)),
-    ] {
-        assert!(s.contains(&line), "missing {line:?} in\n{s}");
-    }
-    assert!(
-        s.contains("[nightly] Online benchmark failed (exit code: "),
-        "the real engine cannot run in the simulator image: {s}"
-    );
-    assert!(s.contains("[nightly] All benchmarks completed for 1 image(s)"));
-    assert_eq!(hub.requests().len(), 2, "page 1, then page 2 by `next`");
+    with_engine(
+        "discovery_through_the_docker_hub_stand_in",
+        |engine, cleanup| {
+            // One at a time: the idle check stops every running sglang-ci container.
+            let _one = one_at_a_time();
+            let today =
+                docker_ctl::dates::date_days_ago(chrono::Utc::now(), docker_ctl::dates::PACIFIC, 0);
+            let repo = format!("sglci-test/hub-{}", std::process::id());
+            let tag = format!("v0.5.4.post1-rocm630-mi30x-{today}");
+            let image = format!("{repo}:{tag}");
+            engine.tag_image(base_image(engine), &image).unwrap();
+            cleanup.image(&image);
+            cleanup.container(&container_of(&image));
+            let template: serde_json::Value =
+                serde_json::json!({"name": "", "last_updated": "2025-10-29T09:00:00.000000Z"});
+            let r = repo.clone();
+            let t = tag.clone();
+            let d = today.clone();
+            let hub = HttpStandIn::start(move |req| {
+                let base = format!("http://{}", req.header("host").unwrap_or("127.0.0.1"));
+                let page = if req.path.contains("page=2") { 2 } else { 1 };
+                let body = if page == 1 {
+                    hub_page(
+                        &base,
+                        &r,
+                        1,
+                        &[
+                            &format!("v0.5.4.post1-rocm630-mi30x-{d}-srt"),
+                            &format!("v0.5.4.post1-rocm700-mi35x-{d}"),
+                        ],
+                        false,
+                        3,
+                        &template,
+                    )
+                } else {
+                    hub_page(&base, &r, 2, &[&t], true, 3, &template)
+                };
+                StandInReply::new(200, body)
+            })
+            .unwrap();
+            let o = Online::new();
+            let mut c = nightly_on(&o, "sglang");
+            c.env("SGLCI_DOCKERHUB_URL", hub.url())
+                .env("IMAGE_REPO", &repo)
+                .env_remove("SGLCI_SIM_ARGS");
+            let out = o.run(c, LIMIT);
+            assert_eq!(out.code, Some(0), "{}", out.all());
+            let s = &out.stdout;
+            for line in [
+                format!(
+                    "[nightly] Searching for non-SRT mi30x image in '{repo}' for date {today}..."
+                ),
+                format!("[nightly] Found candidate tag for day -0: {tag}"),
+                format!("[nightly] Found local image: {image}"),
+                format!("[nightly] Successfully obtained image for date {today}: {image}"),
+                "[nightly] Found 1 valid image(s) to run benchmarks on:".to_owned(),
+                format!("[nightly]   - {image}"),
+                format!("[nightly] Creating container {}", container_of(&image)),
+            ] {
+                assert!(s.contains(&line), "missing {line:?} in\n{s}");
+            }
+            assert!(
+                s.contains("[nightly] Online benchmark failed (exit code: "),
+                "the real engine cannot run in the simulator image: {s}"
+            );
+            assert!(s.contains("[nightly] All benchmarks completed for 1 image(s)"));
+            assert_eq!(hub.requests().len(), 2, "page 1, then page 2 by `next`");
 
-    // Not found: today and the yesterday fallback.
-    let empty = HttpStandIn::start(|_| {
-        StandInReply::new(
-            200,
-            r#"{"count":0,"next":null,"previous":null,"results":[]}"#,
-        )
-    })
-    .unwrap();
-    let o2 = Online::new();
-    let mut c = nightly_on(&o2, "sglang");
-    c.env("SGLCI_DOCKERHUB_URL", empty.url())
-        .env("IMAGE_REPO", &repo)
-        .env_remove("SGLCI_SIM_ARGS");
-    let out = o2.run(c, LIMIT);
-    assert_eq!(out.code, Some(1), "{}", out.all());
-    assert!(
-        out.stdout
-            .contains("[nightly] No image found for today. Checking yesterday as a fallback...")
-    );
-    assert!(
-        out.stdout
-            .contains("[nightly] No fallback image found for yesterday either.")
-    );
-    assert!(out.stdout.contains(
-        "[nightly] ERROR: Could not find and obtain any valid non-SRT images for the last 1 days."
-    ));
-    assert!(
-        !o2.path().join("perf_nightly_grok.lock").exists(),
-        "lock released"
-    );
+            // Not found: today and the yesterday fallback.
+            let empty = HttpStandIn::start(|_| {
+                StandInReply::new(
+                    200,
+                    r#"{"count":0,"next":null,"previous":null,"results":[]}"#,
+                )
+            })
+            .unwrap();
+            let o2 = Online::new();
+            let mut c = nightly_on(&o2, "sglang");
+            c.env("SGLCI_DOCKERHUB_URL", empty.url())
+                .env("IMAGE_REPO", &repo)
+                .env_remove("SGLCI_SIM_ARGS");
+            let out = o2.run(c, LIMIT);
+            assert_eq!(out.code, Some(1), "{}", out.all());
+            assert!(out.stdout.contains(
+                "[nightly] No image found for today. Checking yesterday as a fallback..."
+            ));
+            assert!(
+                out.stdout
+                    .contains("[nightly] No fallback image found for yesterday either.")
+            );
+            assert!(out.stdout.contains(
+            "[nightly] ERROR: Could not find and obtain any valid non-SRT images for the last 1 days."
+        ));
+            assert!(
+                !o2.path().join("perf_nightly_grok.lock").exists(),
+                "lock released"
+            );
 
-    // Could not ask: 503 on every attempt.
-    let down = HttpStandIn::start(|_| StandInReply::new(503, "unavailable")).unwrap();
-    let o3 = Online::new();
-    let mut c = nightly_on(&o3, "sglang");
-    c.env("SGLCI_DOCKERHUB_URL", down.url())
-        .env("SGLCI_DOCKERHUB_BACKOFF_MS", "10")
-        .env("IMAGE_REPO", &repo)
-        .env_remove("SGLCI_SIM_ARGS");
-    let out = o3.run(c, LIMIT);
-    assert_eq!(out.code, Some(3), "{}", out.all());
-    assert!(
-        out.stdout
-            .contains("[nightly] ERROR: Could not ask Docker Hub for the nightly images"),
-        "{}",
-        out.stdout
+            // Could not ask: 503 on every attempt.
+            let down = HttpStandIn::start(|_| StandInReply::new(503, "unavailable")).unwrap();
+            let o3 = Online::new();
+            let mut c = nightly_on(&o3, "sglang");
+            c.env("SGLCI_DOCKERHUB_URL", down.url())
+                .env("SGLCI_DOCKERHUB_BACKOFF_MS", "10")
+                .env("IMAGE_REPO", &repo)
+                .env_remove("SGLCI_SIM_ARGS");
+            let out = o3.run(c, LIMIT);
+            assert_eq!(out.code, Some(3), "{}", out.all());
+            assert!(
+                out.stdout
+                    .contains("[nightly] ERROR: Could not ask Docker Hub for the nightly images"),
+                "{}",
+                out.stdout
+            );
+            assert!(out.stderr.contains("HTTP 503"), "{}", out.stderr);
+        },
     );
-    assert!(out.stderr.contains("HTTP 503"), "{}", out.stderr);
 }
 
 /// A benchmark binary's `--executor=docker` (spec §1.5): `grok-perf-online` creates the
 /// `<repo>_<tag>` container, runs its plan inside it and leaves it running for the next run.
 #[test]
 fn grok_perf_online_runs_its_plan_in_the_container() {
-    let Some(engine) = connect_or_skip("grok_perf_online_runs_its_plan_in_the_container") else {
-        return;
-    };
-    let _one = DOCKER.lock().unwrap_or_else(|e| e.into_inner());
-    let mut cleanup = Cleanup::new(&engine);
-    let image = test_image(&engine, &mut cleanup, "sglci-test/sgl-dev");
-    let name = container_of(&image);
-    cleanup.container(&name);
-    let o = Online::new();
-    let mut c = Command::new(env!("CARGO_BIN_EXE_grok-perf-online"));
-    for v in SCRUB {
-        c.env_remove(v);
-    }
-    c.env("MOUNT_DIR", format!("{}/", o.path().display()))
-        .env("SGLCI_GSM8K_DATA", gsm8k_data())
-        .env("REQUEST_RATES", "1")
-        .env("PROMPTS_PER_RATE_MULTIPLIER", "1")
-        .env("MAX_NUM_PROMPTS", "2")
-        .env("GSM8K_NUM_QUESTIONS", "5")
-        .env("GSM8K_PARALLEL", "5")
-        .args([
-            "--engine=sim",
-            "--executor=docker",
-            "--sim-args=--sim-profile zero --sim-gsm8k-accuracy 1.0",
-        ])
-        .arg(format!("--work-dir={}", o.path().display()))
-        .arg(format!("--port={}", o.port))
-        .arg(format!("--docker_image={image}"))
-        .stdin(Stdio::null());
-    let out = o.run(c, LIMIT);
-    assert_eq!(out.code, Some(0), "{}", out.all());
-    assert!(
-        out.stdout
-            .contains(&format!("[online] Creating container {name}")),
-        "{}",
-        out.stdout
+    with_engine(
+        "grok_perf_online_runs_its_plan_in_the_container",
+        |engine, cleanup| {
+            // One at a time: the idle check stops every running sglang-ci container.
+            let _one = one_at_a_time();
+            let image = test_image(engine, cleanup, "sglci-test/sgl-dev");
+            let name = container_of(&image);
+            cleanup.container(&name);
+            let o = Online::new();
+            let mut c = Command::new(env!("CARGO_BIN_EXE_grok-perf-online"));
+            for v in SCRUB {
+                c.env_remove(v);
+            }
+            c.env("MOUNT_DIR", format!("{}/", o.path().display()))
+                .env("SGLCI_GSM8K_DATA", gsm8k_data())
+                .env("REQUEST_RATES", "1")
+                .env("PROMPTS_PER_RATE_MULTIPLIER", "1")
+                .env("MAX_NUM_PROMPTS", "2")
+                .env("GSM8K_NUM_QUESTIONS", "5")
+                .env("GSM8K_PARALLEL", "5")
+                .args([
+                    "--engine=sim",
+                    "--executor=docker",
+                    "--sim-args=--sim-profile zero --sim-gsm8k-accuracy 1.0",
+                ])
+                .arg(format!("--work-dir={}", o.path().display()))
+                .arg(format!("--port={}", o.port))
+                .arg(format!("--docker_image={image}"))
+                .stdin(Stdio::null());
+            let out = o.run(c, LIMIT);
+            assert_eq!(out.code, Some(0), "{}", out.all());
+            assert!(
+                out.stdout
+                    .contains(&format!("[online] Creating container {name}")),
+                "{}",
+                out.stdout
+            );
+            let info = engine.container(&name).unwrap().unwrap();
+            assert!(info.running(), "a standalone run leaves the container up");
+            assert_eq!(
+                info.labels
+                    .get("org.sglang-ci.created-by")
+                    .map(String::as_str),
+                Some("grok-perf-online")
+            );
+            let folder = o.folder("GROK1");
+            assert_eq!(rebuild_check(&folder).code, Some(0));
+        },
     );
-    let info = engine.container(&name).unwrap().unwrap();
-    assert!(info.running(), "a standalone run leaves the container up");
-    assert_eq!(
-        info.labels
-            .get("org.sglang-ci.created-by")
-            .map(String::as_str),
-        Some("grok-perf-online")
-    );
-    let folder = o.folder("GROK1");
-    assert_eq!(rebuild_check(&folder).code, Some(0));
 }
 
 /// The docker executor on its own: a command's output streams back with its exit code; a
@@ -836,89 +800,88 @@ fn docker_executor_streams_output_and_stops_commands() {
     use sglang_runner::exec::{Executor, RunEnd};
     use sglang_runner::exec_docker::{DockerExecutor, ExecTemplate};
 
-    let Some(engine) = connect_or_skip("docker_executor_streams_output_and_stops_commands") else {
-        return;
-    };
-    let _one = DOCKER.lock().unwrap_or_else(|e| e.into_inner());
-    let mut cleanup = Cleanup::new(&engine);
-    let image = test_image(&engine, &mut cleanup, "sglci-test/exec");
-    let name = unique("sglci-test-exec");
-    cleanup.container(&name);
-    let mut spec = ContainerSpec::nightly(&name, &image);
-    spec.cmd = None;
-    spec.shm_size = "64m".into();
-    engine.ensure_container(&spec).unwrap();
-    let ex = DockerExecutor::connect(&name)
-        .unwrap()
-        .template(ExecTemplate {
-            env: vec![("FROM_TEMPLATE".into(), "1".into())],
-            user: None,
-            programs: vec![(
-                "/host/bin/sglang-sim".into(),
-                "/usr/local/bin/sglang-sim".into(),
-            )],
-        });
+    with_engine(
+        "docker_executor_streams_output_and_stops_commands",
+        |engine, cleanup| {
+            // One at a time: the idle check stops every running sglang-ci container.
+            let _one = one_at_a_time();
+            let image = test_image(engine, cleanup, "sglci-test/exec");
+            let name = unique("sglci-test-exec");
+            cleanup.container(&name);
+            engine.ensure_container(&test_spec(&name, &image)).unwrap();
+            let ex = DockerExecutor::connect(&name)
+                .unwrap()
+                .template(ExecTemplate {
+                    env: vec![("FROM_TEMPLATE".into(), "1".into())],
+                    user: None,
+                    programs: vec![(
+                        "/host/bin/sglang-sim".into(),
+                        "/usr/local/bin/sglang-sim".into(),
+                    )],
+                });
 
-    // Output and exit code (a usage error of the image's program: exit 2, message on stderr).
-    let mut out = Vec::new();
-    let end = ex
-        .run(
-            &CommandSpec::new("/host/bin/sglang-sim").arg("--no-such-flag"),
-            &mut |b| out.extend_from_slice(b),
-            Some(Duration::from_secs(60)),
-            &mut || false,
-        )
-        .unwrap();
-    let text = String::from_utf8_lossy(&out);
-    assert!(
-        matches!(end, RunEnd::Exited(e) if e.code == Some(2)),
-        "{end:?} {text}"
-    );
-    assert!(text.contains("--no-such-flag"), "{text}");
+            // Output and exit code (a usage error of the image's program: exit 2, message on stderr).
+            let mut out = Vec::new();
+            let end = ex
+                .run(
+                    &CommandSpec::new("/host/bin/sglang-sim").arg("--no-such-flag"),
+                    &mut |b| out.extend_from_slice(b),
+                    Some(Duration::from_secs(60)),
+                    &mut || false,
+                )
+                .unwrap();
+            let text = String::from_utf8_lossy(&out);
+            assert!(
+                matches!(end, RunEnd::Exited(e) if e.code == Some(2)),
+                "{end:?} {text}"
+            );
+            assert!(text.contains("--no-such-flag"), "{text}");
 
-    let keep = CommandSpec::new("/host/bin/sglang-sim").arg("keep-alive");
-    let t = Instant::now();
-    let end = ex
-        .run(
-            &keep,
-            &mut |_| {},
-            Some(Duration::from_millis(500)),
-            &mut || false,
-        )
-        .unwrap();
-    assert_eq!(end, RunEnd::TimedOut);
-    assert!(t.elapsed() < Duration::from_secs(8), "{:?}", t.elapsed());
-    let mut polls = 0;
-    let t = Instant::now();
-    let end = ex
-        .run(&keep, &mut |_| {}, None, &mut || {
-            polls += 1;
-            polls > 5
-        })
-        .unwrap();
-    assert_eq!(end, RunEnd::Stopped);
-    assert!(t.elapsed() < Duration::from_secs(8), "{:?}", t.elapsed());
+            let keep = CommandSpec::new("/host/bin/sglang-sim").arg("keep-alive");
+            let t = Instant::now();
+            let end = ex
+                .run(
+                    &keep,
+                    &mut |_| {},
+                    Some(Duration::from_millis(500)),
+                    &mut || false,
+                )
+                .unwrap();
+            assert_eq!(end, RunEnd::TimedOut);
+            assert!(t.elapsed() < Duration::from_secs(8), "{:?}", t.elapsed());
+            let mut polls = 0;
+            let t = Instant::now();
+            let end = ex
+                .run(&keep, &mut |_| {}, None, &mut || {
+                    polls += 1;
+                    polls > 5
+                })
+                .unwrap();
+            assert_eq!(end, RunEnd::Stopped);
+            assert!(t.elapsed() < Duration::from_secs(8), "{:?}", t.elapsed());
 
-    let dir = tempfile::tempdir().unwrap();
-    let log = dir.path().join("server.log");
-    let mut p = ex.spawn(&keep, &log, false).unwrap();
-    assert!(p.pid().is_some(), "the pid inside the container is known");
-    std::thread::sleep(Duration::from_millis(300));
-    assert_eq!(p.try_wait().unwrap(), None, "still running");
-    let stopped = p.terminate(Duration::from_secs(5)).unwrap();
-    assert!(stopped.was_running && !stopped.forced, "{stopped:?}");
-    assert_eq!(
-        stopped.exit.unwrap().code,
-        Some(0),
-        "keep-alive exits 0 on SIGTERM"
-    );
-    let again = p.terminate(Duration::from_secs(1)).unwrap();
-    assert!(
-        !again.was_running,
-        "stopping a stopped server is fine (F-12)"
-    );
-    assert!(
-        engine.container(&name).unwrap().unwrap().running(),
-        "only the command stopped"
+            let dir = tempfile::tempdir().unwrap();
+            let log = dir.path().join("server.log");
+            let mut p = ex.spawn(&keep, &log, false).unwrap();
+            assert!(p.pid().is_some(), "the pid inside the container is known");
+            std::thread::sleep(Duration::from_millis(300));
+            assert_eq!(p.try_wait().unwrap(), None, "still running");
+            let stopped = p.terminate(Duration::from_secs(5)).unwrap();
+            assert!(stopped.was_running && !stopped.forced, "{stopped:?}");
+            assert_eq!(
+                stopped.exit.unwrap().code,
+                Some(0),
+                "keep-alive exits 0 on SIGTERM"
+            );
+            let again = p.terminate(Duration::from_secs(1)).unwrap();
+            assert!(
+                !again.was_running,
+                "stopping a stopped server is fine (F-12)"
+            );
+            assert!(
+                engine.container(&name).unwrap().unwrap().running(),
+                "only the command stopped"
+            );
+        },
     );
 }

@@ -2,14 +2,15 @@
 //! client (ureq) and raw TCP for requests a client library would clean up.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
-mod plots_server_support;
+mod support;
 
 use std::fs;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use plots_server_support::*;
+use support::http::{raw, raw_status};
+use support::plots_server::*;
 
 /// The entry links of a listing page, in page order (each image links twice: once each).
 fn entry_links(html: &str) -> Vec<String> {
@@ -329,7 +330,8 @@ fn traversal_attempts_are_refused() {
     assert_eq!(get(&s.url("/%2e%2e/outside/secret.txt")).status, 403);
     assert!(
         s.stderr
-            .wait_for("refused /%2e%2e/outside/secret.txt", Duration::from_secs(5)),
+            .wait_for("refused /%2e%2e/outside/secret.txt", Duration::from_secs(5))
+            .is_some(),
         "{}",
         s.stderr.text()
     );
@@ -352,10 +354,14 @@ fn symlinks_outside_are_404_and_inside_are_followed() {
             "{p}"
         );
     }
-    assert!(s.stderr.wait_for(
-        "a symlink resolves outside the root",
-        Duration::from_secs(5)
-    ));
+    assert!(
+        s.stderr
+            .wait_for(
+                "a symlink resolves outside the root",
+                Duration::from_secs(5)
+            )
+            .is_some()
+    );
     let r = get(&s.url("/link_in.png"));
     assert_eq!(r.status, 200);
     assert_eq!(
@@ -386,13 +392,15 @@ fn access_log_goes_to_stderr() {
     assert_eq!(get(&s.url("/missing")).status, 404);
     assert!(
         s.stderr
-            .wait_for("\"GET /c.txt HTTP/1.1\" 200 6", Duration::from_secs(5)),
+            .wait_for("\"GET /c.txt HTTP/1.1\" 200 6", Duration::from_secs(5))
+            .is_some(),
         "{}",
         s.stderr.text()
     );
     assert!(
         s.stderr
             .wait_for("\"GET /missing HTTP/1.1\" 404", Duration::from_secs(5))
+            .is_some()
     );
     assert!(
         s.stderr.text().contains("127.0.0.1:"),
@@ -443,7 +451,11 @@ fn sigterm_lets_a_download_finish_exits_0_and_removes_the_pid_file() {
         .expect("exits after SIGTERM");
     assert_eq!(st.code(), Some(0), "stderr: {}", s.stderr.text());
     assert!(!s.pid_file.exists(), "pid file removed at exit");
-    assert!(s.stdout.wait_for("Server stopped.", Duration::from_secs(5)));
+    assert!(
+        s.stdout
+            .wait_for("Server stopped.", Duration::from_secs(5))
+            .is_some()
+    );
     assert!(!s.stdout.text().contains("\\nServer stopped."));
     assert!(
         TcpStream::connect(("127.0.0.1", s.port)).is_err(),
@@ -610,7 +622,7 @@ use std::process::Command;
 
 #[test]
 fn serves_the_corpus_plot_tree() {
-    let plot = corpus().join("plot");
+    let plot = support::corpus("plot").join("plot");
     let s = Server::start(&plot, &[]);
     let html = get(&s.url("/")).text();
     assert!(entry_links(&html).contains(&"mi30x/".to_owned()));

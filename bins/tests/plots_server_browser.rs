@@ -5,14 +5,14 @@
 //! `SGLCI_SCREENSHOT_DIR` keeps the screenshot for a human to look at.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
-mod plots_server_support;
+mod support;
 
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use plots_server_support::*;
+use support::plots_server::*;
 
 const WIDTH: u32 = 1200;
 const HEIGHT: u32 = 900;
@@ -56,39 +56,24 @@ fn chromium() -> PathBuf {
 fn screenshot(browser: &Path, url: &str, dir: &Path) -> PathBuf {
     let shot = dir.join("listing.png");
     let profile = dir.join("profile");
-    let mut child = Command::new(browser)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            "--hide-scrollbars",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .arg(format!("--screenshot={}", shot.display()))
-        .arg(format!("--window-size={WIDTH},{HEIGHT}"))
-        .arg(url)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start chromium");
-    let end = Instant::now() + Duration::from_secs(90);
-    loop {
-        if let Some(st) = child.try_wait().unwrap() {
-            assert!(st.success(), "chromium exited with {st}");
-            break;
-        }
-        if Instant::now() > end {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("chromium did not finish the screenshot within 90 s");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let mut cmd = Command::new(browser);
+    cmd.args([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--hide-scrollbars",
+    ])
+    .arg(format!("--user-data-dir={}", profile.display()))
+    .arg(format!("--screenshot={}", shot.display()))
+    .arg(format!("--window-size={WIDTH},{HEIGHT}"))
+    .arg(url)
+    .stdin(Stdio::null());
+    let ran = support::run(cmd, Duration::from_secs(90), "chromium's screenshot");
+    assert!(ran.status.success(), "chromium exited with {}", ran.status);
     shot
 }
 
@@ -154,10 +139,12 @@ fn headless_chromium_renders_the_listing_with_previews() {
     );
     // the browser fetched the previews from the server
     assert!(
-        s.stderr.wait_for(
-            "\"GET /mi30x/GROK1/online/20251103_GROK1_online_standard.png HTTP/1.1\" 200",
-            Duration::from_secs(5)
-        ),
+        s.stderr
+            .wait_for(
+                "\"GET /mi30x/GROK1/online/20251103_GROK1_online_standard.png HTTP/1.1\" 200",
+                Duration::from_secs(5)
+            )
+            .is_some(),
         "{}",
         s.stderr.text()
     );

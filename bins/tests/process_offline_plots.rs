@@ -1,41 +1,22 @@
 //! `process-offline-plots` end to end on hand-made offline run folders (spec §7.3 formats,
 //! `fixtures/history/offline/`): the summary CSV, the plot, and the DeepSeek fixes (F-22).
 
+mod support;
+
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::time::Duration;
+
+use support::{Ran, png_size};
+
+fn fixtures() -> PathBuf {
+    support::fixtures("history")
+}
 
 const BIN: &str = env!("CARGO_BIN_EXE_process-offline-plots");
 
-fn fixtures() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/history"))
-}
-
-fn run(args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .output()
-        .expect("run process-offline-plots")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-fn png_size(p: &Path) -> (u32, u32) {
-    let b = fs::read(p).unwrap();
-    assert_eq!(
-        &b[..8],
-        b"\x89PNG\r\n\x1a\n",
-        "{} is not a PNG",
-        p.display()
-    );
-    let be = |s: &[u8]| u32::from_be_bytes([s[0], s[1], s[2], s[3]]);
-    (be(&b[16..20]), be(&b[20..24]))
+fn run(args: &[&str]) -> Ran {
+    support::run_args(BIN, args, Duration::from_secs(300))
 }
 
 fn plots(dir: &Path) -> Vec<PathBuf> {
@@ -67,7 +48,7 @@ fn grok_summary_and_plot_from_offline_csvs() {
         "--format",
         "both",
     ]);
-    assert!(o.status.success(), "{}", text(&o));
+    assert!(o.status.success(), "{}", o.all());
     let summary = fs::read_to_string(
         out.path()
             .join("GROK1_MOE-I4F8_offline_summary_test-host.csv"),
@@ -84,9 +65,18 @@ fn grok_summary_and_plot_from_offline_csvs() {
     assert_eq!(lines[1], "20251028,1,aiter,test-host,1.52,757.89,1024,128");
     assert!(!summary.contains("20251029,256,"));
     assert!(!summary.contains("9.99"));
-    assert!(text(&o).contains("Warning: No valid data for batch size 256"));
-    assert!(text(&o).contains("Date 2025-10-29: Incomplete data. Missing batch sizes: [256]"));
-    assert!(text(&o).contains("Found 2 dates with complete data: ['2025-10-28', '2025-10-30']"));
+    assert!(
+        o.all()
+            .contains("Warning: No valid data for batch size 256")
+    );
+    assert!(
+        o.all()
+            .contains("Date 2025-10-29: Incomplete data. Missing batch sizes: [256]")
+    );
+    assert!(
+        o.all()
+            .contains("Found 2 dates with complete data: ['2025-10-28', '2025-10-30']")
+    );
     let files = plots(&plot_dir);
     assert_eq!(files.len(), 2, "{files:?}");
     let png = files
@@ -124,7 +114,7 @@ fn deepseek_reads_the_folder_the_benchmark_writes_and_needs_only_batch_32() {
     let mut a = common.to_vec();
     a.extend(["--plot-dir", plot_dir.to_str().unwrap()]);
     let o = run(&a);
-    assert!(o.status.success(), "{}", text(&o));
+    assert!(o.status.success(), "{}", o.all());
     let summary = fs::read_to_string(
         out.path()
             .join("DeepSeek_FP8_offline_summary_test-host.csv"),
@@ -150,8 +140,8 @@ fn deepseek_reads_the_folder_the_benchmark_writes_and_needs_only_batch_32() {
     let mut a = common.to_vec();
     a.push("--legacy");
     let o = run(&a);
-    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    assert!(text(&o).contains("offline/DeepSeek"));
+    assert_eq!(o.status.code(), Some(1), "{}", o.all());
+    assert!(o.all().contains("offline/DeepSeek"));
 
     // And with the right folder it still plots nothing: it wants batch sizes 1…256.
     let data = base.join("offline/DeepSeek-V3-0324");
@@ -165,8 +155,11 @@ fn deepseek_reads_the_folder_the_benchmark_writes_and_needs_only_batch_32() {
         legacy_plots.to_str().unwrap(),
     ]);
     let o = run(&a);
-    assert!(o.status.success(), "{}", text(&o));
-    assert!(text(&o).contains("No dates found with complete data for all required batch sizes."));
+    assert!(o.status.success(), "{}", o.all());
+    assert!(
+        o.all()
+            .contains("No dates found with complete data for all required batch sizes.")
+    );
     assert!(plots(&legacy_plots).is_empty());
 }
 
@@ -180,7 +173,10 @@ fn no_data_and_usage_errors() {
         "h",
     ]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(text(&o).contains("No data processed. Skipping CSV generation."));
+    assert!(
+        o.all()
+            .contains("No data processed. Skipping CSV generation.")
+    );
     let o = run(&["--process-only", "--plot-only"]);
     assert_eq!(o.status.code(), Some(2));
     let o = run(&["--model", "llama"]);

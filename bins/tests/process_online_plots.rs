@@ -2,57 +2,22 @@
 //! `--legacy`), every fix against the original (each from a small hand-made run tree in a
 //! temp dir), and the plots (names, pixel sizes, PNG/SVG validity, a stable rendering).
 
+mod support;
+
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::time::Duration;
+
+use support::{Ran, png_size};
+
+fn fixtures() -> PathBuf {
+    support::fixtures("history/online")
+}
 
 const BIN: &str = env!("CARGO_BIN_EXE_process-online-plots");
 
-fn workspace() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-}
-
-fn fixtures() -> PathBuf {
-    workspace().join("fixtures/history/online")
-}
-
-fn corpus() -> PathBuf {
-    let p = std::env::var_os("SGLCI_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace().join("../shared/corpus"));
-    assert!(
-        p.join("golden/online_summary").is_dir(),
-        "corpus not found at {} (set SGLCI_CORPUS to the corpus folder)",
-        p.display()
-    );
-    p
-}
-
-fn run(args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .output()
-        .expect("run process-online-plots")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-fn png_size(p: &Path) -> (u32, u32) {
-    let b = fs::read(p).unwrap_or_else(|e| panic!("read {}: {e}", p.display()));
-    assert_eq!(
-        &b[..8],
-        b"\x89PNG\r\n\x1a\n",
-        "{} is not a PNG",
-        p.display()
-    );
-    let be = |s: &[u8]| u32::from_be_bytes([s[0], s[1], s[2], s[3]]);
-    (be(&b[16..20]), be(&b[20..24]))
+fn run(args: &[&str]) -> Ran {
+    support::run_args(BIN, args, Duration::from_secs(300))
 }
 
 /// The latest 8-digit date in the folder names of `dir` (the golden's `--plot-date`).
@@ -72,7 +37,7 @@ fn latest_date(dir: &Path) -> String {
 
 #[test]
 fn legacy_reproduces_every_golden_summary_byte_for_byte() {
-    let c = corpus();
+    let c = support::corpus("golden/online_summary");
     let cases: &[(&str, &str, &[&str])] = &[
         (
             "mi30x",
@@ -174,7 +139,7 @@ fn legacy_reproduces_every_golden_summary_byte_for_byte() {
             &plot_s,
         ]);
         let out = run(&args);
-        assert!(out.status.success(), "{hw}/{model}: {}", text(&out));
+        assert!(out.status.success(), "{hw}/{model}: {}", out.all());
         for g in fs::read_dir(&golden_dir).unwrap() {
             let g = g.unwrap().path();
             let ours = tmp.path().join(g.file_name().unwrap());
@@ -206,7 +171,7 @@ fn legacy_reproduces_every_golden_summary_byte_for_byte() {
 
 #[test]
 fn legacy_fails_like_the_original_where_no_folder_has_a_csv() {
-    let c = corpus();
+    let c = support::corpus("golden/online_summary");
     for (hw, model) in [
         ("mi30x", "DeepSeek-R1-MXFP4-Preview"),
         ("mi35x", "DeepSeek-V3-0324"),
@@ -229,8 +194,11 @@ fn legacy_fails_like_the_original_where_no_folder_has_a_csv() {
             "--summary-dir",
             tmp.path().to_str().unwrap(),
         ]);
-        assert_eq!(out.status.code(), Some(1), "{hw}/{model}: {}", text(&out));
-        assert!(text(&out).contains("ERROR: Failed to generate summary CSV. Exiting."));
+        assert_eq!(out.status.code(), Some(1), "{hw}/{model}: {}", out.all());
+        assert!(
+            out.all()
+                .contains("ERROR: Failed to generate summary CSV. Exiting.")
+        );
         assert_eq!(fs::read_dir(tmp.path()).unwrap().count(), 0);
     }
 }
@@ -334,7 +302,7 @@ const B: [&[&str]; 3] = [
 ];
 
 /// Runs over `data` with the common test flags; returns (output, summary text).
-fn summarize(data: &Path, extra: &[&str]) -> (Output, Option<String>, tempfile::TempDir) {
+fn summarize(data: &Path, extra: &[&str]) -> (Ran, Option<String>, tempfile::TempDir) {
     let out_dir = tempfile::tempdir().unwrap();
     let plot_dir = out_dir.path().join("online").to_string_lossy().into_owned();
     let mut args = vec![
@@ -359,6 +327,20 @@ fn summarize(data: &Path, extra: &[&str]) -> (Output, Option<String>, tempfile::
         .find(|p| p.extension().is_some_and(|e| e == "csv"))
         .map(|p| fs::read_to_string(p).unwrap());
     (out, summary, out_dir)
+}
+
+/// `--process-only` with `flags` (plus `--legacy` when `legacy`) must succeed: its output and
+/// the summary it wrote.
+fn processed(data: &Path, flags: &[&str], legacy: bool) -> (Ran, String) {
+    let mut args = flags.to_vec();
+    args.push("--process-only");
+    if legacy {
+        args.push("--legacy");
+    }
+    let (out, summary, _d) = summarize(data, &args);
+    assert!(out.status.success(), "{}", out.all());
+    let summary = summary.unwrap_or_else(|| panic!("no summary written: {}", out.all()));
+    (out, summary)
 }
 
 fn rows_of<'a>(summary: &'a str, date: &str) -> Vec<&'a str> {
@@ -390,12 +372,7 @@ fn duplicate_images_on_one_date_keep_the_newest_run_unless_legacy() {
         "20251021_110000",
     );
 
-    let (out, legacy, _d) = summarize(
-        tmp.path(),
-        &["--model", "grok", "--legacy", "--process-only"],
-    );
-    assert!(out.status.success(), "{}", text(&out));
-    let legacy = legacy.unwrap();
+    let (_, legacy) = processed(tmp.path(), &["--model", "grok"], true);
     // The original: both images' rows, duplicated per rate (zig-zag lines).
     assert_eq!(rows_of(&legacy, "20251020").len(), 10);
     assert_eq!(
@@ -406,9 +383,7 @@ fn duplicate_images_on_one_date_keep_the_newest_run_unless_legacy() {
         ]
     );
 
-    let (out, fixed, _d) = summarize(tmp.path(), &["--model", "grok", "--process-only"]);
-    assert!(out.status.success(), "{}", text(&out));
-    let fixed = fixed.unwrap();
+    let (out, fixed) = processed(tmp.path(), &["--model", "grok"], false);
     let day = rows_of(&fixed, "20251020");
     assert_eq!(day.len(), 5, "{fixed}");
     // The image benchmarked last (newest timing summary) wins.
@@ -417,7 +392,10 @@ fn duplicate_images_on_one_date_keep_the_newest_run_unless_legacy() {
         "20251020,standard,aiter,1,test-host,0.808,1100.0,11.0,1.2,,"
     );
     assert_eq!(rows_of(&fixed, "20251021").len(), 5);
-    assert!(text(&out).contains("newer run v0.5.4-rocm700-mi30x-20251020"));
+    assert!(
+        out.all()
+            .contains("newer run v0.5.4-rocm700-mi30x-20251020")
+    );
 }
 
 #[test]
@@ -451,16 +429,10 @@ fn backup_folders_count_only_in_legacy_mode() {
         "20251103_110000",
     );
 
-    let (out, legacy, _d) = summarize(
-        tmp.path(),
-        &["--model", "grok", "--legacy", "--process-only"],
-    );
-    assert!(out.status.success(), "{}", text(&out));
-    assert_eq!(rows_of(legacy.as_deref().unwrap(), "20251101").len(), 5);
+    let (_, legacy) = processed(tmp.path(), &["--model", "grok"], true);
+    assert_eq!(rows_of(&legacy, "20251101").len(), 5);
 
-    let (out, fixed, _d) = summarize(tmp.path(), &["--model", "grok", "--process-only"]);
-    assert!(out.status.success(), "{}", text(&out));
-    let fixed = fixed.unwrap();
+    let (_, fixed) = processed(tmp.path(), &["--model", "grok"], false);
     assert!(rows_of(&fixed, "20251101").is_empty(), "{fixed}");
     assert_eq!(rows_of(&fixed, "20251103").len(), 5);
 }
@@ -487,23 +459,16 @@ fn mi355_empty_rate_16_column_is_not_an_extra_rate_unless_legacy() {
         Some("20251103_110000"),
         None,
     );
-    let flags = [
-        "--model",
-        "grok",
-        "--request-rates",
-        "1,2,4,8",
-        "--process-only",
-    ];
-    let mut legacy_flags = flags.to_vec();
-    legacy_flags.push("--legacy");
-    let (out, legacy, _d) = summarize(tmp.path(), &legacy_flags);
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let flags = ["--model", "grok", "--request-rates", "1,2,4,8"];
+    let (out, legacy, _d) = summarize(
+        tmp.path(),
+        &[&flags[..], &["--process-only", "--legacy"]].concat(),
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", out.all());
     assert!(legacy.is_none());
-    assert!(text(&out).contains("Mode aiter: Extra request_rates: [16]"));
+    assert!(out.all().contains("Mode aiter: Extra request_rates: [16]"));
 
-    let (out, fixed, _d) = summarize(tmp.path(), &flags);
-    assert!(out.status.success(), "{}", text(&out));
-    let fixed = fixed.unwrap();
+    let (_, fixed) = processed(tmp.path(), &flags, false);
     assert_eq!(
         rows_of(&fixed, "20251103"),
         [
@@ -540,26 +505,14 @@ fn deepseek_tree(root: &Path, with_kv: bool) {
 fn deepseek_accuracy_is_the_final_average_unless_legacy() {
     let tmp = tempfile::tempdir().unwrap();
     deepseek_tree(tmp.path(), true);
-    let flags = [
-        "--model",
-        "deepseek",
-        "--model-name",
-        "DeepSeek-V3-0324",
-        "--process-only",
-    ];
-    let mut lf = flags.to_vec();
-    lf.push("--legacy");
-    let (out, legacy, _d) = summarize(tmp.path(), &lf);
-    assert!(out.status.success(), "{}", text(&out));
-    let legacy = legacy.unwrap();
+    let flags = ["--model", "deepseek", "--model-name", "DeepSeek-V3-0324"];
+    let (_, legacy) = processed(tmp.path(), &flags, true);
     // The original reads the first run's accuracy (0.936), not the average (0.937).
     assert!(
         legacy.contains("20251029,standard,aiter,1,test-host,0.936,5000.5,50.0,5.5,971639,63.59\n"),
         "{legacy}"
     );
-    let (out, fixed, _d) = summarize(tmp.path(), &flags);
-    assert!(out.status.success(), "{}", text(&out));
-    let fixed = fixed.unwrap();
+    let (_, fixed) = processed(tmp.path(), &flags, false);
     assert!(
         fixed.starts_with(
             "date,variant,mode,concurrency,node_name,GSM8K_Accuracy,E2E_Latency_ms,TTFT_ms,ITL_ms,num_tokens,KV_size_GB\n\
@@ -591,8 +544,11 @@ fn plots_have_the_original_names_and_sizes_in_png_and_svg() {
     let mut a = ds.to_vec();
     a.extend(["--format", "both"]);
     let (out, _, d) = summarize(tmp.path(), &a);
-    assert!(out.status.success(), "{}", text(&out));
-    assert!(text(&out).contains("Using 3x2 layout (with token/KV cache data)"));
+    assert!(out.status.success(), "{}", out.all());
+    assert!(
+        out.all()
+            .contains("Using 3x2 layout (with token/KV cache data)")
+    );
     assert_eq!(
         files_in(d.path()),
         [
@@ -625,7 +581,7 @@ fn plots_have_the_original_names_and_sizes_in_png_and_svg() {
     let mut a = ds.to_vec();
     a.push("--split-request-rates");
     let (out, _, d) = summarize(tmp.path(), &a);
-    assert!(out.status.success(), "{}", text(&out));
+    assert!(out.status.success(), "{}", out.all());
     assert_eq!(
         files_in(d.path()),
         ["20251101_DeepSeek-V3-0324_online_standard_split.png"]
@@ -649,7 +605,7 @@ fn plots_have_the_original_names_and_sizes_in_png_and_svg() {
         "20251021_110000",
     );
     let (out, _, d) = summarize(tmp2.path(), &["--model", "grok", "--model-name", "GROK1"]);
-    assert!(out.status.success(), "{}", text(&out));
+    assert!(out.status.success(), "{}", out.all());
     assert_eq!(files_in(d.path()), ["20251101_GROK1_online_standard.png"]);
     assert_eq!(
         png_size(
@@ -676,7 +632,7 @@ fn plots_have_the_original_names_and_sizes_in_png_and_svg() {
         None,
     );
     let (out, _, d) = summarize(tmp3.path(), &ds);
-    assert!(out.status.success(), "{}", text(&out));
+    assert!(out.status.success(), "{}", out.all());
     assert_eq!(
         files_in(d.path()),
         ["20251101_DeepSeek-V3-0324_online_all.png"]
@@ -714,7 +670,7 @@ fn a_fixed_summary_renders_like_the_reference_image() {
         "--plot-date",
         "20251114",
     ]);
-    assert!(out.status.success(), "{}", text(&out));
+    assert!(out.status.success(), "{}", out.all());
     let ours = out_dir
         .path()
         .join("online/20251114_DeepSeek-R1-MXFP4-Preview_online_all.png");
@@ -738,8 +694,11 @@ fn a_fixed_summary_renders_like_the_reference_image() {
 #[test]
 fn usage_errors_exit_2() {
     let o = run(&["--request-rates", "1,x"]);
-    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
-    assert!(text(&o).contains("--request-rates must be a comma-separated list of integers."));
+    assert_eq!(o.status.code(), Some(2), "{}", o.all());
+    assert!(
+        o.all()
+            .contains("--request-rates must be a comma-separated list of integers.")
+    );
     let o = run(&["--process-only", "--plot-only"]);
     assert_eq!(o.status.code(), Some(2));
     let o = run(&["--variant-filter", "bogus"]);
@@ -752,5 +711,5 @@ fn usage_errors_exit_2() {
         "/tmp",
     ]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(text(&o).contains("Summary CSV not found"));
+    assert!(o.all().contains("Summary CSV not found"));
 }

@@ -5,13 +5,14 @@
 //! parser (metrics_parse::bench_serving).
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
-mod sim_support;
+mod support;
 
 use std::process::Command;
 use std::time::Duration;
 
 use metrics_parse::bench_serving::ResultBlock;
-use sim_support::{Proc, peer_python, run_with_timeout, shared_data, tokenizer};
+use support::sim::{Proc, peer, workload};
+use support::{one_at_a_time, run, shared_data};
 
 fn medians(stdout: &str, who: &str) -> [f64; 3] {
     let b = ResultBlock::parse_first(stdout.as_bytes())
@@ -28,59 +29,21 @@ fn medians(stdout: &str, who: &str) -> [f64; 3] {
     ]
 }
 
-/// The two tests share the machine's cores: run them one at a time.
-static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
 fn agree_at(concurrency: usize, prompts: usize) {
-    let _one_at_a_time = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    // The two tests share the machine's cores: run them one at a time.
+    let _one_at_a_time = one_at_a_time();
     let dir = tempfile::tempdir().unwrap();
-    let p = Proc::server(&[
-        "--model-path",
-        "/models/amd--grok-1-W4A8KV8",
-        "--tokenizer-path",
-        &tokenizer(),
-        "--sim-profile",
-        "grok",
-    ]);
-    let port = p.port.to_string();
-    let (c, n) = (concurrency.to_string(), prompts.to_string());
-    let common = [
-        "--backend",
-        "sglang",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        &port,
-        "--dataset-name",
-        "random",
-        "--tokenizer",
-        &tokenizer(),
-        "--random-input",
-        "128",
-        "--random-output",
-        "32",
-        "--random-range-ratio",
-        "1",
-        "--num-prompts",
-        &n,
-        "--max-concurrency",
-        &c,
-    ];
+    let p = Proc::grok(None);
+    let common = workload("sglang", p.port, prompts, concurrency);
     let dataset = shared_data().join("gsm8k/sharegpt_gsm8k.json");
-    let mut py = Command::new(peer_python());
-    py.args(["-m", "sglang.bench_serving"])
-        .args(common)
-        .args([
-            "--dataset-path",
-            dataset.to_str().unwrap(),
-            "--output-file",
-            "peer.jsonl",
-        ])
-        .current_dir(dir.path())
-        .env("HF_HUB_OFFLINE", "1")
-        .env("HF_ENDPOINT", "http://127.0.0.1:9")
-        .env_remove("SGLANG_IS_IN_CI");
-    let peer = run_with_timeout(py, Duration::from_secs(240), "bench_serving");
+    let mut py = peer(&["-m", "sglang.bench_serving"], dir.path());
+    py.args(&common).args([
+        "--dataset-path",
+        dataset.to_str().unwrap(),
+        "--output-file",
+        "peer.jsonl",
+    ]);
+    let peer = run(py, Duration::from_secs(240), "bench_serving");
     assert!(
         peer.status.success(),
         "bench_serving failed:\n{}\n{}",
@@ -92,7 +55,7 @@ fn agree_at(concurrency: usize, prompts: usize) {
         .args(common)
         .args(["--output-file", "ours.jsonl"])
         .current_dir(dir.path());
-    let ours = run_with_timeout(rs, Duration::from_secs(240), "sglang-bench");
+    let ours = run(rs, Duration::from_secs(240), "sglang-bench");
     assert_eq!(
         ours.status.code(),
         Some(0),

@@ -4,18 +4,19 @@
 //! into counted failures, an INVALID verdict and a documented exit code, never a hang.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
-mod sim_support;
+mod support;
 
 use std::collections::HashMap;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use sim_support::{Proc, Ran, read_trace, run_with_timeout, tokenizer};
+use support::sim::{Proc, RANDOM_128_32, read_trace, tokenizer};
+use support::{Ran, median, one_at_a_time, run};
 
 fn bench(args: &[&str], dir: &std::path::Path, limit: Duration) -> Ran {
     let mut c = Command::new(env!("CARGO_BIN_EXE_sglang-bench"));
     c.args(args).current_dir(dir).env_remove("SGLANG_IS_IN_CI");
-    let ran = run_with_timeout(c, limit, "sglang-bench");
+    let ran = run(c, limit, "sglang-bench");
     println!("{}\n{}", ran.stdout, ran.stderr);
     ran
 }
@@ -29,27 +30,17 @@ fn serving(
     let port = port.to_string();
     let out = dir.join("out.jsonl");
     let _ = std::fs::remove_file(&out);
-    let mut args = vec![
-        "serving",
-        "--port",
-        &port,
-        "--tokenizer",
-        "TOK",
-        "--random-input",
-        "128",
-        "--random-output",
-        "32",
-        "--random-range-ratio",
-        "1",
+    let tok = tokenizer();
+    let mut args = vec!["serving", "--port", &port, "--tokenizer", &tok];
+    args.extend(RANDOM_128_32);
+    args.extend([
         "--warmup-pause",
         "0",
         "--output-file",
         out.to_str().unwrap(),
         "--output-details",
         "--send-rid",
-    ];
-    let tok = tokenizer();
-    args[4] = &tok;
+    ]);
     args.extend_from_slice(extra);
     let ran = bench(&args, dir, limit);
     let v = std::fs::read_to_string(&out)
@@ -61,20 +52,8 @@ fn serving(
 }
 
 /// Timing assertions need the machine's two cores: tests of this file run one at a time.
-static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
 fn serial() -> std::sync::MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    }
+    one_at_a_time()
 }
 
 #[test]
@@ -82,16 +61,7 @@ fn metrics_agree_with_the_sim_trace_request_by_request() {
     let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
     let trace = dir.path().join("trace.jsonl");
-    let p = Proc::server(&[
-        "--model-path",
-        "/models/amd--grok-1-W4A8KV8",
-        "--tokenizer-path",
-        &tokenizer(),
-        "--sim-profile",
-        "grok",
-        "--sim-trace",
-        trace.to_str().unwrap(),
-    ]);
+    let p = Proc::grok(Some(&trace));
     let (ran, v) = serving(
         p.port,
         &["--num-prompts", "24", "--max-concurrency", "4"],
@@ -139,13 +109,13 @@ fn metrics_agree_with_the_sim_trace_request_by_request() {
                 .map(|x| x.as_f64().unwrap() * 1e3),
         );
     }
-    let med_d = median(&mut d_ttft);
+    let med_d = median(&d_ttft);
     println!("median client-minus-server TTFT {med_d:.3} ms");
     assert!(
         (-0.5..3.0).contains(&med_d),
         "client TTFT overhead {med_d} ms"
     );
-    let (ms, mc) = (median(&mut s_itl), median(&mut c_itl));
+    let (ms, mc) = (median(&s_itl), median(&c_itl));
     println!("median ITL server {ms:.3} ms, client {mc:.3} ms");
     assert!((ms - mc).abs() < 0.3, "ITL server {ms} vs client {mc}");
 }
@@ -154,16 +124,7 @@ fn metrics_agree_with_the_sim_trace_request_by_request() {
 fn several_tokens_per_chunk_are_split_per_token_and_openai_backends_work() {
     let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
-    let p = Proc::server(&[
-        "--model-path",
-        "m",
-        "--tokenizer-path",
-        &tokenizer(),
-        "--sim-profile",
-        "grok",
-        "--sim-tokens-per-chunk",
-        "4",
-    ]);
+    let p = Proc::tokenized("m", "grok", &["--sim-tokens-per-chunk", "4"]);
     for backend in ["sglang", "sglang-oai", "sglang-oai-chat"] {
         let (ran, v) = serving(
             p.port,
@@ -340,7 +301,7 @@ fn fault_exit_after_n_counts_failures_and_exits_3() {
 fn fault_startup_delay_is_waited_for_or_exits_4() {
     let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
-    let port = sim_support::free_port();
+    let port = support::free_port();
     let port_s = port.to_string();
     let mut p = Proc::spawn(&[
         "launch-server",

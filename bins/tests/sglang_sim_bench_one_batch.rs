@@ -4,7 +4,7 @@
 //! result.jsonl, and the OOM/crash faults end the way the real tool does.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
-mod sim_support;
+mod support;
 
 use std::process::Command;
 
@@ -50,10 +50,9 @@ fn metric_lines(text: &str) -> Vec<&str> {
 
 #[test]
 fn line_shapes_match_the_real_sample() {
-    let real = std::fs::read_to_string(
-        sim_support::shared_data().join("bench_one_batch/newer-format.log"),
-    )
-    .unwrap();
+    let real =
+        std::fs::read_to_string(support::shared_data().join("bench_one_batch/newer-format.log"))
+            .unwrap();
     let re = shapes();
     let real_lines = metric_lines(&real);
     assert!(real_lines.len() >= 8);

@@ -7,37 +7,16 @@
 //! GSM8K at parallel 16. All offline: `HF_HUB_OFFLINE=1`, `HF_ENDPOINT` on a dead port.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
-mod sim_support;
+mod support;
 
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
-use sim_support::{
-    Proc, free_port, http, peer_python, read_trace, run_with_timeout, shared_data, tokenizer,
-    trace_medians, wait_http,
-};
+use support::http::{http, wait_http};
+use support::sim::{Proc, peer, read_trace, tokenizer, trace_medians, workload};
+use support::{Ran, free_port, one_at_a_time, run, shared_data};
 
 const T: Duration = Duration::from_secs(10);
-
-/// The peers are timing-sensitive Python processes on a 2-core machine: one at a time.
-static PEERS: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
-    PEERS.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-fn peer(args: &[&str], cwd: &Path) -> Command {
-    let mut c = Command::new(peer_python());
-    c.args(args)
-        .current_dir(cwd)
-        .env("HF_HUB_OFFLINE", "1")
-        .env("HF_ENDPOINT", "http://127.0.0.1:9");
-    c.env_remove("SGLANG_IS_IN_CI")
-        .env_remove("OPENAI_API_KEY")
-        .env_remove("API_KEY");
-    c
-}
 
 /// Runs bench_serving against a fresh simulator and compares its medians with the trace.
 fn bench_serving_agrees_with_trace(backend: &str) {
@@ -46,54 +25,17 @@ fn bench_serving_agrees_with_trace(backend: &str) {
     let trace = dir.path().join("trace.jsonl");
     let out = dir.path().join("out.jsonl");
     // Grok-shaped profile: ~55 ms prefill, ~16 ms decode steps.
-    let p = Proc::server(&[
-        "--model-path",
-        "/models/amd--grok-1-W4A8KV8",
-        "--tokenizer-path",
-        &tokenizer(),
-        "--sim-profile",
-        "grok",
-        "--sim-trace",
-        trace.to_str().unwrap(),
-    ]);
-    let port = p.port.to_string();
+    let p = Proc::grok(Some(&trace));
     let dataset = shared_data().join("gsm8k/sharegpt_gsm8k.json");
-    let ran = run_with_timeout(
-        peer(
-            &[
-                "-m",
-                "sglang.bench_serving",
-                "--backend",
-                backend,
-                "--host",
-                "127.0.0.1",
-                "--port",
-                &port,
-                "--dataset-name",
-                "random",
-                "--dataset-path",
-                dataset.to_str().unwrap(),
-                "--tokenizer",
-                &tokenizer(),
-                "--random-input",
-                "128",
-                "--random-output",
-                "32",
-                "--random-range-ratio",
-                "1",
-                "--num-prompts",
-                "24",
-                "--max-concurrency",
-                "4",
-                "--output-file",
-                out.to_str().unwrap(),
-                "--output-details",
-            ],
-            dir.path(),
-        ),
-        Duration::from_secs(180),
-        "bench_serving",
-    );
+    let mut client = peer(&["-m", "sglang.bench_serving"], dir.path());
+    client.args(workload(backend, p.port, 24, 4)).args([
+        "--dataset-path",
+        dataset.to_str().unwrap(),
+        "--output-file",
+        out.to_str().unwrap(),
+        "--output-details",
+    ]);
+    let ran = run(client, Duration::from_secs(180), "bench_serving");
     assert!(
         ran.status.success(),
         "bench_serving failed:\n{}\n{}",
@@ -213,25 +155,11 @@ fn gsm8k_accuracy(stdout: &str) -> f64 {
         .unwrap_or_else(|| panic!("no Accuracy line:\n{stdout}"))
 }
 
-#[test]
-fn real_few_shot_gsm8k_reports_the_configured_accuracy() {
-    let _one = one_at_a_time();
-    let dir = tempfile::tempdir().unwrap();
-    let p = Proc::server(&[
-        "--model-path",
-        "/models/DeepSeek-V3-0324",
-        "--tokenizer-path",
-        &tokenizer(),
-        "--sim-profile",
-        "zero",
-        "--sim-gsm8k-accuracy",
-        "0.8",
-        "--seed",
-        "3",
-    ]);
-    let port = p.port.to_string();
+/// The real `few_shot_gsm8k` (200 questions of shared/data, 5 shots, `parallel` at a time)
+/// against 127.0.0.1:`port`; it must succeed within `limit`. Its output and accuracy.
+fn few_shot_gsm8k(port: u16, parallel: u32, dir: &Path, limit: Duration) -> (Ran, f64) {
     let data = shared_data().join("gsm8k/test.jsonl");
-    let ran = run_with_timeout(
+    let ran = run(
         peer(
             &[
                 "-m",
@@ -241,17 +169,17 @@ fn real_few_shot_gsm8k_reports_the_configured_accuracy() {
                 "--num-questions",
                 "200",
                 "--parallel",
-                "64",
+                &parallel.to_string(),
                 "--num-shots",
                 "5",
                 "--host",
                 "http://127.0.0.1",
                 "--port",
-                &port,
+                &port.to_string(),
             ],
-            dir.path(),
+            dir,
         ),
-        Duration::from_secs(240),
+        limit,
         "few_shot_gsm8k",
     );
     assert!(
@@ -261,6 +189,19 @@ fn real_few_shot_gsm8k_reports_the_configured_accuracy() {
         ran.stderr
     );
     let acc = gsm8k_accuracy(&ran.stdout);
+    (ran, acc)
+}
+
+#[test]
+fn real_few_shot_gsm8k_reports_the_configured_accuracy() {
+    let _one = one_at_a_time();
+    let dir = tempfile::tempdir().unwrap();
+    let p = Proc::tokenized(
+        "/models/DeepSeek-V3-0324",
+        "zero",
+        &["--sim-gsm8k-accuracy", "0.8", "--seed", "3"],
+    );
+    let (ran, acc) = few_shot_gsm8k(p.port, 64, dir.path(), Duration::from_secs(240));
     let expected = expected_accuracy(200, 0.8, 3);
     let sigma = (0.8f64 * 0.2 / 200.0).sqrt();
     println!(
@@ -286,34 +227,22 @@ fn real_sglang_router_in_pd_mode_serves_generate_completions_and_gsm8k() {
         dir.path().join("prefill.jsonl"),
         dir.path().join("decode.jsonl"),
     );
-    let common = [
-        "--model-path",
-        "/models/gpt-oss-20b",
-        "--tokenizer-path",
-        &tokenizer(),
-        "--sim-profile",
-        "zero",
-    ];
-    let mut pa = common.to_vec();
-    pa.extend([
-        "--disaggregation-mode",
-        "prefill",
-        "--disaggregation-ib-device",
-        "lo",
-        "--sim-trace",
-        pt.to_str().unwrap(),
-    ]);
-    let mut da = common.to_vec();
-    da.extend([
-        "--disaggregation-mode",
-        "decode",
-        "--disaggregation-ib-device",
-        "lo",
-        "--sim-trace",
-        dt.to_str().unwrap(),
-    ]);
-    let prefill = Proc::server(&pa);
-    let decode = Proc::server(&da);
+    let worker = |mode: &str, trace: &std::path::Path| {
+        Proc::tokenized(
+            "/models/gpt-oss-20b",
+            "zero",
+            &[
+                "--disaggregation-mode",
+                mode,
+                "--disaggregation-ib-device",
+                "lo",
+                "--sim-trace",
+                trace.to_str().unwrap(),
+            ],
+        )
+    };
+    let prefill = worker("prefill", &pt);
+    let decode = worker("decode", &dt);
     let (rport, mport) = (free_port(), free_port());
     let mut router = peer(
         &[
@@ -407,32 +336,7 @@ fn real_sglang_router_in_pd_mode_serves_generate_completions_and_gsm8k() {
         v.text()
     );
 
-    let data = shared_data().join("gsm8k/test.jsonl");
-    let ran = run_with_timeout(
-        peer(
-            &[
-                "-m",
-                "sglang.test.few_shot_gsm8k",
-                "--data-path",
-                data.to_str().unwrap(),
-                "--num-questions",
-                "200",
-                "--parallel",
-                "16",
-                "--num-shots",
-                "5",
-                "--host",
-                "http://127.0.0.1",
-                "--port",
-                &rport.to_string(),
-            ],
-            dir.path(),
-        ),
-        Duration::from_secs(300),
-        "few_shot_gsm8k through the router",
-    );
-    assert!(ran.status.success(), "{}\n{}", ran.stdout, ran.stderr);
-    let acc = gsm8k_accuracy(&ran.stdout);
+    let (_, acc) = few_shot_gsm8k(rport, 16, dir.path(), Duration::from_secs(300));
     let expected = expected_accuracy(200, 0.95, 1);
     println!("PD GSM8K through sglang-router: accuracy {acc:.3} (oracle {expected:.3})");
     assert!(

@@ -3,11 +3,12 @@
 //! real router's error bodies.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
-mod sim_support;
+mod support;
 
 use std::time::{Duration, Instant};
 
-use sim_support::{Proc, http, read_trace, wait_http};
+use support::http::{http, wait_http};
+use support::sim::{Proc, port_after, read_trace};
 
 const T: Duration = Duration::from_secs(10);
 
@@ -19,12 +20,7 @@ fn router(args: &[&str]) -> Proc {
         .out
         .wait_for("Starting server on ", T)
         .unwrap_or_else(|| panic!("router did not start:\n{}", p.out.text()));
-    let addr = line
-        .split("Starting server on ")
-        .nth(1)
-        .and_then(|s| s.split_whitespace().next())
-        .unwrap();
-    p.port = addr.rsplit(':').next().unwrap().parse().unwrap();
+    p.port = port_after(&line, "Starting server on ");
     p
 }
 
@@ -32,26 +28,20 @@ fn router(args: &[&str]) -> Proc {
 fn pd_router_stand_in_fans_out_and_relays() {
     let dir = tempfile::tempdir().unwrap();
     let (pt, dt) = (dir.path().join("p.jsonl"), dir.path().join("d.jsonl"));
-    let prefill = Proc::server(&[
-        "--model-path",
-        "/m/gpt-oss-20b",
-        "--sim-profile",
-        "zero",
-        "--disaggregation-mode",
-        "prefill",
-        "--sim-trace",
-        pt.to_str().unwrap(),
-    ]);
-    let decode = Proc::server(&[
-        "--model-path",
-        "/m/gpt-oss-20b",
-        "--sim-profile",
-        "zero",
-        "--disaggregation-mode",
-        "decode",
-        "--sim-trace",
-        dt.to_str().unwrap(),
-    ]);
+    let worker = |mode: &str, trace: &std::path::Path| {
+        Proc::server(&[
+            "--model-path",
+            "/m/gpt-oss-20b",
+            "--sim-profile",
+            "zero",
+            "--disaggregation-mode",
+            mode,
+            "--sim-trace",
+            trace.to_str().unwrap(),
+        ])
+    };
+    let prefill = worker("prefill", &pt);
+    let decode = worker("decode", &dt);
     let (pu, du) = (
         format!("http://127.0.0.1:{}", prefill.port),
         format!("http://127.0.0.1:{}", decode.port),

@@ -2,16 +2,26 @@
 //! the trace, and each fault flag producing the failure a client would see.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
-mod sim_support;
+mod support;
 
 use std::time::{Duration, Instant};
 
-use sim_support::{Proc, free_port, http, read_trace, tokenizer};
+use support::free_port;
+use support::http::{Resp, http};
+use support::sim::{Proc, read_trace, tokenizer};
 
 const T: Duration = Duration::from_secs(10);
 
-fn post_generate(p: &Proc, body: &str) -> sim_support::Resp {
+fn post_generate(p: &Proc, body: &str) -> Resp {
     http(p.port, "POST", "/generate", Some(body), T).expect("request")
+}
+
+/// A non-streamed `/generate` of the text `a` for `max_new_tokens` tokens.
+fn generate_a(p: &Proc, max_new_tokens: u32) -> Resp {
+    post_generate(
+        p,
+        &format!(r#"{{"text": "a", "sampling_params": {{"max_new_tokens": {max_new_tokens}}}}}"#),
+    )
 }
 
 #[test]
@@ -85,16 +95,7 @@ fn control_endpoints_answer_like_sglang_and_say_simulated() {
 fn generate_stream_and_openai_endpoints_follow_the_wire_format() {
     let dir = tempfile::tempdir().unwrap();
     let trace = dir.path().join("trace.jsonl");
-    let p = Proc::server(&[
-        "--model-path",
-        "/m/x",
-        "--tokenizer-path",
-        &tokenizer(),
-        "--sim-profile",
-        "zero",
-        "--sim-trace",
-        trace.to_str().unwrap(),
-    ]);
+    let p = Proc::tokenized("/m/x", "zero", &["--sim-trace", trace.to_str().unwrap()]);
     // Non-streaming /generate.
     let r = post_generate(
         &p,
@@ -207,16 +208,7 @@ fn generate_stream_and_openai_endpoints_follow_the_wire_format() {
 
 #[test]
 fn gsm8k_prompt_gets_the_reference_answer_cut_by_the_stop_string() {
-    let p = Proc::server(&[
-        "--model-path",
-        "/m/x",
-        "--tokenizer-path",
-        &tokenizer(),
-        "--sim-profile",
-        "zero",
-        "--sim-gsm8k-accuracy",
-        "1",
-    ]);
+    let p = Proc::tokenized("/m/x", "zero", &["--sim-gsm8k-accuracy", "1"]);
     let q = "Janet’s ducks lay 16 eggs per day. She eats three for breakfast every morning and bakes muffins for her friends every day with four. She sells the remainder at the farmers' market daily for $2 per fresh duck egg. How much in dollars does she make every day at the farmers' market?";
     let body = serde_json::json!({"text": format!("Question: {q}\nAnswer:"),
         "sampling_params": {"max_new_tokens": 512, "stop": ["Question", "Assistant:", "<|separator|>"], "temperature": 0.0}});
@@ -281,7 +273,7 @@ fn latency_model_paces_tokens_and_queues_prefill() {
         .windows(2)
         .map(|w| w[1].as_f64().unwrap() - w[0].as_f64().unwrap())
         .collect();
-    let med = sim_support::median(&itl);
+    let med = support::median(&itl);
     assert!((0.0095..0.0125).contains(&med), "median ITL {med}");
     let ttfts: Vec<f64> = recs[1..]
         .iter()
@@ -327,23 +319,9 @@ fn startup_delay_refuses_connections_until_ready() {
 
 #[test]
 fn exit_after_n_requests_ends_the_process_with_status_1() {
-    let mut p = Proc::server(&[
-        "--model-path",
-        "/m/x",
-        "--sim-profile",
-        "zero",
-        "--sim-exit-after",
-        "3",
-    ]);
+    let mut p = Proc::zero(&["--sim-exit-after", "3"]);
     for _ in 0..3 {
-        assert_eq!(
-            post_generate(
-                &p,
-                r#"{"text": "a", "sampling_params": {"max_new_tokens": 2}}"#
-            )
-            .status,
-            200
-        );
+        assert_eq!(generate_a(&p, 2).status, 200);
     }
     let st = p
         .wait_exit(Duration::from_secs(5))
@@ -368,14 +346,7 @@ fn hang_after_n_requests_stops_answering_but_stays_up() {
         "--sim-hang-after",
         "2",
     ]);
-    assert_eq!(
-        post_generate(
-            &p,
-            r#"{"text": "a", "sampling_params": {"max_new_tokens": 2}}"#
-        )
-        .status,
-        200
-    );
+    assert_eq!(generate_a(&p, 2).status, 200);
     // Request 2 streams 300 tokens (about 3 s); request 3 arrives meanwhile and hangs everything.
     let port = p.port;
     let stream = std::thread::spawn(move || {
@@ -414,42 +385,15 @@ fn hang_after_n_requests_stops_answering_but_stays_up() {
 
 #[test]
 fn error_rate_gives_http_500_with_a_json_error_body() {
-    let p = Proc::server(&[
-        "--model-path",
-        "/m/x",
-        "--sim-profile",
-        "zero",
-        "--sim-error-rate",
-        "1",
-    ]);
-    let r = post_generate(
-        &p,
-        r#"{"text": "a", "sampling_params": {"max_new_tokens": 2}}"#,
-    );
+    let p = Proc::zero(&["--sim-error-rate", "1"]);
+    let r = generate_a(&p, 2);
     assert_eq!(r.status, 500);
     let v = r.json();
     assert_eq!(v["object"], "error");
     assert_eq!(v["code"], 500);
     drop(p);
-    let p = Proc::server(&[
-        "--model-path",
-        "/m/x",
-        "--sim-profile",
-        "zero",
-        "--sim-error-rate",
-        "0.5",
-        "--seed",
-        "7",
-    ]);
-    let codes: Vec<u16> = (0..40)
-        .map(|_| {
-            post_generate(
-                &p,
-                r#"{"text": "a", "sampling_params": {"max_new_tokens": 1}}"#,
-            )
-            .status
-        })
-        .collect();
+    let p = Proc::zero(&["--sim-error-rate", "0.5", "--seed", "7"]);
+    let codes: Vec<u16> = (0..40).map(|_| generate_a(&p, 1).status).collect();
     let errors = codes.iter().filter(|c| **c == 500).count();
     assert!(
         (8..=32).contains(&errors),
@@ -462,11 +406,7 @@ fn error_rate_gives_http_500_with_a_json_error_body() {
 fn cut_stream_closes_the_connection_without_done() {
     let dir = tempfile::tempdir().unwrap();
     let trace = dir.path().join("t.jsonl");
-    let p = Proc::server(&[
-        "--model-path",
-        "/m/x",
-        "--sim-profile",
-        "zero",
+    let p = Proc::zero(&[
         "--sim-cut-stream-after",
         "5",
         "--sim-trace",
@@ -483,13 +423,7 @@ fn cut_stream_closes_the_connection_without_done() {
     assert_eq!(ev.len(), 5, "{ev:?}");
     assert!(!r.text().contains("[DONE]"));
     // Non-streamed replies are not cut.
-    assert!(
-        post_generate(
-            &p,
-            r#"{"text": "a", "sampling_params": {"max_new_tokens": 20}}"#
-        )
-        .complete
-    );
+    assert!(generate_a(&p, 20).complete);
     drop(p);
     let recs = read_trace(&trace);
     assert!(

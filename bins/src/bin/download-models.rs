@@ -13,7 +13,6 @@ use sglang_runner::config::ProcessEnv;
 use sglang_runner::console::Console;
 use sglang_runner::exec::LocalExecutor;
 use sglang_runner::offline::models::{self, DownloadModelsOptions};
-use sglang_runner::signals::Interrupt;
 
 /// Download the benchmark and sanity-check models from HuggingFace.
 ///
@@ -75,8 +74,7 @@ fn main() -> ExitCode {
             color: stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none(),
         };
         let cfg = models::resolve(&o, &ProcessEnv).map_err(|e| Fatal::from_error(1, &e))?;
-        let interrupt = Interrupt::install()
-            .map_err(|e| Fatal::new(1, format!("cannot install signal handlers: {e}")))?;
+        let interrupt = sglang_ci::sys::install_interrupt(1)?;
         let mut console = Console::new(Box::new(stdout));
         let outcome = models::run(&cfg, &LocalExecutor::default(), &mut console, &interrupt)
             .map_err(|e| Fatal::from_error(1, &e))?;

@@ -13,7 +13,6 @@ use sglang_runner::config::ProcessEnv;
 use sglang_runner::console::Console;
 use sglang_runner::engine::Engine;
 use sglang_runner::nightly::{self, config::NightlyOptions};
-use sglang_runner::signals::Interrupt;
 
 /// Nightly benchmark orchestrator: finds today's nightly image, checks the GPUs, runs the
 /// online and/or offline benchmark in the image's container, post-processes and notifies.
@@ -179,12 +178,7 @@ fn main() -> ExitCode {
             print_out(&nightly::describe(&cfg));
             return Ok(ExitCode::SUCCESS);
         }
-        let interrupt = Interrupt::install().map_err(|e| {
-            Fatal::new(
-                nightly::EXIT_FAILURE,
-                format!("cannot install signal handlers: {e}"),
-            )
-        })?;
+        let interrupt = sglang_ci::sys::install_interrupt(nightly::EXIT_FAILURE)?;
         let mut console = Console::new(Box::new(std::io::stdout()));
         let report = nightly::run(&cfg, &mut console, &interrupt);
         match (report.exit_code, report.error) {

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use sglang_ci::online_args::{GrokArgs, run_grok};
+use sglang_runner::config::{EnvSource, ProcessEnv};
 
 /// Run the Grok online benchmark configured by DOCKER_IMAGE, MODEL_PATH, TOKENIZER_PATH and
 /// WORK_DIR (flags of grok-perf-online are accepted too and win over those variables).
@@ -19,13 +20,6 @@ struct Cli {
     args: GrokArgs,
 }
 
-fn env_or(name: &str, default: &str) -> String {
-    std::env::var(name)
-        .ok()
-        .filter(|v| !v.is_empty())
-        .unwrap_or_else(|| default.to_owned())
-}
-
 #[allow(clippy::print_stdout)]
 fn main() -> ExitCode {
     sglang_ci::exit::run("run-grok-benchmark", || {
@@ -34,13 +28,13 @@ fn main() -> ExitCode {
         let image = c
             .docker_image
             .get_or_insert_with(|| {
-                env_or("DOCKER_IMAGE", "lmsysorg/sglang:v0.4.9.post2-rocm630-mi30x")
+                ProcessEnv.var_or("DOCKER_IMAGE", "lmsysorg/sglang:v0.4.9.post2-rocm630-mi30x")
             })
             .clone();
         let model = c
             .model
             .get_or_insert_with(|| {
-                env_or(
+                ProcessEnv.var_or(
                     "MODEL_PATH",
                     "/mnt/raid/models/huggingface/amd--grok-1-W4A8KV8",
                 )
@@ -48,13 +42,17 @@ fn main() -> ExitCode {
             .clone();
         let work = c
             .work_dir
-            .get_or_insert_with(|| env_or("WORK_DIR", "/mnt/raid/michael/sglang-ci").into())
+            .get_or_insert_with(|| {
+                ProcessEnv
+                    .var_or("WORK_DIR", "/mnt/raid/michael/sglang-ci")
+                    .into()
+            })
             .display()
             .to_string();
         let tok = cli
             .args
             .tokenizer
-            .get_or_insert_with(|| env_or("TOKENIZER_PATH", &model))
+            .get_or_insert_with(|| ProcessEnv.var_or("TOKENIZER_PATH", &model))
             .clone();
         println!("Configuration:");
         println!("  Docker Image: {image}");

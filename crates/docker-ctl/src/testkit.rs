@@ -7,13 +7,17 @@
 //!   programs (`/bin/sh`, `/bin/sleep`, ...) and the shared libraries `ldd` lists for them, so
 //!   tests get a shell in a container without any registry.
 //! * [`unique`]: names that do not collide between parallel tests and runs.
-//! * [`Cleanup`]: removes the containers and images a test made, also when it panics.
+//! * [`Cleanup`]: removes the containers and images a test made, also when it panics;
+//!   [`with_engine`] runs a test body with both.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use bollard::models::ContainerInspectResponse;
+
 use crate::blocking::BlockingEngine;
+use crate::container::{ContainerInfo, ContainerSpec};
 use crate::context::BuildContext;
 
 /// Environment variable that turns a missing daemon into a test failure.
@@ -35,6 +39,56 @@ pub fn connect_or_skip(test: &str) -> Option<BlockingEngine> {
             None
         }
     }
+}
+
+/// Runs a Docker test: `body` gets a connected engine and a [`Cleanup`] that removes what it
+/// registered when the test ends (also when it panics). Without a daemon it returns after
+/// [`connect_or_skip`] said why (or panics under `SGLCI_REQUIRE_DOCKER=1`).
+pub fn with_engine(test: &str, body: impl FnOnce(&BlockingEngine, &mut Cleanup<'_>)) {
+    let Some(engine) = connect_or_skip(test) else {
+        return;
+    };
+    let mut cleanup = Cleanup::new(&engine);
+    body(&engine, &mut cleanup);
+}
+
+/// The original's container settings ([`ContainerSpec::nightly`]) for a test image: the
+/// image's own command (test images have no `tail`) and a small `/dev/shm`.
+pub fn test_spec(name: &str, image: &str) -> ContainerSpec {
+    let mut s = ContainerSpec::nightly(name, image);
+    s.cmd = None;
+    s.shm_size = "64m".into();
+    s
+}
+
+/// Checks what every container sglang-ci creates has (our label, `org.sglang-ci.created-by`
+/// naming `created_by`, host network and IPC as the original's `docker run`) and returns
+/// `docker inspect`'s answer for the test's own checks.
+#[track_caller]
+pub fn inspect_ours(
+    engine: &BlockingEngine,
+    info: &ContainerInfo,
+    created_by: &str,
+) -> ContainerInspectResponse {
+    assert!(info.managed, "{info:?}");
+    assert_eq!(
+        info.labels
+            .get("org.sglang-ci.created-by")
+            .map(String::as_str),
+        Some(created_by)
+    );
+    let raw = engine
+        .block_on(
+            engine
+                .engine()
+                .bollard()
+                .inspect_container(&info.name, None),
+        )
+        .unwrap_or_else(|e| panic!("inspect {}: {e}", info.name));
+    let hc = raw.host_config.as_ref().expect("host config");
+    assert_eq!(hc.network_mode.as_deref(), Some("host"));
+    assert_eq!(hc.ipc_mode.as_deref(), Some("host"));
+    raw
 }
 
 /// `<prefix>-<pid>-<n>`, unique within and across test processes.

@@ -53,15 +53,7 @@ pub fn parse(output: &[u8]) -> Result<Vec<GpuUsage>, ParseError> {
             .get("mem_usage")
             .and_then(|m| m.get("total_vram"))
             .and_then(number);
-        let vram_pct = match (used, total) {
-            (Some(u), Some(t)) if t > 0.0 => Some(u / t * 100.0),
-            _ => None,
-        };
-        gpus.push(GpuUsage {
-            index,
-            gpu_pct,
-            vram_pct,
-        });
+        gpus.push(GpuUsage::from_amounts(index, gpu_pct, used, total));
     }
     Ok(gpus)
 }

@@ -45,6 +45,27 @@ pub struct GpuUsage {
     pub vram_pct: Option<f64>,
 }
 
+impl GpuUsage {
+    /// A GPU of a tool that reports VRAM as used and total amounts (`amd-smi`, `nvidia-smi`):
+    /// the VRAM percentage is `used / total`, `None` when either is missing or the total is 0.
+    pub(crate) fn from_amounts(
+        index: u32,
+        gpu_pct: Option<f64>,
+        used: Option<f64>,
+        total: Option<f64>,
+    ) -> Self {
+        let vram_pct = match (used, total) {
+            (Some(u), Some(t)) if t > 0.0 => Some(u / t * 100.0),
+            _ => None,
+        };
+        Self {
+            index,
+            gpu_pct,
+            vram_pct,
+        }
+    }
+}
+
 /// A tool output that could not be read.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ParseError {

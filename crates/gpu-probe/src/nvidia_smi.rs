@@ -52,15 +52,7 @@ pub fn parse(output: &[u8]) -> Result<Vec<GpuUsage>, ParseError> {
         let gpu_pct = cell(util_col).and_then(percent);
         let used = cell(used_col).and_then(mib);
         let total = cell(total_col).and_then(mib);
-        let vram_pct = match (used, total) {
-            (Some(u), Some(t)) if t > 0.0 => Some(u / t * 100.0),
-            _ => None,
-        };
-        gpus.push(GpuUsage {
-            index,
-            gpu_pct,
-            vram_pct,
-        });
+        gpus.push(GpuUsage::from_amounts(index, gpu_pct, used, total));
     }
     Ok(gpus)
 }

@@ -170,12 +170,14 @@ fn shell_probe(line: String) -> Probe {
     }
 }
 
+/// A probe whose command prints `file` (`cat '<file>'`).
+fn cat_probe(file: &std::path::Path) -> Probe {
+    shell_probe(format!("cat '{}'", file.display()))
+}
+
 #[test]
 fn probe_command_runs_and_is_judged() {
-    let p = shell_probe(format!(
-        "cat '{}'",
-        fixture("rocm-smi-mi300x-one-busy.txt").display()
-    ));
+    let p = cat_probe(&fixture("rocm-smi-mi300x-one-busy.txt"));
     let r = p.check();
     assert_eq!(r.format, Some(ProbeFormat::RocmSmi));
     assert_eq!(busy_indexes(&r.verdict), vec![3]);
@@ -229,7 +231,7 @@ fn ensure_idle_stops_ours_then_polls_until_idle() {
     let dir = tempfile::tempdir().unwrap();
     let current = dir.path().join("current.txt");
     std::fs::copy(fixture("rocm-smi-mi300x-one-busy.txt"), &current).unwrap();
-    let p = shell_probe(format!("cat '{}'", current.display()));
+    let p = cat_probe(&current);
     let report = ensure_idle(
         &p,
         Duration::from_secs(5),
@@ -251,10 +253,7 @@ fn ensure_idle_stops_ours_then_polls_until_idle() {
 
 #[test]
 fn ensure_idle_gives_up_after_the_wait_and_never_fails() {
-    let p = shell_probe(format!(
-        "cat '{}'",
-        fixture("rocm-smi-mi300x-one-busy.txt").display()
-    ));
+    let p = cat_probe(&fixture("rocm-smi-mi300x-one-busy.txt"));
     let report = ensure_idle(
         &p,
         Duration::from_millis(300),
@@ -271,10 +270,7 @@ fn ensure_idle_gives_up_after_the_wait_and_never_fails() {
 
 #[test]
 fn idle_first_check_calls_nothing() {
-    let p = shell_probe(format!(
-        "cat '{}'",
-        fixture("rocm-smi-mi300x-8-idle.txt").display()
-    ));
+    let p = cat_probe(&fixture("rocm-smi-mi300x-8-idle.txt"));
     let report = ensure_idle(
         &p,
         Duration::from_secs(1),

@@ -6,7 +6,7 @@ mod corpus_support;
 
 use std::collections::BTreeMap;
 
-use corpus_support::{corpus_dir, files_recursive, name, read};
+use corpus_support::{assert_no_failures, corpus_dir, files_recursive, name, read};
 use metrics_parse::cron_log::{self, CronLogKind, DailyStatus, PlotsOutcome};
 
 #[test]
@@ -55,7 +55,7 @@ fn every_cron_log_classifies() {
     }
     println!("cron logs: {files} files, kinds {kinds:?}");
     println!("daily-summary statuses: {daily:#?}");
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert_no_failures("", &failures);
     assert_eq!(kinds.values().sum::<usize>(), files);
     assert!(
         kinds.get("missing_script").copied().unwrap_or(0) > 0,

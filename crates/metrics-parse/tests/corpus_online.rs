@@ -8,7 +8,7 @@ mod corpus_support;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use corpus_support::{corpus_dir, name, read, sorted_entries, subdirs};
+use corpus_support::{assert_no_failures, corpus_dir, name, read, sorted_entries, subdirs};
 use metrics_parse::client_log::{ClientLog, ClientLogName, ClientLogOutcome};
 use metrics_parse::gsm8k::{self, Generation, Gsm8kLog};
 use metrics_parse::legacy_csv::OnlineCsv;
@@ -132,12 +132,7 @@ fn client_logs_parse_and_agree_with_their_blocks() {
     println!(
         "client logs: {n}; outcomes {outcomes:?}; complete blocks by generation {generations:?}"
     );
-    assert!(
-        failures.is_empty(),
-        "{} failures:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert_no_failures("", &failures);
     assert!(outcomes.get("complete").copied().unwrap_or(0) > 250);
     assert!(outcomes.get("killed").copied().unwrap_or(0) > 0);
     assert!(outcomes.get("traceback").copied().unwrap_or(0) > 0);
@@ -167,12 +162,7 @@ fn timing_summaries_have_no_unknown_lines() {
         }
     }
     println!("timing summaries: {complete} complete, {cut} cut off");
-    assert!(
-        failures.is_empty(),
-        "{} failures:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert_no_failures("", &failures);
     assert!(complete > 30 && cut > 30);
 }
 
@@ -240,12 +230,7 @@ fn performance_summary_equals_csv() {
          ({cells_equal} cells equal, {na_for_empty} `NA` for an empty cell); {cut_blocks} block(s) \
          cut at their header (quirk F-4)"
     );
-    assert!(
-        failures.is_empty(),
-        "{} failures:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert_no_failures("", &failures);
     assert!(blocks_equal >= 200);
 }
 
@@ -317,12 +302,7 @@ fn gsm8k_averages_recompute_exactly() {
         "§2.3: {attempts} GSM8K attempts {by_gen:?}; {averages} averages recomputed exactly \
          ({zero_literal} all-excluded `0`), {early} early exits equal to their run"
     );
-    assert!(
-        failures.is_empty(),
-        "{} failures:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert_no_failures("", &failures);
     assert!(averages >= 60 && zero_literal >= 2 && early >= 5);
 }
 
@@ -356,12 +336,7 @@ fn gsm8k_final_value_equals_timing_summary() {
     println!(
         "§2.3: {equal} folders' last `GSM8K accuracy:` equal the log; {exceptions} exception(s) (log overwritten by a later failed run)"
     );
-    assert!(
-        failures.is_empty(),
-        "{} failures:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert_no_failures("", &failures);
     assert!(equal >= 60);
     assert!(
         exceptions >= 1,
@@ -400,12 +375,7 @@ fn server_error_check_counts_equal_the_server_log() {
         }
     }
     println!("§2.4: {logs} server logs, {checked} with a Server Error Check: all counts equal");
-    assert!(
-        failures.is_empty(),
-        "{} failures:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert_no_failures("", &failures);
     assert!(checked >= 3);
 }
 
@@ -474,12 +444,7 @@ fn plot_script_accuracy_matches_golden_summaries() {
         }
     }
     println!("golden GSM8K_Accuracy reproduced for {matched} (date, variant) pairs");
-    assert!(
-        failures.is_empty(),
-        "{} failures:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert_no_failures("", &failures);
     assert!(matched >= 20);
 }
 

@@ -4,7 +4,7 @@
 
 mod corpus_support;
 
-use corpus_support::{corpus_dir, read, subdirs};
+use corpus_support::{assert_no_failures, corpus_dir, read, subdirs};
 use metrics_parse::pd::{self, Gsm8kAccuracy};
 
 #[derive(Default, Debug)]
@@ -122,12 +122,7 @@ fn pd_relations_hold_on_every_folder() {
         }
     }
     println!("PD corpus counts: {c:#?}");
-    assert!(
-        failures.is_empty(),
-        "{} PD failures:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert_no_failures("PD", &failures);
     assert!(
         c.summaries > 0 && c.accuracy_values > 0,
         "nothing checked: {c:?}"

@@ -6,7 +6,7 @@ mod corpus_support;
 
 use std::collections::BTreeMap;
 
-use corpus_support::{corpus_dir, first_date, name, read, subdirs};
+use corpus_support::{assert_no_failures, corpus_dir, first_date, name, read, subdirs};
 use metrics_parse::sanity::{
     self, ClientAccuracy, Count, EarlyExit, Mark, ModelStatus, SanityFolder, SanitySummary,
     TrialOutcome, VerdictGeneration,
@@ -92,12 +92,7 @@ fn sanity_relations_hold_on_every_folder() {
     }
 
     println!("sanity corpus counts: {c:#?}");
-    assert!(
-        failures.is_empty(),
-        "{} sanity relation failures:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert_no_failures("sanity relation", &failures);
     assert!(
         c.folders > 0 && c.trials_equal > 0 && c.overall_files > 0,
         "nothing checked: {c:?}"
@@ -142,13 +137,7 @@ fn check_sections_of_file(
         }
         if let Some(list) = &sec.accuracies {
             c.accuracies_all += 1;
-            let want = sanity::py_list_repr(&values);
-            if list.text != want {
-                failures.push(format!(
-                    "{at}: Accuracies {} != repr of trials {want}",
-                    list.text
-                ));
-            }
+            check_repr(&list.text, &values, "repr of trials", &at, failures);
         }
         let expected_pass = acc >= req;
         if (final_result == Mark::Pass) != expected_pass {
@@ -252,13 +241,7 @@ fn check_last_section(
         if sec.generation() == Some(VerdictGeneration::Highest) {
             c.accuracies_last_highest += 1;
         }
-        let want = sanity::py_list_repr(&client_values);
-        if list.text != want {
-            failures.push(format!(
-                "{at}: Accuracies {} != client logs {want}",
-                list.text
-            ));
-        }
+        check_repr(&list.text, &client_values, "client logs", &at, failures);
     }
     match sec.generation() {
         Some(VerdictGeneration::Average) => c.gen_average_last += 1,
@@ -390,5 +373,14 @@ fn check_overall(
             }
         }
         _ => fail("no total/average time".into()),
+    }
+}
+
+/// The `Accuracies:` list of a section is Python's repr of `values` (`of` says where they
+/// come from in the failure).
+fn check_repr(text: &str, values: &[f64], of: &str, at: &str, failures: &mut Vec<String>) {
+    let want = sanity::py_list_repr(values);
+    if text != want {
+        failures.push(format!("{at}: Accuracies {text} != {of} {want}"));
     }
 }

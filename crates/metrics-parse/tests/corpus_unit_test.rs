@@ -4,7 +4,7 @@
 
 mod corpus_support;
 
-use corpus_support::{corpus_dir, files_recursive, read};
+use corpus_support::{assert_no_failures, corpus_dir, files_with_extension, read};
 use metrics_parse::unit_test::{self, UnitResult, UnittestOutcome};
 
 #[derive(Default, Debug)]
@@ -26,10 +26,7 @@ fn unit_test_relations_hold_on_every_log() {
     let root = corpus_dir("test/unit-test-backend-8-gpu-CAR-amd");
     let mut c = Counts::default();
     let mut failures = Vec::new();
-    for path in files_recursive(&root) {
-        if path.extension().and_then(|e| e.to_str()) != Some("log") {
-            continue;
-        }
+    for path in files_with_extension(&root, "log") {
         c.logs += 1;
         let at = path.display().to_string();
         let l = unit_test::parse(&read(&path));
@@ -92,12 +89,7 @@ fn unit_test_relations_hold_on_every_log() {
         }
     }
     println!("unit-test corpus counts: {c:#?}");
-    assert!(
-        failures.is_empty(),
-        "{} unit-test failures:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert_no_failures("unit-test", &failures);
     assert!(
         c.logs > 0 && c.result_matches_exit_code == c.logs,
         "nothing checked: {c:?}"

@@ -4,7 +4,9 @@
 
 mod corpus_support;
 
-use corpus_support::{corpus_dir, files_recursive, first_date, name, read};
+use corpus_support::{
+    assert_no_failures, corpus_dir, files_with_extension, first_date, name, read,
+};
 use metrics_parse::upstream_report::{self, Coverage, Layout, RowKind};
 
 #[derive(Default, Debug)]
@@ -26,10 +28,7 @@ fn upstream_report_relations_hold_on_every_csv() {
     let root = corpus_dir("upstream_ci/ci_report");
     let mut c = Counts::default();
     let mut failures = Vec::new();
-    for path in files_recursive(&root) {
-        if path.extension().and_then(|e| e.to_str()) != Some("csv") {
-            continue;
-        }
+    for path in files_with_extension(&root, "csv") {
         c.csv_files += 1;
         let at = path.display().to_string();
         let r = match upstream_report::parse(&read(&path)) {
@@ -97,12 +96,7 @@ fn upstream_report_relations_hold_on_every_csv() {
         }
     }
     println!("upstream report corpus counts: {c:#?}");
-    assert!(
-        failures.is_empty(),
-        "{} failures:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert_no_failures("", &failures);
     assert!(
         c.csv_files > 0 && c.total_rows_equal == c.csv_files,
         "nothing checked: {c:?}"

@@ -14,29 +14,15 @@ use std::time::{Duration, Instant};
 use report::history::PlotFormat;
 use report::history::online::{OnlineModel, OnlineOptions};
 
-fn corpus() -> PathBuf {
-    std::env::var_os("SGLCI_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../../../shared/corpus"
-            ))
-        })
-}
-
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[v.len() / 2]
 }
 
 fn main() {
-    let root = corpus().join("online_benchmark_log");
-    assert!(
-        root.is_dir(),
-        "corpus not found at {} (set SGLCI_CORPUS)",
-        root.display()
-    );
+    let root = report::corpus::require("online_benchmark_log")
+        .unwrap_or_else(|e| panic!("{e}"))
+        .join("online_benchmark_log");
     let runs: usize = std::env::var("SGLCI_BENCH_RUNS")
         .ok()
         .and_then(|s| s.parse().ok())

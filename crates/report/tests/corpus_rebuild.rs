@@ -6,44 +6,20 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use report::best_run::CellOutcome;
 use report::online_csv::Cell;
 use report::run_folder::{Difference, RebuildOptions, RunFolder, RunFolderError};
 
 fn corpus_root() -> PathBuf {
-    let path = std::env::var_os("SGLCI_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"));
-    assert!(
-        path.join("online_benchmark_log").is_dir(),
-        "corpus not found at {}: set SGLCI_CORPUS to the nightly output corpus \
-         (default: ../shared/corpus next to the workspace root)",
-        path.display()
-    );
-    path
-}
-
-fn subdirs(dir: &Path) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_dir())
-        .collect();
-    v.sort();
-    v
+    report::corpus::require("online_benchmark_log").unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn run_folders() -> Vec<PathBuf> {
-    let root = corpus_root().join("online_benchmark_log");
-    let mut out = Vec::new();
-    for hw in subdirs(&root) {
-        for model in subdirs(&hw) {
-            out.extend(subdirs(&model));
-        }
-    }
-    out
+    let root = corpus_root();
+    report::corpus::online_run_folders(&root)
+        .unwrap_or_else(|e| panic!("cannot list {}: {e}", root.display()))
 }
 
 #[derive(Debug, Default)]
@@ -176,11 +152,12 @@ fn every_online_run_folder_reproduces_its_csv() {
 /// although run2 has the lower TTFT.
 #[test]
 fn best_run_example_b4_when_present() {
-    let root = corpus_root().join("online_benchmark_log/mi30x/GROK2");
-    let Some(dir) = subdirs(&root)
-        .into_iter()
-        .find(|d| d.to_string_lossy().ends_with("20251029_GROK2_FP8_online"))
-    else {
+    let model = corpus_root().join("online_benchmark_log/mi30x/GROK2");
+    assert!(model.is_dir(), "{} missing", model.display());
+    let Some(dir) = run_folders().into_iter().find(|d| {
+        d.parent() == Some(model.as_path())
+            && d.to_string_lossy().ends_with("20251029_GROK2_FP8_online")
+    }) else {
         // Held out of the development subset; the cell-by-cell test above covers the rule.
         return;
     };

@@ -100,6 +100,14 @@ impl CommandSpec {
     }
 }
 
+/// `K=V K2=V2`: environment pairs as the console and the dry run list them (unquoted).
+pub fn env_text(env: &[(String, String)]) -> String {
+    env.iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Single-quotes `s` when it holds anything a shell would interpret.
 pub fn quote(s: &str) -> String {
     let plain = !s.is_empty()

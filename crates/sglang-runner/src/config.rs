@@ -1,11 +1,14 @@
-//! The resolved configuration of an online run, built in one place from the flags a binary
-//! parsed and the environment: flag > environment variable > default (spec benchmarks.md
-//! §0.3, §4.2–§4.4, §5.2–§5.5). Low-level options ([`CommonOptions`], [`GrokOptions`],
-//! [`DeepSeekOptions`]: every field optional, as parsed) resolve into [`GrokConfig`] /
-//! [`DeepSeekConfig`] with every default applied and every value checked.
+//! The resolution every benchmark configuration shares, in one place: flag > environment
+//! variable > default (spec benchmarks.md §0.3), the image and its `<repo>_<tag>` container,
+//! the work and output dirs, the engine and executor, the simulator's extra flags, the Grok and
+//! DeepSeek model identities both the online and the offline benchmarks use, and the
+//! validation that collects every unusable value before one error names them all.
 //!
-//! The simulated engine scales the workload down unless `--sim-full-workload` is given
-//! ([`SimScale`]); an environment variable set explicitly always wins over that scaling.
+//! Each binary family builds on it: [`crate::online::config`] (`grok-perf-online`,
+//! `deepseek-perf-online`), [`crate::offline::config`] (`grok-perf-offline`,
+//! `deepseek-perf-offline`) and [`crate::nightly::config`] (`perf-nightly`). The container
+//! settings (`MOUNT_DIR`, `CONTAINER_SHM_SIZE`, the container's working directory) are
+//! [`crate::container`]'s.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -17,13 +20,17 @@ use serde::Serialize;
 use crate::command::split_words;
 use crate::engine::{ClientImpl, Engine, ExecutorKind, Steps};
 use crate::error::RunnerError;
-use crate::paths::DeepSeekMode;
 
 /// Where environment variables come from (the process, or a map in tests). Empty values
 /// count as unset, like bash's `${VAR:-default}`.
 pub trait EnvSource {
     /// The value of `name`, `None` when unset or empty.
     fn var(&self, name: &str) -> Option<String>;
+
+    /// The value of `name`, else `default`.
+    fn var_or(&self, name: &str, default: &str) -> String {
+        self.var(name).unwrap_or_else(|| default.to_owned())
+    }
 }
 
 /// The process environment.
@@ -42,104 +49,211 @@ impl EnvSource for BTreeMap<String, String> {
     }
 }
 
-/// Flags shared by the online binaries, as parsed (every value optional).
+/// `flag`, else the environment variable `var`, else `default`.
+pub fn flag_env_or(flag: Option<&str>, env: &dyn EnvSource, var: &str, default: &str) -> String {
+    flag.map(str::to_owned)
+        .unwrap_or_else(|| env.var_or(var, default))
+}
+
+/// A directory from `flag`, else the environment variable `var`, else `default`, made
+/// absolute against the current directory.
+pub fn dir_flag_env_or(
+    flag: Option<&Path>,
+    env: &dyn EnvSource,
+    var: &str,
+    default: &str,
+) -> PathBuf {
+    absolute(
+        &flag
+            .map(Path::to_owned)
+            .or_else(|| env.var(var).map(PathBuf::from))
+            .unwrap_or_else(|| PathBuf::from(default)),
+    )
+}
+
+/// Default work dir of the benchmark binaries.
+pub const DEFAULT_WORK_DIR: &str = "/mnt/raid/michael/sglang-ci";
+
+/// Flags every benchmark binary (online and offline) shares, as parsed (every value
+/// optional).
 #[derive(Debug, Clone, Default)]
-pub struct CommonOptions {
+pub struct BaseOptions {
     /// `--docker_image` / `--docker-image`.
     pub docker_image: Option<String>,
+    /// A positional image, used when `--docker_image` is absent (fix F-8: only a real
+    /// positional argument).
+    pub positional_image: Option<String>,
     /// `--model` / `--model-path`.
     pub model: Option<String>,
     /// `--work-dir`.
     pub work_dir: Option<PathBuf>,
     /// `--output-dir`.
     pub output_dir: Option<PathBuf>,
-    /// `--gsm8k-script`.
-    pub gsm8k_script: Option<String>,
-    /// `--threshold`.
-    pub threshold: Option<String>,
+    /// `--engine`.
+    pub engine: Option<Engine>,
+    /// `--executor`.
+    pub executor: Option<ExecutorKind>,
+    /// `--sim-args` (else the binary family's environment variable).
+    pub sim_args: Option<String>,
     /// `--nightly-command`.
     pub nightly_command: Option<String>,
     /// `--hardware`.
     pub hardware: Option<String>,
     /// `--rocm-version`.
     pub rocm_version: Option<String>,
-    /// `--engine`.
-    pub engine: Option<Engine>,
-    /// `--executor`.
-    pub executor: Option<ExecutorKind>,
-    /// `--client`.
-    pub client: Option<ClientImpl>,
-    /// `--gsm8k-client`.
-    pub gsm8k_client: Option<ClientImpl>,
-    /// `--gsm8k-data`.
-    pub gsm8k_data: Option<PathBuf>,
-    /// `--sim-args` (else env `SGLCI_SIM_ARGS`).
-    pub sim_args: Option<String>,
-    /// `--sim-full-workload`.
-    pub sim_full_workload: bool,
-    /// `--port`.
-    pub port: Option<u16>,
-    /// `--server-timeout` (seconds).
-    pub server_timeout: Option<f64>,
-    /// `--client-timeout` (seconds).
-    pub client_timeout: Option<f64>,
-    /// `--pause-between-runs` (seconds).
-    pub pause_between_runs: Option<f64>,
-    /// `--pause-between-loads` (seconds).
-    pub pause_between_loads: Option<f64>,
-    /// `--pause-rate16` (Grok, seconds).
-    pub pause_rate16: Option<f64>,
-    /// `--pause-after-run` (DeepSeek, seconds).
-    pub pause_after_run: Option<f64>,
-    /// `--no-pauses`.
-    pub no_pauses: bool,
     /// `--dry-run`.
     pub dry_run: bool,
 }
 
-/// `grok-perf-online` flags.
-#[derive(Debug, Clone, Default)]
-pub struct GrokOptions {
-    /// Shared flags.
-    pub common: CommonOptions,
-    /// `--model-type`.
-    pub model_type: Option<String>,
-    /// `--tokenizer`.
-    pub tokenizer: Option<String>,
-    /// `--model-name` (new: fix F-17).
-    pub model_name: Option<String>,
+/// Where and how a benchmark runs: the settings every benchmark binary resolves alike.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunBase {
+    /// The image as given.
+    pub image: String,
+    /// `<tag>` (§1.1).
+    pub tag: String,
+    /// The container name `<repo>_<tag>`.
+    pub container: String,
+    /// Work dir (absolute); commands run there.
+    pub work_dir: PathBuf,
+    /// Output root (absolute): one root for every path (fix F-18), the work dir by default.
+    pub output_dir: PathBuf,
+    /// Engine.
+    pub engine: Engine,
+    /// Executor.
+    pub executor: ExecutorKind,
+    /// Why this executor (`--executor`, `INSIDE_CONTAINER`, …).
+    pub executor_reason: String,
+    /// Programs and the step mapping.
+    pub steps: Steps,
+    /// Extra simulator flags.
+    pub sim_args: Vec<String>,
+    /// `--nightly-command`.
+    pub nightly_command: Option<String>,
+    /// `--hardware`.
+    pub hardware: Option<String>,
+    /// `--rocm-version`.
+    pub rocm_version: Option<String>,
+    /// Dry run.
+    pub dry_run: bool,
+    /// Problems found with paths and programs (fatal for a real run, notes for a dry run).
+    pub problems: Vec<String>,
 }
 
-/// `deepseek-perf-online` flags.
-#[derive(Debug, Clone, Default)]
-pub struct DeepSeekOptions {
-    /// Shared flags.
-    pub common: CommonOptions,
-    /// A positional image (fix F-8: only a real positional argument).
-    pub positional_image: Option<String>,
-    /// `--model-name`.
-    pub model_name: Option<String>,
-    /// `--hf-model-id`.
-    pub hf_model_id: Option<String>,
-    /// `--download-model`.
-    pub download_model: bool,
-    /// The four mode switches.
-    pub mode: DeepSeekMode,
+impl RunBase {
+    /// True for the simulated engine.
+    pub fn simulated(&self) -> bool {
+        self.engine == Engine::Sim
+    }
+
+    /// `Ok` when nothing stops a real run, else the problems as one
+    /// [`RunnerError::Validation`].
+    pub fn check(&self) -> Result<(), RunnerError> {
+        if self.problems.is_empty() {
+            Ok(())
+        } else {
+            Err(RunnerError::Validation(self.problems.clone()))
+        }
+    }
+
+    /// Notes a model directory the real engine must find on this machine (local executor
+    /// only: the docker executor finds it in the container): `Model directory not found at:
+    /// <model> (<hint>)` unless `dir` is a directory.
+    pub fn require_model_dir(&mut self, dir: &Path, model: &str, hint: &str) {
+        if self.engine == Engine::Sglang && self.executor == ExecutorKind::Local && !dir.is_dir() {
+            self.problems
+                .push(format!("Model directory not found at: {model} ({hint})"));
+        }
+    }
 }
 
-/// The configured pauses against memory faults (quirk K-14). Real engine: the original's
-/// values; simulated engine: none, unless set.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct Pauses {
-    /// Grok: between runs of a rate (10 s); DeepSeek: between runs of a concurrency ≥ 8
-    /// when more runs follow (10 s).
-    pub between_runs: Duration,
-    /// Grok: between runs of rate 16, followed by a cache flush (20 s).
-    pub rate16: Duration,
-    /// DeepSeek: after every other run (`BENCHMARK_SLEEP_BETWEEN_RUNS`, 2 s).
-    pub after_run: Duration,
-    /// Between loads (3 s).
-    pub between_loads: Duration,
+/// What differs between the binary families when [`resolve_base`] resolves their shared
+/// flags.
+pub struct BaseDefaults<'a> {
+    /// The image without `--docker_image`, a positional image or `DEFAULT_DOCKER_IMAGE`.
+    pub image: &'a str,
+    /// Environment variable of the extra simulator flags (`SGLCI_SIM_ARGS` online,
+    /// `SGLCI_SIM_BATCH_ARGS` offline).
+    pub sim_args_var: &'a str,
+    /// The serving client.
+    pub client: ClientImpl,
+    /// The GSM8K client.
+    pub gsm8k_client: ClientImpl,
+    /// The problem noted when the work dir does not exist (each family keeps its wording).
+    pub missing_work_dir: fn(&Path) -> String,
+}
+
+/// Resolves the flags every benchmark binary shares: image (`--docker_image`, the positional
+/// image, `DEFAULT_DOCKER_IMAGE`, the default), work dir (`--work-dir`, `DEFAULT_WORK_DIR`),
+/// output dir (`--output-dir`, `DEFAULT_OUTPUT_DIR`, the work dir), executor (`--executor`,
+/// else [`default_executor`]), the simulator's extra flags (`--sim-args`, else
+/// `d.sim_args_var`); unusable values go to `r`'s errors, a missing work dir or program to
+/// [`RunBase::problems`].
+pub fn resolve_base(o: &BaseOptions, r: &mut Resolver<'_>, d: &BaseDefaults<'_>) -> RunBase {
+    let engine = o.engine.unwrap_or(Engine::Sglang);
+    let image = o
+        .docker_image
+        .clone()
+        .or_else(|| o.positional_image.clone())
+        .or_else(|| r.env.var("DEFAULT_DOCKER_IMAGE"))
+        .unwrap_or_else(|| d.image.to_owned());
+    let parts = ImageParts::parse(&image);
+    let work_dir = dir_flag_env_or(
+        o.work_dir.as_deref(),
+        r.env,
+        "DEFAULT_WORK_DIR",
+        DEFAULT_WORK_DIR,
+    );
+    let output_dir = o
+        .output_dir
+        .clone()
+        .or_else(|| r.env.var("DEFAULT_OUTPUT_DIR").map(PathBuf::from))
+        .map_or_else(|| work_dir.clone(), |p| absolute(&p));
+    let (executor, executor_reason) = match o.executor {
+        Some(e) => (e, "--executor".to_owned()),
+        None => default_executor(engine, r.env),
+    };
+    let steps = Steps::new(engine, d.client, d.gsm8k_client);
+    let var = d.sim_args_var;
+    let sim_text = o.sim_args.clone().or_else(|| r.env.var(var));
+    let sim_args = match sim_text.as_deref().map(split_words) {
+        None => Vec::new(),
+        Some(Ok(w)) => w,
+        Some(Err(e)) => {
+            r.errors.push(format!("--sim-args / {var}: {e}"));
+            Vec::new()
+        }
+    };
+    if !sim_args.is_empty() && engine != Engine::Sim {
+        r.errors.push(format!(
+            "--sim-args / {var} only apply to --engine=sim (unset {var} or add --engine=sim)"
+        ));
+    }
+    let mut problems = Vec::new();
+    if !work_dir.is_dir() {
+        problems.push((d.missing_work_dir)(&work_dir));
+    }
+    for m in steps.missing_programs() {
+        problems.push(RunnerError::ProgramNotFound(m.to_owned()).to_string());
+    }
+    let text = |v: &Option<String>| v.clone().filter(|s| !s.is_empty());
+    RunBase {
+        tag: parts.tag.clone(),
+        container: parts.container_name(),
+        image,
+        work_dir,
+        output_dir,
+        engine,
+        executor,
+        executor_reason,
+        steps,
+        sim_args,
+        nightly_command: text(&o.nightly_command),
+        hardware: text(&o.hardware),
+        rocm_version: text(&o.rocm_version),
+        dry_run: o.dry_run,
+        problems,
+    }
 }
 
 /// Which workload sizes the simulated engine uses.
@@ -151,277 +265,34 @@ pub enum SimScale {
     Scaled,
 }
 
-/// Extra arguments of the native serving client (`sglang-bench serving`): its JSON result
-/// line goes next to the client log (`<log>.jsonl`) instead of the work dir (fix F-6 is then
-/// moot: nothing is written to, or deleted from, the work dir); the scaled simulator workload
-/// also drops the 1 s pause between warm-up and the timed phase.
-pub fn serving_extras(client: ClientImpl, scale: SimScale, log: &Path) -> Vec<String> {
-    if client != ClientImpl::Native {
-        return Vec::new();
-    }
-    let mut v = vec![
-        "--output-file".to_owned(),
-        log.with_extension("jsonl").display().to_string(),
-    ];
-    if scale == SimScale::Scaled {
-        v.extend(["--warmup-pause".to_owned(), "0".to_owned()]);
-    }
-    v
-}
-
-/// GSM8K client settings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct Gsm8kSettings {
-    /// `GSM8K_NUM_QUESTIONS` (2000; sim 20).
-    pub questions: u32,
-    /// `GSM8K_PARALLEL` (2000; sim 20).
-    pub parallel: u32,
-    /// `GSM8K_NUM_SHOTS` (5).
-    pub shots: u32,
-    /// `GSM8K_RUNS` (5).
-    pub runs: u32,
-}
-
-/// Settings both online benchmarks share, resolved.
-#[derive(Debug, Clone, Serialize)]
-pub struct Common {
-    /// The image as given.
-    pub image: String,
-    /// `<tag>` (§1.1).
-    pub tag: String,
-    /// The container name `<repo>_<tag>`.
-    pub container: String,
-    /// Work dir (absolute); commands run there.
-    pub work_dir: PathBuf,
-    /// Output root (absolute).
-    pub output_dir: PathBuf,
-    /// GSM8K script (a path inside the container).
-    pub gsm8k_script: String,
-    /// Threshold as given (printed verbatim).
-    pub threshold_text: String,
-    /// Threshold value.
-    pub threshold: f64,
-    /// `--nightly-command`.
-    pub nightly_command: Option<String>,
-    /// `--hardware`.
-    pub hardware: Option<String>,
-    /// `--rocm-version`.
-    pub rocm_version: Option<String>,
-    /// Engine.
-    pub engine: Engine,
-    /// Executor.
-    pub executor: ExecutorKind,
-    /// Why this executor (`--executor`, `INSIDE_CONTAINER`, …).
-    pub executor_reason: String,
-    /// Programs and the step mapping.
-    pub steps: Steps,
-    /// GSM8K data for the native client.
-    pub gsm8k_data: Option<PathBuf>,
-    /// Extra simulator flags.
-    pub sim_args: Vec<String>,
-    /// Workload scale.
+/// Reads the environment for a resolution and collects every unusable value, so that one
+/// [`RunnerError::Validation`] names them all ([`Resolver::finish`]).
+pub struct Resolver<'a> {
+    /// The environment.
+    pub env: &'a dyn EnvSource,
+    /// Which defaults the scaled numbers take ([`Resolver::scaled_num`]).
     pub scale: SimScale,
-    /// Server port.
-    pub port: u16,
-    /// Readiness timeout.
-    pub server_timeout: Duration,
-    /// Per client command time limit.
-    pub client_timeout: Duration,
-    /// Pauses.
-    pub pauses: Pauses,
-    /// Dry run.
-    pub dry_run: bool,
-    /// Host name as written to the timing summary and the Grok row label (`<host> (simulated)`
-    /// on the simulated engine).
-    pub hostname: String,
-    /// Problems found with paths and programs (fatal for a real run, notes for a dry run).
-    pub problems: Vec<String>,
+    /// Unusable values, in the order they were found.
+    pub errors: Vec<String>,
 }
 
-impl Common {
-    /// True for the simulated engine.
-    pub fn simulated(&self) -> bool {
-        self.engine == Engine::Sim
-    }
-
-    /// The `Docker image:` value of the timing summary (marked on the simulated engine).
-    pub fn image_line(&self) -> String {
-        if self.simulated() {
-            format!("{} (simulated engine: sglang-sim)", self.image)
-        } else {
-            self.image.clone()
+impl<'a> Resolver<'a> {
+    /// A resolver over `env` with the original sizes.
+    pub fn new(env: &'a dyn EnvSource) -> Self {
+        Self {
+            env,
+            scale: SimScale::Full,
+            errors: Vec::new(),
         }
     }
-}
 
-/// Grok-1 or Grok-2.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum GrokType {
-    /// `grok1`.
-    Grok1,
-    /// `grok2`.
-    Grok2,
-}
-
-impl GrokType {
-    /// `grok1` / `grok2`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Grok1 => "grok1",
-            Self::Grok2 => "grok2",
-        }
-    }
-}
-
-/// The resolved `grok-perf-online` configuration.
-#[derive(Debug, Clone, Serialize)]
-pub struct GrokConfig {
-    /// Shared settings.
-    pub common: Common,
-    /// Model type.
-    pub model_type: GrokType,
-    /// `<MODEL_NAME>`.
-    pub model_name: String,
-    /// `<VARIANT>` (`-SIM` appended on the simulated engine).
-    pub variant: String,
-    /// Model path.
-    pub model: String,
-    /// Tokenizer path.
-    pub tokenizer: String,
-    /// Console notes of the resolution (`[online] Auto-detected model type: …`).
-    pub notes: Vec<String>,
-    /// `REQUEST_RATES`, as written.
-    pub rates: Vec<String>,
-    /// Client runs per rate (3).
-    pub runs_per_rate: u32,
-    /// `RANDOM_INPUT_LENGTH`.
-    pub input_len: u32,
-    /// `RANDOM_OUTPUT_LENGTH`.
-    pub output_len: u32,
-    /// `MAX_NUM_PROMPTS`.
-    pub max_prompts: u32,
-    /// `PROMPTS_PER_RATE_MULTIPLIER`.
-    pub prompts_per_rate: u32,
-    /// GSM8K.
-    pub gsm8k: Gsm8kSettings,
-    /// `--hardware` contains `mi35`: rate 16 is skipped (quirk K-15).
-    pub skip_rate16: bool,
-}
-
-impl GrokConfig {
-    /// Prompts for a rate: `multiplier × rate`, capped (§4.8).
-    pub fn prompts(&self, rate: &str) -> u32 {
-        let r: u32 = rate.parse().unwrap_or(1);
-        self.prompts_per_rate
-            .saturating_mul(r)
-            .min(self.max_prompts)
+    /// `flag`, else `var`, else `default`.
+    pub fn s(&self, flag: Option<&String>, var: &str, default: &str) -> String {
+        flag_env_or(flag.map(String::as_str), self.env, var, default)
     }
 
-    /// The rates actually scheduled (without 16 on MI355; fix F-26 for the resume scan).
-    pub fn scheduled_rates(&self) -> Vec<&str> {
-        self.rates
-            .iter()
-            .map(String::as_str)
-            .filter(|r| !(self.skip_rate16 && *r == "16"))
-            .collect()
-    }
-}
-
-/// The resolved `deepseek-perf-online` configuration.
-#[derive(Debug, Clone, Serialize)]
-pub struct DeepSeekConfig {
-    /// Shared settings.
-    pub common: Common,
-    /// `<MODEL_NAME>`.
-    pub model_name: String,
-    /// `<VARIANT>` (`FP8`; `-SIM` appended on the simulated engine).
-    pub variant: String,
-    /// Model path.
-    pub model: String,
-    /// `--hf-model-id`.
-    pub hf_model_id: String,
-    /// `--download-model`.
-    pub download_model: bool,
-    /// Mode switches.
-    pub mode: DeepSeekMode,
-    /// `DEEPSEEK_TP`.
-    pub tp: u32,
-    /// `GSM8K_HOST` (`http://127.0.0.1`).
-    pub gsm8k_host: String,
-    /// `SERVER_MEM_FRACTION`.
-    pub mem_fraction: String,
-    /// `SERVER_MAX_REQUESTS`.
-    pub max_requests: String,
-    /// `HEALTH_CHECK_ENDPOINT`.
-    pub health_endpoint: String,
-    /// Readiness poll interval (`HEALTH_CHECK_INTERVAL`, at most 0.2 s).
-    pub health_interval: Duration,
-    /// Runs per concurrency.
-    pub runs: u32,
-    /// `BENCHMARK_CONCURRENCY_LEVELS`, as written.
-    pub concurrencies: Vec<String>,
-    /// `BENCHMARK_PROMPTS_HIGH_CONCURRENCY`.
-    pub prompts_high: u32,
-    /// `BENCHMARK_PROMPTS_LOW_CONCURRENCY`.
-    pub prompts_low: u32,
-    /// `BENCHMARK_INPUT_LENGTH`.
-    pub input_len: u32,
-    /// `BENCHMARK_OUTPUT_LENGTH`.
-    pub output_len: u32,
-    /// GSM8K.
-    pub gsm8k: Gsm8kSettings,
-    /// Name of the aiter variable (`SGLANG_USE_AITER`, or `SGLANG_AITER_MOE` for old
-    /// `lmsysorg/sglang` images, §1.2).
-    pub aiter_var: String,
-    /// ROCm 7.0 (`SGLANG_USE_ROCM700A=1` on the DP-attention server).
-    pub rocm700: bool,
-    /// MTP artifacts apply (§5.10).
-    pub mtp_artifacts: bool,
-}
-
-impl DeepSeekConfig {
-    /// Prompts for a concurrency: low at ≤ 16, else high (§5.9).
-    pub fn prompts(&self, c: &str) -> u32 {
-        let c: u32 = c.parse().unwrap_or(1);
-        if c <= 16 {
-            self.prompts_low
-        } else {
-            self.prompts_high
-        }
-    }
-}
-
-/// The Grok-1 defaults (§4.3).
-pub const GROK1_MODEL: &str = "/mnt/raid/models/huggingface/amd--grok-1-W4A8KV8";
-/// The Grok-2 default model.
-pub const GROK2_MODEL: &str = "/mnt/raid/models/huggingface/grok-2/";
-/// The Grok-2 default tokenizer.
-pub const GROK2_TOKENIZER: &str = "/mnt/raid/models/huggingface/alvarobartt--grok-2-tokenizer";
-/// Default work dir.
-pub const DEFAULT_WORK_DIR: &str = "/mnt/raid/michael/sglang-ci";
-/// Default GSM8K script.
-pub const DEFAULT_GSM8K_SCRIPT: &str = "/sgl-workspace/sglang/benchmark/gsm8k/bench_sglang.py";
-
-struct Resolver<'a> {
-    env: &'a dyn EnvSource,
-    scale: SimScale,
-    errors: Vec<String>,
-}
-
-impl Resolver<'_> {
-    fn s(&self, flag: Option<&String>, var: &str, default: &str) -> String {
-        flag.cloned()
-            .or_else(|| self.env.var(var))
-            .unwrap_or_else(|| default.to_owned())
-    }
-
-    /// A positive integer from `var`, with the real default and the scaled-sim default.
-    fn num(&mut self, var: &str, real: u32, sim: u32) -> u32 {
-        let default = if self.scale == SimScale::Scaled {
-            sim
-        } else {
-            real
-        };
+    /// A positive integer from `var`, else `default`.
+    pub fn num(&mut self, var: &str, default: u32) -> u32 {
         match self.env.var(var) {
             None => default,
             Some(v) => match v.trim().parse::<u32>() {
@@ -435,8 +306,20 @@ impl Resolver<'_> {
         }
     }
 
-    fn list(&mut self, var: &str, default: &str) -> Vec<String> {
-        let text = self.env.var(var).unwrap_or_else(|| default.to_owned());
+    /// A positive integer from `var`, with the real default and the scaled-sim default (an
+    /// explicitly set variable always wins over the scaling).
+    pub fn scaled_num(&mut self, var: &str, real: u32, sim: u32) -> u32 {
+        let default = if self.scale == SimScale::Scaled {
+            sim
+        } else {
+            real
+        };
+        self.num(var, default)
+    }
+
+    /// A space-separated list of positive integers from `var`, as written.
+    pub fn words(&mut self, var: &str, default: &str) -> Vec<String> {
+        let text = self.env.var_or(var, default);
         let items: Vec<String> = text.split_whitespace().map(str::to_owned).collect();
         if items.is_empty() || items.iter().any(|i| !i.parse::<u32>().is_ok_and(|n| n > 0)) {
             self.errors.push(format!(
@@ -447,7 +330,17 @@ impl Resolver<'_> {
         items
     }
 
-    fn seconds(&mut self, name: &str, v: Option<f64>, default: f64) -> Duration {
+    /// A space-separated list of positive integers from `var`.
+    pub fn numbers(&mut self, var: &str, default: &str) -> Vec<u32> {
+        self.words(var, default)
+            .iter()
+            .filter_map(|w| w.parse().ok())
+            .collect()
+    }
+
+    /// Seconds from a flag (`name` in the message), else `default`; negative or not finite
+    /// is an error.
+    pub fn seconds(&mut self, name: &str, v: Option<f64>, default: f64) -> Duration {
         match v {
             None => Duration::from_secs_f64(default),
             Some(x) if x.is_finite() && x >= 0.0 => Duration::from_secs_f64(x),
@@ -456,6 +349,17 @@ impl Resolver<'_> {
                     .push(format!("{name}={x} must be a number of seconds >= 0"));
                 Duration::from_secs_f64(default)
             }
+        }
+    }
+
+    /// `Ok` when every value was usable, else one [`RunnerError::Validation`] naming them
+    /// all.
+    pub fn finish(&mut self) -> Result<(), RunnerError> {
+        let errors = std::mem::take(&mut self.errors);
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(RunnerError::Validation(errors))
         }
     }
 }
@@ -509,387 +413,64 @@ pub fn default_executor(engine: Engine, env: &dyn EnvSource) -> (ExecutorKind, S
     }
 }
 
-/// The GSM8K test set the native client reads when `--gsm8k-data` is not given:
-/// `SGLCI_GSM8K_DATA`, `SGLCI_SIM_GSM8K_DATA`, then the project's `shared/data/gsm8k/test.jsonl`
-/// next to the source tree, when it exists.
-fn default_gsm8k_data(env: &dyn EnvSource) -> Option<PathBuf> {
-    env.var("SGLCI_GSM8K_DATA")
-        .or_else(|| env.var("SGLCI_SIM_GSM8K_DATA"))
-        .map(PathBuf::from)
-        .or_else(|| {
-            let p =
-                Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/gsm8k/test.jsonl");
-            p.is_file().then(|| p.canonicalize().unwrap_or(p))
-        })
+/// Grok-1 or Grok-2.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum GrokType {
+    /// `grok1`.
+    Grok1,
+    /// `grok2`.
+    Grok2,
 }
 
-/// Per-binary defaults of the shared settings.
-struct CommonDefaults<'a> {
-    image: &'a str,
-    threshold: &'a str,
-    /// Environment variable of the port (`GSM8K_PORT` for DeepSeek).
-    port_var: Option<&'a str>,
-    server_timeout_s: f64,
-    /// Pauses on the real engine.
-    pauses: Pauses,
-    /// Environment variable of the after-run pause (`BENCHMARK_SLEEP_BETWEEN_RUNS`).
-    after_run_var: Option<&'a str>,
+impl GrokType {
+    /// `grok1` / `grok2`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Grok1 => "grok1",
+            Self::Grok2 => "grok2",
+        }
+    }
 }
 
-fn resolve_common(
-    o: &CommonOptions,
-    positional_image: Option<&String>,
+/// The Grok model type (§2.3, §4.3): `--model-type`; else `DEFAULT_MODEL_TYPE` (`grok1`)
+/// unless the `--model` path names a type (`grok-2`/`grok2`, `grok-1`/`grok1`). Returns the
+/// type and the type detected from the path (for the caller's note); an unknown type is an
+/// error (fix F-32: it no longer silently means Grok-1).
+pub fn grok_type(
     r: &mut Resolver<'_>,
-    d: &CommonDefaults<'_>,
-) -> Common {
-    let engine = o.engine.unwrap_or(Engine::Sglang);
-    let image = o
-        .docker_image
-        .clone()
-        .or_else(|| positional_image.cloned())
-        .or_else(|| r.env.var("DEFAULT_DOCKER_IMAGE"))
-        .unwrap_or_else(|| d.image.to_owned());
-    let parts = ImageParts::parse(&image);
-    let work_dir = absolute(
-        &o.work_dir
-            .clone()
-            .or_else(|| r.env.var("DEFAULT_WORK_DIR").map(PathBuf::from))
-            .unwrap_or_else(|| PathBuf::from(DEFAULT_WORK_DIR)),
-    );
-    let output_dir = o
-        .output_dir
-        .clone()
-        .or_else(|| r.env.var("DEFAULT_OUTPUT_DIR").map(PathBuf::from))
-        .map_or_else(|| work_dir.clone(), |p| absolute(&p));
-    let gsm8k_script = r.s(
-        o.gsm8k_script.as_ref(),
-        "DEFAULT_GSM8K_SCRIPT",
-        DEFAULT_GSM8K_SCRIPT,
-    );
-    let threshold_text = r.s(o.threshold.as_ref(), "DEFAULT_GSM8K_THRESHOLD", d.threshold);
-    let threshold = match threshold_text.trim().parse::<f64>() {
-        Ok(t) if t.is_finite() => t,
-        _ => {
-            r.errors.push(format!(
-                "--threshold={threshold_text:?} must be a number (e.g. 0.8)"
-            ));
-            0.0
-        }
-    };
-    let (executor, executor_reason) = match o.executor {
-        Some(e) => (e, "--executor".to_owned()),
-        None => default_executor(engine, r.env),
-    };
-    let sim_default = engine == Engine::Sim;
-    let client = o.client.unwrap_or(if sim_default {
-        ClientImpl::Native
-    } else {
-        ClientImpl::Python
-    });
-    let gsm8k_client = o.gsm8k_client.unwrap_or(if sim_default {
-        ClientImpl::Native
-    } else {
-        ClientImpl::Python
-    });
-    let steps = Steps::new(engine, client, gsm8k_client);
-    let sim_text = o.sim_args.clone().or_else(|| r.env.var("SGLCI_SIM_ARGS"));
-    let sim_args = match sim_text.as_deref().map(split_words) {
-        None => Vec::new(),
-        Some(Ok(w)) => w,
-        Some(Err(e)) => {
-            r.errors.push(format!("--sim-args / SGLCI_SIM_ARGS: {e}"));
-            Vec::new()
-        }
-    };
-    if !sim_args.is_empty() && engine != Engine::Sim {
-        r.errors.push(
-            "--sim-args / SGLCI_SIM_ARGS only apply to --engine=sim (unset SGLCI_SIM_ARGS or add --engine=sim)"
-                .to_owned(),
-        );
-    }
-    let port = match (
-        o.port,
-        d.port_var.and_then(|v| r.env.var(v).map(|x| (v, x))),
-    ) {
-        (Some(p), _) => p,
-        (None, Some((var, v))) => match v.trim().parse::<u16>() {
-            Ok(p) if p > 0 => p,
-            _ => {
-                r.errors.push(format!(
-                    "{var}={v:?} must be a port number between 1 and 65535"
-                ));
-                30000
-            }
-        },
-        (None, None) => 30000,
-    };
-    let server_timeout = r.seconds("--server-timeout", o.server_timeout, d.server_timeout_s);
-    let client_timeout_default = if r.scale == SimScale::Scaled {
-        300.0
-    } else {
-        3.0 * 3600.0
-    };
-    let client_timeout = r.seconds("--client-timeout", o.client_timeout, client_timeout_default);
-    let sim_pauses = engine == Engine::Sim;
-    let base = |real: Duration| {
-        if sim_pauses || o.no_pauses {
-            Duration::ZERO
-        } else {
-            real
-        }
-    };
-    let after_run_env = d.after_run_var.and_then(|v| r.env.var(v).map(|x| (v, x)));
-    let after_run_default = match after_run_env {
-        Some((var, v)) => match v.trim().parse::<f64>() {
-            Ok(x) if x >= 0.0 && x.is_finite() => Duration::from_secs_f64(x),
-            _ => {
-                r.errors
-                    .push(format!("{var}={v:?} must be a number of seconds >= 0"));
-                base(d.pauses.after_run)
-            }
-        },
-        None => base(d.pauses.after_run),
-    };
-    let pauses = Pauses {
-        between_runs: r.seconds(
-            "--pause-between-runs",
-            o.pause_between_runs,
-            base(d.pauses.between_runs).as_secs_f64(),
-        ),
-        rate16: r.seconds(
-            "--pause-rate16",
-            o.pause_rate16,
-            base(d.pauses.rate16).as_secs_f64(),
-        ),
-        after_run: r.seconds(
-            "--pause-after-run",
-            o.pause_after_run,
-            after_run_default.as_secs_f64(),
-        ),
-        between_loads: r.seconds(
-            "--pause-between-loads",
-            o.pause_between_loads,
-            base(d.pauses.between_loads).as_secs_f64(),
-        ),
-    };
-    // Canonical, so the same path also resolves inside a container (where the folders a
-    // `..` would climb through are not mounted).
-    let gsm8k_data = o
-        .gsm8k_data
-        .clone()
-        .or_else(|| default_gsm8k_data(r.env))
-        .map(|p| absolute(&p))
-        .map(|p| p.canonicalize().unwrap_or(p));
-    let host = hostname();
-    let hostname = if engine == Engine::Sim {
-        format!("{host} (simulated)")
-    } else {
-        host
-    };
-
-    let mut problems = Vec::new();
-    if !work_dir.is_dir() {
-        problems.push(format!(
-            "work dir {} does not exist (cannot cd to benchmark dir; pass --work-dir)",
-            work_dir.display()
-        ));
-    }
-    for m in steps.missing_programs() {
-        problems.push(RunnerError::ProgramNotFound(m.to_owned()).to_string());
-    }
-    if gsm8k_client == ClientImpl::Native {
-        match &gsm8k_data {
-            None => problems.push(
-                "the native GSM8K client needs the GSM8K test set: pass --gsm8k-data=FILE (test.jsonl) or set SGLCI_GSM8K_DATA"
-                    .to_owned(),
-            ),
-            Some(p) if !p.is_file() => problems.push(format!(
-                "GSM8K data {} not found (--gsm8k-data / SGLCI_GSM8K_DATA)",
-                p.display()
-            )),
-            Some(_) => {}
-        }
-    } else if engine == Engine::Sglang
-        && executor == ExecutorKind::Local
-        && !Path::new(&gsm8k_script).is_file()
-    {
-        problems.push(format!(
-            "GSM8K script not found at: {gsm8k_script} (pass --gsm8k-script, or --gsm8k-client=native with --gsm8k-data)"
-        ));
-    }
-    Common {
-        image,
-        tag: parts.tag.clone(),
-        container: parts.container_name(),
-        work_dir,
-        output_dir,
-        gsm8k_script,
-        threshold_text,
-        threshold,
-        nightly_command: o.nightly_command.clone().filter(|s| !s.is_empty()),
-        hardware: o.hardware.clone().filter(|s| !s.is_empty()),
-        rocm_version: o.rocm_version.clone().filter(|s| !s.is_empty()),
-        engine,
-        executor,
-        executor_reason,
-        steps,
-        gsm8k_data,
-        sim_args,
-        scale: r.scale,
-        port,
-        server_timeout,
-        client_timeout,
-        pauses,
-        dry_run: o.dry_run,
-        hostname,
-        problems,
-    }
-}
-
-fn scale_of(o: &CommonOptions) -> SimScale {
-    if o.engine == Some(Engine::Sim) && !o.sim_full_workload {
-        SimScale::Scaled
-    } else {
-        SimScale::Full
-    }
-}
-
-fn finish(errors: Vec<String>) -> Result<(), RunnerError> {
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(RunnerError::Validation(errors))
-    }
-}
-
-/// Resolves the `grok-perf-online` configuration (§4.2–§4.4). Unusable values are a
-/// [`RunnerError::Validation`]; missing paths and programs are collected in
-/// [`Common::problems`] (the dry run shows them, a real run stops on them).
-pub fn resolve_grok(o: &GrokOptions, env: &dyn EnvSource) -> Result<GrokConfig, RunnerError> {
-    let mut r = Resolver {
-        env,
-        scale: scale_of(&o.common),
-        errors: Vec::new(),
-    };
-    let common = resolve_common(
-        &o.common,
-        None,
-        &mut r,
-        &CommonDefaults {
-            image: "lmsysorg/sglang:v0.4.7-rocm630",
-            threshold: "0.8",
-            port_var: None,
-            server_timeout_s: 600.0,
-            pauses: Pauses {
-                between_runs: Duration::from_secs(10),
-                rate16: Duration::from_secs(20),
-                after_run: Duration::ZERO,
-                between_loads: Duration::from_secs(3),
-            },
-            after_run_var: None,
-        },
-    );
-    let mut notes = Vec::new();
-    let model_flag = o.common.model.as_deref();
-    let model_type = match o.model_type.as_deref() {
+    flag: Option<&str>,
+    model: Option<&str>,
+) -> (GrokType, Option<&'static str>) {
+    let mut detected = None;
+    let text = match flag {
         Some(t) => t.to_owned(),
         None => {
-            let mut t = env
-                .var("DEFAULT_MODEL_TYPE")
-                .unwrap_or_else(|| "grok1".to_owned());
-            if let Some(m) = model_flag {
-                let detected = if m.contains("grok-2") || m.contains("grok2") {
+            detected = model.and_then(|m| {
+                if m.contains("grok-2") || m.contains("grok2") {
                     Some("grok2")
                 } else if m.contains("grok-1") || m.contains("grok1") {
                     Some("grok1")
                 } else {
                     None
-                };
-                if let Some(d) = detected {
-                    notes.push(format!(
-                        "[online] Auto-detected model type: {d} from path: {m}"
-                    ));
-                    t = d.to_owned();
                 }
-            }
-            t
+            });
+            detected.map_or_else(
+                || r.env.var_or("DEFAULT_MODEL_TYPE", "grok1"),
+                str::to_owned,
+            )
         }
     };
-    let model_type = match model_type.as_str() {
+    let t = match text.as_str() {
         "grok1" => GrokType::Grok1,
         "grok2" => GrokType::Grok2,
         other => {
-            // Fix F-32: an unknown type no longer silently means Grok-1.
             r.errors.push(format!(
                 "--model-type / DEFAULT_MODEL_TYPE={other:?} is not a Grok model type; use grok1 or grok2"
             ));
             GrokType::Grok1
         }
     };
-    notes.push(match model_type {
-        GrokType::Grok1 => "[online] Using Grok 1 configuration".to_owned(),
-        GrokType::Grok2 => "[online] Using Grok 2 configuration".to_owned(),
-    });
-    let (model_default, tok_default) = match model_type {
-        GrokType::Grok1 => (GROK1_MODEL, GROK1_MODEL),
-        GrokType::Grok2 => (GROK2_MODEL, GROK2_TOKENIZER),
-    };
-    let (model_name, variant) =
-        grok_online_identity(model_type, o.model_name.as_deref(), env, common.simulated());
-    let default_model = env
-        .var("DEFAULT_MODEL_PATH")
-        .unwrap_or_else(|| model_default.to_owned());
-    let model = model_flag.map_or_else(|| default_model.clone(), str::to_owned);
-    let default_tok = env
-        .var("DEFAULT_TOKENIZER_NAME")
-        .unwrap_or_else(|| tok_default.to_owned());
-    let tokenizer = match (&o.tokenizer, model_type) {
-        (Some(t), _) => t.clone(),
-        (None, GrokType::Grok1) if model != default_model => {
-            notes.push(format!(
-                "[online] Using custom model path as tokenizer path: {model}"
-            ));
-            model.clone()
-        }
-        (None, GrokType::Grok2) if model != default_model => {
-            format!("{}/tokenizer.tok.json", model.trim_end_matches('/'))
-        }
-        (None, _) => default_tok,
-    };
-    let rates = r.list("REQUEST_RATES", "1 2 4 8 16");
-    let input_len = r.num("RANDOM_INPUT_LENGTH", 1024, 128);
-    let output_len = r.num("RANDOM_OUTPUT_LENGTH", 1024, 32);
-    let max_prompts = r.num("MAX_NUM_PROMPTS", 2400, 32);
-    let prompts_per_rate = r.num("PROMPTS_PER_RATE_MULTIPLIER", 300, 2);
-    let gsm8k = Gsm8kSettings {
-        questions: r.num("GSM8K_NUM_QUESTIONS", 2000, 20),
-        parallel: r.num("GSM8K_PARALLEL", 2000, 20),
-        shots: r.num("GSM8K_NUM_SHOTS", 5, 5),
-        runs: r.num("GSM8K_RUNS", 5, 5),
-    };
-    let skip_rate16 = common
-        .hardware
-        .as_deref()
-        .is_some_and(|h| h.contains("mi35"));
-    let errors = std::mem::take(&mut r.errors);
-    finish(errors)?;
-    Ok(GrokConfig {
-        common,
-        model_type,
-        model_name,
-        variant,
-        model,
-        tokenizer,
-        notes,
-        rates,
-        runs_per_rate: 3,
-        input_len,
-        output_len,
-        max_prompts,
-        prompts_per_rate,
-        gsm8k,
-        skip_rate16,
-    })
+    (t, detected)
 }
 
 /// `<MODEL_NAME>` and `<VARIANT>` of a Grok online run (§1.7): `--model-name`, else
@@ -910,16 +491,60 @@ pub fn grok_online_identity(
     let name = model_name
         .map(str::to_owned)
         .or_else(|| env.var(name_var))
-        .or_else(|| env.var("BENCHMARK_MODEL_NAME"))
-        .unwrap_or_else(|| name_default.to_owned());
-    let mut variant = env
-        .var(variant_var)
-        .or_else(|| env.var("BENCHMARK_MODEL_VARIANT"))
-        .unwrap_or_else(|| variant_default.to_owned());
+        .unwrap_or_else(|| env.var_or("BENCHMARK_MODEL_NAME", name_default));
+    let variant = variant_of(
+        env.var(variant_var)
+            .unwrap_or_else(|| env.var_or("BENCHMARK_MODEL_VARIANT", variant_default)),
+        simulated,
+    );
+    (name, variant)
+}
+
+/// `variant`, with `-SIM` appended on the simulated engine (every file a simulated run
+/// writes says so).
+pub fn variant_of(mut variant: String, simulated: bool) -> String {
     if simulated {
         variant.push_str("-SIM");
     }
-    (name, variant)
+    variant
+}
+
+/// The DeepSeek default model.
+pub const DEEPSEEK_MODEL: &str = "/mnt/raid/models/huggingface/deepseek-ai/DeepSeek-V3-0324";
+
+/// The model of a DeepSeek run, online or offline (§3.2, §5.2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeepSeekModel {
+    /// Model path: `--model`, `DEFAULT_MODEL_PATH`, [`DEEPSEEK_MODEL`].
+    pub model: String,
+    /// `<MODEL_NAME>`: `--model-name`, `DEFAULT_MODEL_NAME`, `DeepSeek-V3-0324`.
+    pub model_name: String,
+    /// `--hf-model-id`, `DEFAULT_HF_MODEL_ID`, `deepseek-ai/DeepSeek-V3-0324`.
+    pub hf_model_id: String,
+    /// `<VARIANT>`: `BENCHMARK_MODEL_VARIANT`, `FP8`; `-SIM` on the simulator.
+    pub variant: String,
+}
+
+impl DeepSeekModel {
+    /// Resolves the model of `base`'s flags with `--model-name` and `--hf-model-id`.
+    pub fn resolve(
+        r: &Resolver<'_>,
+        model: Option<&String>,
+        model_name: Option<&String>,
+        hf_model_id: Option<&String>,
+        simulated: bool,
+    ) -> Self {
+        Self {
+            model: r.s(model, "DEFAULT_MODEL_PATH", DEEPSEEK_MODEL),
+            model_name: r.s(model_name, "DEFAULT_MODEL_NAME", "DeepSeek-V3-0324"),
+            hf_model_id: r.s(
+                hf_model_id,
+                "DEFAULT_HF_MODEL_ID",
+                "deepseek-ai/DeepSeek-V3-0324",
+            ),
+            variant: variant_of(r.env.var_or("BENCHMARK_MODEL_VARIANT", "FP8"), simulated),
+        }
+    }
 }
 
 /// The aiter variable for `image` (§1.2): `SGLANG_AITER_MOE` for `lmsysorg/sglang:v0.x`
@@ -942,437 +567,31 @@ pub fn aiter_var(image: &str) -> &'static str {
     }
 }
 
-/// Resolves the `deepseek-perf-online` configuration (§5.2–§5.5).
-pub fn resolve_deepseek(
-    o: &DeepSeekOptions,
-    env: &dyn EnvSource,
-) -> Result<DeepSeekConfig, RunnerError> {
-    let mut r = Resolver {
-        env,
-        scale: scale_of(&o.common),
-        errors: Vec::new(),
-    };
-    // Fix F-33: the DP test always runs on the DP-attention server.
-    let mut mode = o.mode;
-    if mode.dp_test {
-        mode.dp_attention = true;
-    }
-    let server_timeout_default = match env.var("SERVER_TIMEOUT") {
-        None => 900.0,
-        Some(v) => match v.trim().parse::<u32>() {
-            Ok(n) if n > 0 => f64::from(n),
-            _ => {
-                r.errors
-                    .push(format!("SERVER_TIMEOUT={v:?} must be a positive integer"));
-                900.0
-            }
-        },
-    };
-    let server_timeout_default = if mode.dp_attention && mode.torch_compile {
-        2700.0
-    } else {
-        server_timeout_default
-    };
-    let common = resolve_common(
-        &o.common,
-        o.positional_image.as_ref(),
-        &mut r,
-        &CommonDefaults {
-            image: "rocm/sgl-dev:v0.4.9.post2-rocm630-mi30x-20250716",
-            threshold: "0.93",
-            port_var: Some("GSM8K_PORT"),
-            server_timeout_s: server_timeout_default,
-            pauses: Pauses {
-                between_runs: Duration::from_secs(10),
-                rate16: Duration::ZERO,
-                after_run: Duration::from_secs(2),
-                between_loads: Duration::from_secs(3),
-            },
-            after_run_var: Some("BENCHMARK_SLEEP_BETWEEN_RUNS"),
-        },
-    );
-    let model = o
-        .common
-        .model
-        .clone()
-        .or_else(|| env.var("DEFAULT_MODEL_PATH"))
-        .unwrap_or_else(|| "/mnt/raid/models/huggingface/deepseek-ai/DeepSeek-V3-0324".to_owned());
-    let model_name = o
-        .model_name
-        .clone()
-        .or_else(|| env.var("DEFAULT_MODEL_NAME"))
-        .unwrap_or_else(|| "DeepSeek-V3-0324".to_owned());
-    let hf_model_id = o
-        .hf_model_id
-        .clone()
-        .or_else(|| env.var("DEFAULT_HF_MODEL_ID"))
-        .unwrap_or_else(|| "deepseek-ai/DeepSeek-V3-0324".to_owned());
-    let mut variant = env
-        .var("BENCHMARK_MODEL_VARIANT")
-        .unwrap_or_else(|| "FP8".to_owned());
-    if common.simulated() {
-        variant.push_str("-SIM");
-    }
-    let tp = r.num("DEEPSEEK_TP", 8, 8);
-    let runs_env = r.num("BENCHMARK_RUNS_PER_CONCURRENCY", 1, 1);
-    let runs = if mode.mtp_test || mode.dp_test {
-        1
-    } else {
-        runs_env
-    };
-    let health_interval_s = match env.var("HEALTH_CHECK_INTERVAL") {
-        None => 0.2,
-        Some(v) => match v.trim().parse::<f64>() {
-            Ok(x) if x > 0.0 && x.is_finite() => x.min(0.2),
-            _ => {
-                r.errors.push(format!(
-                    "HEALTH_CHECK_INTERVAL={v:?} must be a positive number of seconds"
-                ));
-                0.2
-            }
-        },
-    };
-    let concurrencies = r.list("BENCHMARK_CONCURRENCY_LEVELS", "128 64 16 4 1");
-    let prompts_high = r.num("BENCHMARK_PROMPTS_HIGH_CONCURRENCY", 500, 128);
-    let prompts_low = r.num("BENCHMARK_PROMPTS_LOW_CONCURRENCY", 128, 8);
-    let input_len = r.num("BENCHMARK_INPUT_LENGTH", 3200, 256);
-    let output_len = r.num("BENCHMARK_OUTPUT_LENGTH", 800, 32);
-    let gsm8k = Gsm8kSettings {
-        questions: r.num("GSM8K_NUM_QUESTIONS", 2000, 20),
-        parallel: r.num("GSM8K_PARALLEL", 2000, 20),
-        shots: r.num("GSM8K_NUM_SHOTS", 5, 5),
-        runs: r.num("GSM8K_RUNS", 5, 5),
-    };
-    let rocm700 = match &common.rocm_version {
-        Some(v) => v.to_lowercase().contains("rocm700"),
-        None => common.image.to_lowercase().contains("rocm700"),
-    };
-    let mtp_artifacts = mode.mtp_test
-        && mode.serving()
-        && common
-            .hardware
-            .as_deref()
-            .is_some_and(|h| h.eq_ignore_ascii_case("mi35x"))
-        && [&model_name, &model, &hf_model_id]
-            .iter()
-            .any(|s| s.to_lowercase().contains("deepseek-r1-mxfp4-preview"));
-    let mut common = common;
-    if !o.download_model
-        && common.engine == Engine::Sglang
-        && common.executor == ExecutorKind::Local
-        && !Path::new(&model).is_dir()
-    {
-        common.problems.push(format!(
-            "Model directory not found at: {model} (pass --model, or --download-model to fetch {hf_model_id})"
-        ));
-    }
-    let errors = std::mem::take(&mut r.errors);
-    finish(errors)?;
-    Ok(DeepSeekConfig {
-        aiter_var: aiter_var(&common.image).to_owned(),
-        common,
-        model_name,
-        variant,
-        model,
-        hf_model_id,
-        download_model: o.download_model,
-        mode,
-        tp,
-        gsm8k_host: env
-            .var("GSM8K_HOST")
-            .unwrap_or_else(|| "http://127.0.0.1".to_owned()),
-        mem_fraction: env
-            .var("SERVER_MEM_FRACTION")
-            .unwrap_or_else(|| "0.9".to_owned()),
-        max_requests: env
-            .var("SERVER_MAX_REQUESTS")
-            .unwrap_or_else(|| "1024".to_owned()),
-        health_endpoint: env
-            .var("HEALTH_CHECK_ENDPOINT")
-            .unwrap_or_else(|| "/get_model_info".to_owned()),
-        health_interval: Duration::from_secs_f64(health_interval_s),
-        runs,
-        concurrencies,
-        prompts_high,
-        prompts_low,
-        input_len,
-        output_len,
-        gsm8k,
-        rocm700,
-        mtp_artifacts,
-    })
-}
-
+/// Helpers of the configuration tests.
 #[cfg(test)]
-mod tests {
-    use super::*;
+pub(crate) mod testing {
+    use std::collections::BTreeMap;
 
-    fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    /// An environment holding `pairs`.
+    pub(crate) fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
         pairs
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect()
     }
 
-    fn grok(o: GrokOptions, e: &[(&str, &str)]) -> GrokConfig {
-        resolve_grok(&o, &env(e)).unwrap()
+    /// Options as parsed: the defaults, changed by `f`.
+    pub(crate) fn options<T: Default>(f: impl FnOnce(&mut T)) -> T {
+        let mut o = T::default();
+        f(&mut o);
+        o
     }
+}
 
-    #[test]
-    fn grok_defaults_are_the_originals() {
-        let c = grok(GrokOptions::default(), &[]);
-        assert_eq!(c.common.image, "lmsysorg/sglang:v0.4.7-rocm630");
-        assert_eq!(c.common.tag, "v0.4.7-rocm630");
-        assert_eq!(c.common.threshold_text, "0.8");
-        assert_eq!(c.model, GROK1_MODEL);
-        assert_eq!(c.tokenizer, GROK1_MODEL);
-        assert_eq!(
-            (c.model_name.as_str(), c.variant.as_str()),
-            ("GROK1", "MOE-I4F8")
-        );
-        assert_eq!(c.rates, ["1", "2", "4", "8", "16"]);
-        let prompts: Vec<u32> = c.rates.iter().map(|r| c.prompts(r)).collect();
-        assert_eq!(prompts, [300, 600, 1200, 2400, 2400]);
-        assert_eq!((c.input_len, c.output_len), (1024, 1024));
-        assert_eq!(
-            c.gsm8k,
-            Gsm8kSettings {
-                questions: 2000,
-                parallel: 2000,
-                shots: 5,
-                runs: 5
-            }
-        );
-        assert_eq!(c.common.pauses.between_runs, Duration::from_secs(10));
-        assert_eq!(c.common.pauses.rate16, Duration::from_secs(20));
-        assert_eq!(c.common.pauses.between_loads, Duration::from_secs(3));
-        assert_eq!(c.common.server_timeout, Duration::from_secs(600));
-        assert_eq!(c.common.port, 30000);
-        assert_eq!(c.common.output_dir, c.common.work_dir);
-    }
-
-    #[test]
-    fn flags_beat_env_beats_defaults() {
-        let o = GrokOptions {
-            common: CommonOptions {
-                threshold: Some("0.75".into()),
-                ..Default::default()
-            },
-            ..Default::default()
-        };
-        let c = grok(
-            o,
-            &[
-                ("DEFAULT_GSM8K_THRESHOLD", "0.7"),
-                ("DEFAULT_DOCKER_IMAGE", "rocm/sgl-dev:T1"),
-            ],
-        );
-        assert_eq!(c.common.threshold_text, "0.75");
-        assert_eq!(c.common.tag, "T1");
-        let c = grok(
-            GrokOptions::default(),
-            &[("DEFAULT_GSM8K_THRESHOLD", "0.7"), ("REQUEST_RATES", "1 2")],
-        );
-        assert_eq!(c.common.threshold_text, "0.7");
-        assert_eq!(c.rates, ["1", "2"]);
-    }
-
-    #[test]
-    fn grok2_detection_and_tokenizer_rules() {
-        let o = GrokOptions {
-            common: CommonOptions {
-                model: Some("/data/grok-2-custom".into()),
-                ..Default::default()
-            },
-            ..Default::default()
-        };
-        let c = grok(o, &[]);
-        assert_eq!(c.model_type, GrokType::Grok2);
-        assert_eq!(
-            (c.model_name.as_str(), c.variant.as_str()),
-            ("GROK2", "FP8")
-        );
-        assert_eq!(c.tokenizer, "/data/grok-2-custom/tokenizer.tok.json");
-        assert!(c.notes[0].contains("Auto-detected model type: grok2"));
-        let o = GrokOptions {
-            common: CommonOptions {
-                model: Some("/data/my-grok-1".into()),
-                ..Default::default()
-            },
-            ..Default::default()
-        };
-        let c = grok(o, &[]);
-        assert_eq!(
-            c.tokenizer, "/data/my-grok-1",
-            "online uses the custom model as tokenizer"
-        );
-        let bad = GrokOptions {
-            model_type: Some("grok3".into()),
-            ..Default::default()
-        };
-        let e = resolve_grok(&bad, &env(&[])).unwrap_err().to_string();
-        assert!(e.contains("grok3") && e.contains("grok1 or grok2"), "{e}");
-    }
-
-    #[test]
-    fn f32_type_specific_names_win() {
-        let o = GrokOptions {
-            model_type: Some("grok2".into()),
-            ..Default::default()
-        };
-        let c = grok(
-            o,
-            &[("BENCHMARK_MODEL_NAME", "X"), ("GROK2_MODEL_NAME", "G2")],
-        );
-        assert_eq!(c.model_name, "G2");
-        let c = grok(GrokOptions::default(), &[("BENCHMARK_MODEL_NAME", "X")]);
-        assert_eq!(c.model_name, "X");
-    }
-
-    #[test]
-    fn mi35_skips_rate_16_only_in_the_schedule() {
-        let o = GrokOptions {
-            common: CommonOptions {
-                hardware: Some("mi35x".into()),
-                ..Default::default()
-            },
-            ..Default::default()
-        };
-        let c = grok(o, &[]);
-        assert!(c.skip_rate16);
-        assert_eq!(c.scheduled_rates(), ["1", "2", "4", "8"]);
-        assert_eq!(c.rates.len(), 5, "the CSV keeps the rate-16 column");
-    }
-
-    #[test]
-    fn sim_scales_the_workload_and_marks_names() {
-        let o = GrokOptions {
-            common: CommonOptions {
-                engine: Some(Engine::Sim),
-                ..Default::default()
-            },
-            ..Default::default()
-        };
-        let c = grok(o.clone(), &[]);
-        assert_eq!(c.common.scale, SimScale::Scaled);
-        assert_eq!(c.variant, "MOE-I4F8-SIM");
-        assert!(c.common.hostname.ends_with(" (simulated)"));
-        assert_eq!(c.common.pauses.between_runs, Duration::ZERO);
-        assert_eq!(
-            (c.input_len, c.output_len, c.gsm8k.questions),
-            (128, 32, 20)
-        );
-        assert_eq!(c.common.executor, ExecutorKind::Local);
-        let c = grok(o.clone(), &[("RANDOM_OUTPUT_LENGTH", "7")]);
-        assert_eq!(c.output_len, 7, "an explicit variable wins over scaling");
-        let mut full = o;
-        full.common.sim_full_workload = true;
-        assert_eq!(grok(full, &[]).input_len, 1024);
-    }
-
-    #[test]
-    fn sim_args_come_from_the_flag_or_sglci_sim_args() {
-        let o = GrokOptions {
-            common: CommonOptions {
-                engine: Some(Engine::Sim),
-                ..Default::default()
-            },
-            ..Default::default()
-        };
-        let c = grok(
-            o.clone(),
-            &[("SGLCI_SIM_ARGS", "--sim-profile zero --sim-exit-after 3")],
-        );
-        assert_eq!(
-            c.common.sim_args,
-            ["--sim-profile", "zero", "--sim-exit-after", "3"]
-        );
-        let mut flag = o;
-        flag.common.sim_args = Some("--sim-seed '7'".into());
-        let c = grok(flag, &[("SGLCI_SIM_ARGS", "--ignored")]);
-        assert_eq!(c.common.sim_args, ["--sim-seed", "7"], "the flag wins");
-    }
-
-    #[test]
-    fn invalid_values_name_the_variable() {
-        let e = resolve_grok(
-            &GrokOptions::default(),
-            &env(&[("REQUEST_RATES", "1 x"), ("GSM8K_RUNS", "0")]),
-        )
-        .unwrap_err()
-        .to_string();
-        assert!(
-            e.contains("REQUEST_RATES") && e.contains("GSM8K_RUNS"),
-            "{e}"
-        );
-        let o = GrokOptions {
-            common: CommonOptions {
-                sim_args: Some("--sim-profile zero".into()),
-                ..Default::default()
-            },
-            ..Default::default()
-        };
-        let e = resolve_grok(&o, &env(&[])).unwrap_err().to_string();
-        assert!(e.contains("--engine=sim"), "{e}");
-    }
-
-    #[test]
-    fn deepseek_modes_and_defaults() {
-        let c = resolve_deepseek(&DeepSeekOptions::default(), &env(&[])).unwrap();
-        assert_eq!(c.common.tag, "v0.4.9.post2-rocm630-mi30x-20250716");
-        assert_eq!(c.common.threshold_text, "0.93");
-        assert_eq!(c.concurrencies, ["128", "64", "16", "4", "1"]);
-        assert_eq!(
-            (c.prompts("128"), c.prompts("16"), c.prompts("1")),
-            (500, 128, 128)
-        );
-        assert_eq!(c.runs, 1);
-        assert_eq!(c.common.server_timeout, Duration::from_secs(900));
-        assert_eq!(c.common.pauses.after_run, Duration::from_secs(2));
-        let o = DeepSeekOptions {
-            mode: DeepSeekMode {
-                dp_attention: true,
-                torch_compile: true,
-                ..Default::default()
-            },
-            ..Default::default()
-        };
-        let c = resolve_deepseek(&o, &env(&[("SERVER_TIMEOUT", "100")])).unwrap();
-        assert_eq!(c.common.server_timeout, Duration::from_secs(2700));
-        let o = DeepSeekOptions {
-            mode: DeepSeekMode {
-                dp_test: true,
-                ..Default::default()
-            },
-            ..Default::default()
-        };
-        let c = resolve_deepseek(&o, &env(&[("BENCHMARK_RUNS_PER_CONCURRENCY", "3")])).unwrap();
-        assert!(c.mode.dp_attention, "F-33");
-        assert_eq!(c.runs, 1);
-        let c = resolve_deepseek(
-            &DeepSeekOptions::default(),
-            &env(&[("BENCHMARK_RUNS_PER_CONCURRENCY", "3")]),
-        )
-        .unwrap();
-        assert_eq!(c.runs, 3);
-    }
-
-    #[test]
-    fn f8_positional_image_and_port_validation() {
-        let o = DeepSeekOptions {
-            positional_image: Some("rocm/sgl-dev:P".into()),
-            ..Default::default()
-        };
-        assert_eq!(resolve_deepseek(&o, &env(&[])).unwrap().common.tag, "P");
-        let e = resolve_deepseek(
-            &DeepSeekOptions::default(),
-            &env(&[("GSM8K_PORT", "70000"), ("DEEPSEEK_TP", "-1")]),
-        )
-        .unwrap_err()
-        .to_string();
-        assert!(e.contains("GSM8K_PORT") && e.contains("DEEPSEEK_TP"), "{e}");
-        assert!(e.starts_with("found 2 validation error(s)"), "{e}");
-    }
+#[cfg(test)]
+mod tests {
+    use super::testing::env;
+    use super::*;
 
     #[test]
     fn aiter_variable_by_image() {
@@ -1393,18 +612,32 @@ mod tests {
     }
 
     #[test]
-    fn mtp_artifacts_need_mi35x_and_the_r1_model() {
-        let mut o = DeepSeekOptions {
-            model_name: Some("DeepSeek-R1-MXFP4-Preview".into()),
-            mode: DeepSeekMode {
-                mtp_test: true,
-                ..Default::default()
-            },
-            ..Default::default()
-        };
-        o.common.hardware = Some("MI35X".into());
-        assert!(resolve_deepseek(&o, &env(&[])).unwrap().mtp_artifacts);
-        o.common.hardware = Some("mi30x".into());
-        assert!(!resolve_deepseek(&o, &env(&[])).unwrap().mtp_artifacts);
+    fn lists_and_numbers_are_validated_together() {
+        let e = env(&[("L", "1 x"), ("N", "0"), ("OK", "4 8")]);
+        let mut r = Resolver::new(&e);
+        assert_eq!(r.words("OK", "1"), ["4", "8"]);
+        assert_eq!(r.numbers("L", "2 3"), [2, 3], "the default after an error");
+        assert_eq!(r.num("N", 5), 5);
+        r.scale = SimScale::Scaled;
+        assert_eq!(r.scaled_num("UNSET", 100, 7), 7);
+        let msg = r.finish().unwrap_err().to_string();
+        assert!(
+            msg.starts_with("found 2 validation error(s)")
+                && msg.contains("L=\"1 x\"")
+                && msg.contains("N=\"0\""),
+            "{msg}"
+        );
+        assert!(r.finish().is_ok(), "finish takes the errors");
+    }
+
+    #[test]
+    fn flag_beats_env_beats_default_and_dirs_are_absolute() {
+        let e = env(&[("V", "from-env"), ("D", "rel")]);
+        assert_eq!(flag_env_or(Some("flag"), &e, "V", "d"), "flag");
+        assert_eq!(flag_env_or(None, &e, "V", "d"), "from-env");
+        assert_eq!(flag_env_or(None, &e, "UNSET", "d"), "d");
+        let d = dir_flag_env_or(None, &e, "D", "/x");
+        assert!(d.is_absolute() && d.ends_with("rel"), "{}", d.display());
+        assert_eq!(dir_flag_env_or(None, &e, "UNSET", "/x"), Path::new("/x"));
     }
 }

@@ -23,7 +23,7 @@ use docker_ctl::{
 };
 use thiserror::Error;
 
-use crate::config::EnvSource;
+use crate::config::{EnvSource, RunBase};
 use crate::engine::{Engine, ExecutorKind, Steps};
 use crate::error::RunnerError;
 use crate::exec::{Executor, LocalExecutor};
@@ -102,10 +102,18 @@ pub struct BenchContainer {
 
 /// `MOUNT_DIR` (default `/mnt/raid/`, trailing slash kept as in the original).
 pub fn mount_dir(env: &dyn EnvSource) -> PathBuf {
-    PathBuf::from(
-        env.var("MOUNT_DIR")
-            .unwrap_or_else(|| "/mnt/raid/".to_owned()),
-    )
+    PathBuf::from(env.var_or("MOUNT_DIR", "/mnt/raid/"))
+}
+
+/// The container's `--shm-size`: `CONTAINER_SHM_SIZE` (default `32g`).
+pub fn shm_size(env: &dyn EnvSource) -> String {
+    env.var_or("CONTAINER_SHM_SIZE", "32g")
+}
+
+/// The container's working directory (`-w`): the variable `var` (`WORK_DIR_CONTAINER` of the
+/// benchmark scripts, `WORK_DIR` of the orchestrator; default `/sgl-workspace`).
+pub fn work_dir(env: &dyn EnvSource, var: &str) -> String {
+    env.var_or(var, "/sgl-workspace")
 }
 
 /// True when `path` is `root` or lies below it (component-wise; `/mnt/raid/` covers
@@ -189,15 +197,11 @@ impl BenchContainer {
         }
     }
 
-    /// The benchmark scripts' settings (§1.5): `CONTAINER_SHM_SIZE` (`32g`) and
-    /// `WORK_DIR_CONTAINER` (`/sgl-workspace`).
+    /// The benchmark scripts' settings (§1.5): [`shm_size`] and [`work_dir`] from
+    /// `WORK_DIR_CONTAINER`.
     pub fn script_settings(mut self, env: &dyn EnvSource) -> Self {
-        if let Some(s) = env.var("CONTAINER_SHM_SIZE") {
-            self.shm_size = s;
-        }
-        if let Some(w) = env.var("WORK_DIR_CONTAINER") {
-            self.work_dir = w;
-        }
+        self.shm_size = shm_size(env);
+        self.work_dir = work_dir(env, "WORK_DIR_CONTAINER");
         self
     }
 
@@ -426,52 +430,48 @@ pub fn executor_for(
     }
 }
 
+/// The container of a benchmark binary (§1.5): the benchmark scripts' settings
+/// ([`BenchContainer::script_settings`]), `MOUNT_DIR`, the work and output dirs, and the
+/// model's root (real engine; simulated engine: when the path exists). The offline
+/// benchmarks (`grok-perf-offline`, `deepseek-perf-offline`) run in it as it is.
+pub fn for_benchmark(
+    b: &RunBase,
+    model: &str,
+    created_by: &str,
+    env: &dyn EnvSource,
+) -> BenchContainer {
+    let c = BenchContainer::new(&b.image, b.engine, &b.steps, created_by)
+        .script_settings(env)
+        .request(mount_dir(env), "Mount directory")
+        .request(&b.work_dir, "Work directory")
+        .request(&b.output_dir, "Output directory");
+    let model = Path::new(model);
+    if model.is_absolute() && (b.engine == Engine::Sglang || model.exists()) {
+        c.request_root_of(model, "Model directory")
+    } else {
+        c
+    }
+}
+
 /// The container of an online benchmark (`grok-perf-online`, `deepseek-perf-online`):
-/// `MOUNT_DIR`, the work and output dirs, the model's root (real engine), the tokenizer's
-/// folder when it exists, and the GSM8K data of the simulated engine.
+/// [`for_benchmark`]'s, the tokenizer's folder when it exists, and the GSM8K data of the
+/// simulated engine.
 pub fn for_online(
-    c: &crate::config::Common,
+    c: &crate::online::config::Common,
     model: &str,
     tokenizer: Option<&str>,
     created_by: &str,
     env: &dyn EnvSource,
 ) -> BenchContainer {
-    let mut b = BenchContainer::new(&c.image, c.engine, &c.steps, created_by)
-        .script_settings(env)
-        .request(mount_dir(env), "Mount directory")
-        .request(&c.work_dir, "Work directory")
-        .request(&c.output_dir, "Output directory");
-    let model = Path::new(model);
-    if model.is_absolute() && (c.engine == Engine::Sglang || model.exists()) {
-        b = b.request_root_of(model, "Model directory");
-    }
+    let mut b = for_benchmark(&c.base, model, created_by, env);
     if let Some(t) = tokenizer
         .map(Path::new)
         .filter(|t| t.is_absolute() && t.exists())
     {
         b = b.request_root_of(t, "Tokenizer directory");
     }
-    if c.engine == Engine::Sim {
+    if c.simulated() {
         b = b.sim_data(c.gsm8k_data.as_deref());
-    }
-    b
-}
-
-/// The container of an offline benchmark (`grok-perf-offline`, `deepseek-perf-offline`).
-pub fn for_offline(
-    c: &crate::offline::config::OfflineCommon,
-    model: &str,
-    created_by: &str,
-    env: &dyn EnvSource,
-) -> BenchContainer {
-    let mut b = BenchContainer::new(&c.image, c.engine, &c.steps, created_by)
-        .script_settings(env)
-        .request(mount_dir(env), "Mount directory")
-        .request(&c.work_dir, "Work directory")
-        .request(&c.output_dir, "Output directory");
-    let model = Path::new(model);
-    if model.is_absolute() && (c.engine == Engine::Sglang || model.exists()) {
-        b = b.request_root_of(model, "Model directory");
     }
     b
 }

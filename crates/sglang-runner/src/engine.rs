@@ -11,6 +11,7 @@
 //! `sglang-sim` and `sglang-bench` are found next to the running binary, then on `PATH`.
 //! Nothing ever falls back to the simulator by itself.
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -124,7 +125,12 @@ pub fn find_program(name: &str) -> Option<PathBuf> {
     {
         return Some(p);
     }
-    std::env::split_paths(&std::env::var_os("PATH")?)
+    find_on_path(name, std::env::var_os("PATH").as_deref())
+}
+
+/// Program `name` in the directories of `path` (a `PATH` value).
+pub fn find_on_path(name: &str, path: Option<&OsStr>) -> Option<PathBuf> {
+    std::env::split_paths(path?)
         .map(|d| d.join(name))
         .find(|p| is_executable(p))
 }
@@ -192,16 +198,12 @@ impl Steps {
         env: &[(String, String)],
         sim_extra: &[String],
     ) -> CommandSpec {
-        let c = match self.engine {
-            Engine::Sglang => CommandSpec::new(&self.python)
-                .args(["-m", "sglang.launch_server"])
-                .args(args.iter().cloned()),
-            Engine::Sim => CommandSpec::new(&self.sim)
-                .arg("launch-server")
-                .args(args.iter().cloned())
-                .args(sim_extra.iter().cloned()),
-        };
-        env.iter().fold(c, |c, (k, v)| c.env(k, v))
+        self.engine_step(
+            ("sglang.launch_server", "launch-server"),
+            args,
+            env,
+            sim_extra,
+        )
     }
 
     /// The offline batch: `python3 -m sglang.bench_one_batch ARGS` or `sglang-sim
@@ -212,12 +214,29 @@ impl Steps {
         env: &[(String, String)],
         sim_extra: &[String],
     ) -> CommandSpec {
+        self.engine_step(
+            ("sglang.bench_one_batch", "bench-one-batch"),
+            args,
+            env,
+            sim_extra,
+        )
+    }
+
+    /// A step the engine itself performs: `python3 -m MODULE ARGS` or `sglang-sim
+    /// SUBCOMMAND ARGS SIM_EXTRA` (`(module, subcommand)`), with `env`.
+    fn engine_step(
+        &self,
+        (module, subcommand): (&str, &str),
+        args: &[String],
+        env: &[(String, String)],
+        sim_extra: &[String],
+    ) -> CommandSpec {
         let c = match self.engine {
             Engine::Sglang => CommandSpec::new(&self.python)
-                .args(["-m", "sglang.bench_one_batch"])
+                .args(["-m", module])
                 .args(args.iter().cloned()),
             Engine::Sim => CommandSpec::new(&self.sim)
-                .arg("bench-one-batch")
+                .arg(subcommand)
                 .args(args.iter().cloned())
                 .args(sim_extra.iter().cloned()),
         };

@@ -15,16 +15,6 @@ pub enum RunnerError {
     /// One or more settings are invalid (the DeepSeek script's validation, §5.5).
     #[error("found {} validation error(s): {}", .0.len(), .0.join("; "))]
     Validation(Vec<String>),
-    /// A flag or environment variable has an unusable value.
-    #[error("invalid {name}={value:?}: {reason}")]
-    InvalidSetting {
-        /// Flag or variable name (`--threshold`, `REQUEST_RATES`).
-        name: String,
-        /// The value given.
-        value: String,
-        /// What is expected.
-        reason: String,
-    },
     /// A program the plan needs is not installed.
     #[error(
         "cannot find {0} next to this binary or on PATH; build it (`cargo build --bin {0}`) or install the toolkit's binaries together"

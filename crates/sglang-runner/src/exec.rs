@@ -169,6 +169,33 @@ impl Default for LocalExecutor {
     }
 }
 
+/// The end a running command's stop condition (polled now) or its time limit calls for.
+pub(crate) fn due_end(
+    stop: &mut dyn FnMut() -> bool,
+    timeout: Option<Duration>,
+    start: Instant,
+) -> Option<RunEnd> {
+    if stop() {
+        Some(RunEnd::Stopped)
+    } else if timeout.is_some_and(|t| start.elapsed() >= t) {
+        Some(RunEnd::TimedOut)
+    } else {
+        None
+    }
+}
+
+/// Hands `out` what a stopped command wrote before it stopped (it still belongs in the log),
+/// waiting at most 500 ms for it.
+pub(crate) fn drain(rx: &mpsc::Receiver<Vec<u8>>, out: &mut dyn FnMut(&[u8])) {
+    let until = Instant::now() + Duration::from_millis(500);
+    while let Some(left) = until.checked_duration_since(Instant::now()) {
+        match rx.recv_timeout(left) {
+            Ok(chunk) => out(&chunk),
+            Err(_) => break,
+        }
+    }
+}
+
 fn base_command(cmd: &CommandSpec) -> Command {
     let mut c = Command::new(&cmd.program);
     c.args(&cmd.args)
@@ -365,23 +392,9 @@ impl Executor for LocalExecutor {
                 std::thread::sleep(idle);
                 idle = (idle * 2).min(TICK);
             }
-            let end = if stop() {
-                Some(RunEnd::Stopped)
-            } else if timeout.is_some_and(|t| start.elapsed() >= t) {
-                Some(RunEnd::TimedOut)
-            } else {
-                None
-            };
-            if let Some(end) = end {
+            if let Some(end) = due_end(stop, timeout, start) {
                 stop_group(&mut child, self.grace, &cmd.program)?;
-                // Whatever it wrote before it stopped still belongs in the log.
-                let drain_until = Instant::now() + Duration::from_millis(500);
-                while let Some(left) = drain_until.checked_duration_since(Instant::now()) {
-                    match rx.recv_timeout(left) {
-                        Ok(chunk) => out(&chunk),
-                        Err(_) => break,
-                    }
-                }
+                drain(&rx, out);
                 return Ok(end);
             }
         }

@@ -14,7 +14,7 @@
 //!
 //! Paths are the same inside and outside the container (the mounts are `P:P`); only the
 //! programs the host found for the simulated engine (`sglang-sim`, `sglang-bench` next to this
-//! binary) are replaced by the image's own copies ([`DockerExecutor::map_program`]).
+//! binary) are replaced by the image's own copies ([`ExecTemplate::programs`]).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -26,7 +26,9 @@ use nix::sys::signal::{Signal, kill, killpg};
 use nix::unistd::Pid;
 
 use crate::command::CommandSpec;
-use crate::exec::{ExecError, Executor, ExitInfo, RunEnd, ServerProcess, Stopped, TICK};
+use crate::exec::{
+    ExecError, Executor, ExitInfo, RunEnd, ServerProcess, Stopped, TICK, drain, due_end,
+};
 
 /// How long starting an exec may take before it counts as failed.
 const START_LIMIT: Duration = Duration::from_secs(60);
@@ -451,14 +453,6 @@ impl Executor for DockerExecutor {
         let (tx, rx) = mpsc::channel::<Vec<u8>>();
         let start = Instant::now();
         let mut run = self.start(cmd, ExecLogs::default(), Some(tx))?;
-        let drain = |rx: &Receiver<Vec<u8>>, out: &mut dyn FnMut(&[u8]), until: Instant| {
-            while let Some(left) = until.checked_duration_since(Instant::now()) {
-                match rx.recv_timeout(left) {
-                    Ok(chunk) => out(&chunk),
-                    Err(_) => break,
-                }
-            }
-        };
         loop {
             match rx.recv_timeout(TICK) {
                 Ok(chunk) => out(&chunk),
@@ -476,17 +470,9 @@ impl Executor for DockerExecutor {
                     }
                 }
             }
-            let end = if stop() {
-                Some(RunEnd::Stopped)
-            } else if timeout.is_some_and(|t| start.elapsed() >= t) {
-                Some(RunEnd::TimedOut)
-            } else {
-                None
-            };
-            if let Some(end) = end {
+            if let Some(end) = due_end(stop, timeout, start) {
                 run.stop(self.grace);
-                // Whatever it wrote before it stopped still belongs in the log.
-                drain(&rx, out, Instant::now() + Duration::from_millis(500));
+                drain(&rx, out);
                 return Ok(end);
             }
         }

@@ -1,26 +1,31 @@
 //! What to run and in what order: the run plans of the online benchmarks (`grok-perf-online`,
-//! `deepseek-perf-online`, `run-grok-benchmark`), the engines and executors that carry out
-//! their steps, the server lifecycle, the GSM8K gate, timing summaries and the resume scan.
-//! Spec: `../shared/spec/benchmarks.md` §1, §4, §5, §6, §7.
+//! `deepseek-perf-online`, `run-grok-benchmark`), the offline benchmarks (`grok-perf-offline`,
+//! `deepseek-perf-offline`, `download-models`) and the nightly orchestrator (`perf-nightly`),
+//! the engines and executors that carry out their steps, the server lifecycle, the GSM8K gate,
+//! timing summaries and the resume scan. Spec: `../shared/spec/benchmarks.md`.
 //!
 //! A run is built in two stages, like ripgrep's low-level → high-level arguments:
 //!
-//! 1. [`config`]: the flags a binary parsed ([`config::GrokOptions`],
-//!    [`config::DeepSeekOptions`]: every field optional) plus the environment
-//!    ([`config::EnvSource`]) resolve once into a [`config::GrokConfig`] /
-//!    [`config::DeepSeekConfig`] with every default of the original applied and validated.
-//! 2. [`online::grok`] / [`online::deepseek`] turn a config into a plan (paths, command lines,
-//!    loads, pauses) and run it through an [`exec::Executor`] with an [`engine::Engine`]
-//!    deciding which program performs each step. `--dry-run` prints the plan
-//!    ([`online::grok::GrokPlan::describe`]) instead.
+//! 1. Configuration: the flags a binary parsed (every field optional; the flags every
+//!    benchmark binary shares are one [`config::BaseOptions`]) plus the environment
+//!    ([`config::EnvSource`]) resolve once into a config with every default of the original
+//!    applied and validated — the shared part in [`config`] ([`config::RunBase`]: image,
+//!    dirs, engine, executor), the rest in [`online::config`], [`offline::config`] and
+//!    [`nightly::config`].
+//! 2. Plans: [`online::grok`], [`online::deepseek`] and [`offline`] turn a config into a plan
+//!    (paths, command lines, loads, pauses), a [`benchmark::Benchmark`] that runs through an
+//!    [`exec::Executor`] with an [`engine::Engine`] deciding which program performs each
+//!    step. `--dry-run` prints the plan ([`benchmark::Benchmark::describe`]) instead.
 //!
-//! The result of a run is a [`outcome::RunReport`]: a typed [`outcome::Outcome`] (which maps
-//! to the documented exit code), the run folder and an account of where the wall time went
-//! ([`clock::Accounting`]: engine commands, configured pauses, the runner's own overhead).
+//! The result of a run is a [`benchmark::Report`]: for the online benchmarks an
+//! [`outcome::RunReport`] with a typed [`outcome::Outcome`] (which maps to the documented exit
+//! code), the run folder and an account of where the wall time went ([`clock::Accounting`]:
+//! engine commands, configured pauses, the runner's own overhead).
 //!
 //! Nothing here prints to stdout directly: console lines go through the [`console::Console`]
 //! the caller passes in (the binaries give it stdout).
 
+pub mod benchmark;
 pub mod clock;
 pub mod command;
 pub mod config;

@@ -3,19 +3,14 @@
 //!
 //! Fix F-2: the throughput column holds the output token throughput *number* of the best run
 //! (the original copied the text `(tok/s):`, so its plot was never drawn). The header keeps
-//! the original's (mis)label `total_token_throughput_tok_s`.
+//! the original's (mis)label `total_token_throughput_tok_s`. The chart itself is report's
+//! (`report::plot::mtp`).
 
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
-use plotters::prelude::*;
-use plotters::style::{FontStyle, register_font};
+use report::plot::mtp::{self as chart, MtpPoint};
 
 use crate::error::RunnerError;
-
-/// The font of report's plots (one file in the repository: crates/report/assets).
-static FONT: &[u8] = include_bytes!("../../report/assets/DejaVuSans.ttf");
-const FAMILY: &str = "sans-serif";
 
 /// The CSV's header line.
 pub const HEADER: &str = "concurrency,median_e2e_ms,total_token_throughput_tok_s";
@@ -95,96 +90,25 @@ pub fn write_artifacts(
     report::atomic::write_atomic(&csv, render_csv(rows).as_bytes())?;
     let mut rows = rows.to_vec();
     rows.sort_by_key(|r| r.concurrency);
-    let points: Vec<(f64, f64, u32)> = rows
+    let points: Vec<MtpPoint> = rows
         .iter()
         .filter_map(|r| {
-            Some((
-                numeric(r.median_e2e_ms.as_deref())?,
-                numeric(r.throughput.as_deref())?,
-                r.concurrency,
-            ))
+            Some(MtpPoint {
+                median_e2e_ms: numeric(r.median_e2e_ms.as_deref())?,
+                throughput: numeric(r.throughput.as_deref())?,
+                concurrency: r.concurrency,
+            })
         })
         .collect();
     if points.is_empty() {
         return Ok((csv, PlotOutcome::NoNumericData));
     }
     let png = dir.join("throughput_vs_median_e2e_latency.png");
-    let title = if simulated {
-        "DeepSeek-R1 MTP: Throughput vs Median E2E Latency (simulated)"
-    } else {
-        "DeepSeek-R1 MTP: Throughput vs Median E2E Latency"
-    };
-    let outcome = match draw(&png, &points, title) {
+    let outcome = match chart::draw(&png, &points, simulated) {
         Ok(()) => PlotOutcome::Written(png),
-        Err(e) => PlotOutcome::Failed(e),
+        Err(e) => PlotOutcome::Failed(e.to_string()),
     };
     Ok((csv, outcome))
-}
-
-fn ensure_font() -> Result<(), String> {
-    static DONE: OnceLock<Result<(), String>> = OnceLock::new();
-    DONE.get_or_init(|| {
-        register_font(FAMILY, FontStyle::Normal, FONT)
-            .map_err(|_| "the embedded DejaVu Sans font could not be loaded".to_owned())
-    })
-    .clone()
-}
-
-/// 8 × 5 inch at 100 dpi (800 × 500 px), line with round markers, `C<n>` labels.
-fn draw(path: &Path, points: &[(f64, f64, u32)], title: &str) -> Result<(), String> {
-    ensure_font()?;
-    let tmp = path.with_file_name(format!(".tmp-{}-mtp.png", std::process::id()));
-    let err = |e: &dyn std::fmt::Display| format!("cannot draw {}: {e}", path.display());
-    {
-        let root = BitMapBackend::new(&tmp, (800, 500)).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| err(&e))?;
-        let span = |v: &mut dyn Iterator<Item = f64>| {
-            let (lo, hi) = v.fold((f64::MAX, f64::MIN), |(a, b), x| (a.min(x), b.max(x)));
-            let pad = ((hi - lo) * 0.1).max(hi.abs() * 0.05).max(1.0);
-            (lo - pad)..(hi + pad)
-        };
-        let xr = span(&mut points.iter().map(|p| p.0));
-        let yr = span(&mut points.iter().map(|p| p.1));
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, (FAMILY, 18))
-            .margin(12)
-            .x_label_area_size(45)
-            .y_label_area_size(70)
-            .build_cartesian_2d(xr, yr)
-            .map_err(|e| err(&e))?;
-        chart
-            .configure_mesh()
-            .x_desc("Median E2E Latency (ms)")
-            .y_desc("Total Token Throughput (tok/s)")
-            .label_style((FAMILY, 12))
-            .axis_desc_style((FAMILY, 14))
-            .light_line_style(WHITE)
-            .bold_line_style(RGBColor(0xcc, 0xcc, 0xcc).stroke_width(1))
-            .draw()
-            .map_err(|e| err(&e))?;
-        let blue = RGBColor(0x1f, 0x77, 0xb4);
-        chart
-            .draw_series(LineSeries::new(
-                points.iter().map(|p| (p.0, p.1)),
-                blue.stroke_width(2),
-            ))
-            .map_err(|e| err(&e))?;
-        chart
-            .draw_series(
-                points
-                    .iter()
-                    .map(|p| Circle::new((p.0, p.1), 4, blue.filled())),
-            )
-            .map_err(|e| err(&e))?;
-        chart
-            .draw_series(points.iter().map(|p| {
-                EmptyElement::at((p.0, p.1))
-                    + Text::new(format!("C{}", p.2), (7, -14), (FAMILY, 11))
-            }))
-            .map_err(|e| err(&e))?;
-        root.present().map_err(|e| err(&e))?;
-    }
-    std::fs::rename(&tmp, path).map_err(|e| err(&e))
 }
 
 #[cfg(test)]

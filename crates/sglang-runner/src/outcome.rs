@@ -70,6 +70,22 @@ impl Outcome {
         }
     }
 
+    /// The outcome once the server log's `RuntimeError:` lines are counted: a completed run
+    /// with any is completed with errors; one with errors already records their number.
+    pub fn with_runtime_errors(self, runtime_errors: u64) -> Self {
+        match self {
+            Self::CompletedWithErrors { failed_runs, .. } => Self::CompletedWithErrors {
+                failed_runs,
+                runtime_errors,
+            },
+            Self::Completed if runtime_errors > 0 => Self::CompletedWithErrors {
+                failed_runs: 0,
+                runtime_errors,
+            },
+            other => other,
+        }
+    }
+
     /// One line for the console and the error message.
     pub fn message(&self) -> String {
         match self {
@@ -113,6 +129,20 @@ pub struct RunReport {
     pub simulated: bool,
     /// Where the wall time went.
     pub accounting: Accounting,
+}
+
+impl crate::benchmark::Report for RunReport {
+    fn exit_code(&self) -> u8 {
+        self.exit_code
+    }
+
+    fn message(&self) -> String {
+        self.outcome.message()
+    }
+
+    fn run_folder(&self) -> Option<&std::path::Path> {
+        Some(&self.run_folder)
+    }
 }
 
 #[cfg(test)]

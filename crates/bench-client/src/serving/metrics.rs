@@ -549,6 +549,11 @@ fn f2(x: f64) -> String {
     format!("{x:.2}")
 }
 
+/// `a / b / c`, each with two decimals.
+fn f2_triple([a, b, c]: [f64; 3]) -> String {
+    format!("{} / {} / {}", f2(a), f2(b), f2(c))
+}
+
 /// The result block exactly as bench_serving 0.5.9 prints it (trailing spaces kept).
 pub fn result_block(s: &Summary) -> String {
     let mut o = String::new();
@@ -660,32 +665,21 @@ pub fn extras_block(s: &Summary) -> String {
     row(
         &mut o,
         "Scheduling lag median / P99 / max (ms):",
-        format!(
-            "{} / {} / {}",
-            f2(x.scheduling_lag_ms.median),
-            f2(x.scheduling_lag_ms.p99),
-            f2(x.scheduling_lag_ms.max)
-        ),
+        f2_triple([
+            x.scheduling_lag_ms.median,
+            x.scheduling_lag_ms.p99,
+            x.scheduling_lag_ms.max,
+        ]),
     );
     row(
         &mut o,
         "Queueing time mean / median / P99 (ms):",
-        format!(
-            "{} / {} / {}",
-            f2(x.queueing_ms.mean),
-            f2(x.queueing_ms.median),
-            f2(x.queueing_ms.p99)
-        ),
+        f2_triple([x.queueing_ms.mean, x.queueing_ms.median, x.queueing_ms.p99]),
     );
     row(
         &mut o,
         "Service time mean / median / P99 (ms):",
-        format!(
-            "{} / {} / {}",
-            f2(x.service_ms.mean),
-            f2(x.service_ms.median),
-            f2(x.service_ms.p99)
-        ),
+        f2_triple([x.service_ms.mean, x.service_ms.median, x.service_ms.p99]),
     );
     row(
         &mut o,

@@ -88,3 +88,27 @@ pub fn first_date(s: &str) -> Option<u32> {
             .flatten()
     })
 }
+
+/// Fails the test listing every failure (`kind` qualifies them: `"PD"` gives `3 PD failures:`).
+#[track_caller]
+pub fn assert_no_failures(kind: &str, failures: &[String]) {
+    let label = if kind.is_empty() {
+        "failures".to_owned()
+    } else {
+        format!("{kind} failures")
+    };
+    assert!(
+        failures.is_empty(),
+        "{} {label}:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+/// Every regular file under `dir` with extension `ext`, recursively, sorted.
+pub fn files_with_extension(dir: &Path, ext: &str) -> Vec<PathBuf> {
+    files_recursive(dir)
+        .into_iter()
+        .filter(|p| p.extension().and_then(|e| e.to_str()) == Some(ext))
+        .collect()
+}

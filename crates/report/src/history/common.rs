@@ -1,5 +1,6 @@
 //! Pieces both consolidations share: dates in names, the look-back window, the host name,
-//! folder listings, the summary CSV writer and the progress sink.
+//! folder listings, the summary CSV writer, the progress sink, and the configuration echo,
+//! phases and closing lines of both scripts.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -161,6 +162,125 @@ pub fn write_file(path: &Path, contents: &[u8]) -> Result<(), HistoryError> {
         path: path.to_owned(),
         message: e.to_string(),
     })
+}
+
+/// What a run of either script produced.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Outcome {
+    /// The summary CSV written (not set with `--plot-only`).
+    pub summary: Option<PathBuf>,
+    /// Rows in the summary.
+    pub rows: usize,
+    /// Image files written.
+    pub plots: Vec<PathBuf>,
+}
+
+/// `True`/`False`, as Python prints a bool.
+pub(crate) fn py_bool(b: bool) -> &'static str {
+    if b { "True" } else { "False" }
+}
+
+/// Rejects `--process-only` together with `--plot-only`.
+pub(crate) fn check_phases(process_only: bool, plot_only: bool) -> Result<(), HistoryError> {
+    if process_only && plot_only {
+        return Err(HistoryError::Usage {
+            flag: "--process-only",
+            message: "--process-only and --plot-only are mutually exclusive".into(),
+        });
+    }
+    Ok(())
+}
+
+/// The summary CSV: `--summary-csv` with `--plot-only`, else `name` in `--summary-dir`
+/// (default: the data folder).
+pub(crate) fn summary_path(
+    summary_csv: Option<&Path>,
+    plot_only: bool,
+    summary_dir: Option<&Path>,
+    data_dir: &Path,
+    name: &str,
+) -> PathBuf {
+    match summary_csv {
+        Some(p) if plot_only => p.to_owned(),
+        _ => summary_dir.unwrap_or(data_dir).join(name),
+    }
+}
+
+/// The folders and names both scripts resolve from their options.
+#[derive(Debug, Clone)]
+pub struct Folders {
+    /// `<DIR>`: the model's (variant's) folder name.
+    pub dir_name: String,
+    /// Folder holding the run folders.
+    pub data_dir: PathBuf,
+    /// Summary file prefix.
+    pub output_prefix: String,
+    /// Folder the plots go to.
+    pub plot_dir: PathBuf,
+    /// Name in plot titles.
+    pub model_name: String,
+    /// The summary CSV path (written, or read with `--plot-only`).
+    pub summary_path: PathBuf,
+}
+
+impl Folders {
+    /// The configuration lines both scripts echo after their `Model:` line.
+    pub(crate) fn say(&self, say: Say<'_>) {
+        say(&format!("Data directory: {}", self.data_dir.display()));
+        say(&format!("Output prefix: {}", self.output_prefix));
+        say(&format!("Plot directory: {}", self.plot_dir.display()));
+        say(&format!("Model name: {}", self.model_name));
+    }
+}
+
+/// The configuration lines both scripts echo about the phases and the summary.
+pub(crate) fn say_phases(
+    say: Say<'_>,
+    process_only: bool,
+    plot_only: bool,
+    node_name: &str,
+    summary: &Path,
+) {
+    say(&format!("Process only: {}", py_bool(process_only)));
+    say(&format!("Plot only: {}", py_bool(plot_only)));
+    say(&format!("Node name: {node_name}"));
+    say(&format!("Summary CSV: {}", summary.display()));
+}
+
+/// The plot phase's precondition: the summary CSV exists.
+pub(crate) fn require_summary(summary: &Path, say: Say<'_>) -> Result<(), HistoryError> {
+    if summary.is_file() {
+        return Ok(());
+    }
+    say(&format!(
+        "ERROR: Summary CSV not found: {}",
+        summary.display()
+    ));
+    Err(HistoryError::SummaryMissing {
+        path: summary.to_owned(),
+    })
+}
+
+/// The closing lines of a successful run.
+pub(crate) fn say_complete(say: Say<'_>, process_only: bool, plot_only: bool) {
+    say("=== COMPLETE ===");
+    say(if plot_only {
+        "Plotting completed successfully!"
+    } else if process_only {
+        "Processing completed successfully!"
+    } else {
+        "Both processing and plotting completed successfully!"
+    });
+}
+
+/// The lines and the error when no records survive the processing phase.
+pub(crate) fn no_data(say: Say<'_>, what: &'static str, data_dir: &Path) -> HistoryError {
+    say("No data processed. Skipping CSV generation.");
+    say("ERROR: Failed to generate summary CSV. Exiting.");
+    HistoryError::NoData {
+        what,
+        data_dir: data_dir.to_owned(),
+    }
 }
 
 /// `[1, 2, 4]` as Python prints a list of ints.

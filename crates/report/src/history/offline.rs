@@ -8,8 +8,9 @@ use chrono::{Days, NaiveDate};
 use polars::prelude::*;
 
 use super::common::{
-    PlotFormat, Say, Window, csv_cell, first_8_digits, float_cell, parse_ymd, py_int_list,
-    sorted_entries, write_file, ymd,
+    Folders, Outcome, PlotFormat, Say, Window, check_phases, csv_cell, first_8_digits, float_cell,
+    no_data, parse_ymd, py_int_list, require_summary, say_complete, say_phases, sorted_entries,
+    summary_path, write_file, ymd,
 };
 use super::error::HistoryError;
 use super::online::{OnlineModel, plot_dir_for};
@@ -77,20 +78,10 @@ pub struct OfflineOptions {
 pub struct OfflineConfig {
     /// The options as given.
     pub opts: OfflineOptions,
-    /// Variant name / `<DIR>`.
-    pub dir_name: String,
-    /// Folder holding the run folders.
-    pub data_dir: PathBuf,
-    /// Summary prefix.
-    pub output_prefix: String,
-    /// Plot folder.
-    pub plot_dir: PathBuf,
-    /// Name in plot titles.
-    pub model_name: String,
+    /// Folders and names.
+    pub folders: Folders,
     /// Batch sizes a plotted date must have.
     pub required_batch_sizes: Vec<i64>,
-    /// The summary path (written, or read with `--plot-only`).
-    pub summary_path: PathBuf,
 }
 
 impl OfflineOptions {
@@ -98,12 +89,7 @@ impl OfflineOptions {
     /// offline benchmark writes (`DeepSeek-V3-0324`) and requires only its batch size 32
     /// (F-22).
     pub fn resolve(self) -> Result<OfflineConfig, HistoryError> {
-        if self.process_only && self.plot_only {
-            return Err(HistoryError::Usage {
-                flag: "--process-only",
-                message: "--process-only and --plot-only are mutually exclusive".into(),
-            });
-        }
+        check_phases(self.process_only, self.plot_only)?;
         let legacy = self.legacy;
         let (dir, prefix, batches): (&str, &str, Vec<i64>) = match self.model {
             OnlineModel::Grok => (
@@ -142,22 +128,23 @@ impl OfflineOptions {
             .model_name
             .clone()
             .unwrap_or_else(|| output_prefix.clone());
-        let summary_path = match &self.summary_csv {
-            Some(p) if self.plot_only => p.clone(),
-            _ => self
-                .summary_dir
-                .clone()
-                .unwrap_or_else(|| data_dir.clone())
-                .join(format!("{output_prefix}_summary_{}.csv", self.node_name)),
-        };
+        let summary_path = summary_path(
+            self.summary_csv.as_deref(),
+            self.plot_only,
+            self.summary_dir.as_deref(),
+            &data_dir,
+            &format!("{output_prefix}_summary_{}.csv", self.node_name),
+        );
         Ok(OfflineConfig {
-            dir_name: dir.to_owned(),
-            data_dir,
-            output_prefix,
-            plot_dir,
-            model_name,
+            folders: Folders {
+                dir_name: dir.to_owned(),
+                data_dir,
+                output_prefix,
+                plot_dir,
+                model_name,
+                summary_path,
+            },
             required_batch_sizes: batches,
-            summary_path,
             opts: self,
         })
     }
@@ -189,19 +176,7 @@ pub struct OfflineRecord {
 }
 
 /// What a run produced.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct OfflineOutcome {
-    /// The summary written.
-    pub summary: Option<PathBuf>,
-    /// Records in it.
-    pub rows: usize,
-    /// Images written.
-    pub plots: Vec<PathBuf>,
-}
-
-fn py_bool(b: bool) -> &'static str {
-    if b { "True" } else { "False" }
-}
+pub type OfflineOutcome = Outcome;
 
 /// Runs the whole script.
 pub fn run(cfg: &OfflineConfig, say: Say<'_>) -> Result<OfflineOutcome, HistoryError> {
@@ -210,45 +185,44 @@ pub fn run(cfg: &OfflineConfig, say: Say<'_>) -> Result<OfflineOutcome, HistoryE
     say(&format!(
         "Model: {} (variant: {})",
         o.model.as_str(),
-        cfg.dir_name
+        cfg.folders.dir_name
     ));
-    say(&format!("Data directory: {}", cfg.data_dir.display()));
-    say(&format!("Output prefix: {}", cfg.output_prefix));
-    say(&format!("Plot directory: {}", cfg.plot_dir.display()));
-    say(&format!("Model name: {}", cfg.model_name));
+    cfg.folders.say(say);
     say(&format!("Input length: {}", o.ilen));
     say(&format!("Output length: {}", o.olen));
     say(&format!("Days to process: {}", o.days));
-    say(&format!("Process only: {}", py_bool(o.process_only)));
-    say(&format!("Plot only: {}", py_bool(o.plot_only)));
-    say(&format!("Node name: {}", o.node_name));
-    say(&format!("Summary CSV: {}", cfg.summary_path.display()));
+    say_phases(
+        say,
+        o.process_only,
+        o.plot_only,
+        &o.node_name,
+        &cfg.folders.summary_path,
+    );
     say("");
     let mut outcome = OfflineOutcome::default();
     if !o.plot_only {
         let records = consolidate(cfg, say)?;
         if records.is_empty() {
-            say("No data processed. Skipping CSV generation.");
-            say("ERROR: Failed to generate summary CSV. Exiting.");
-            return Err(HistoryError::NoData {
-                what: "offline records",
-                data_dir: cfg.data_dir.clone(),
-            });
+            return Err(no_data(say, "offline records", &cfg.folders.data_dir));
         }
-        write_file(&cfg.summary_path, summary_text(cfg, &records).as_bytes())?;
+        write_file(
+            &cfg.folders.summary_path,
+            summary_text(cfg, &records).as_bytes(),
+        )?;
         say(&format!(
             "Offline summary CSV saved to: {}",
-            cfg.summary_path.display()
+            cfg.folders.summary_path.display()
         ));
         outcome.rows = records.len();
-        outcome.summary = Some(cfg.summary_path.clone());
+        outcome.summary = Some(cfg.folders.summary_path.clone());
         if o.legacy {
             let stem = cfg
+                .folders
                 .output_prefix
                 .strip_suffix("_offline")
-                .unwrap_or(&cfg.output_prefix);
+                .unwrap_or(&cfg.folders.output_prefix);
             for bs in LEGACY_BATCH_SIZES {
-                let old = cfg.data_dir.join(format!("{stem}_{bs}.csv"));
+                let old = cfg.folders.data_dir.join(format!("{stem}_{bs}.csv"));
                 if old.is_file() && std::fs::remove_file(&old).is_ok() {
                     say(&format!("Removed old batch file: {}", old.display()));
                 }
@@ -256,25 +230,10 @@ pub fn run(cfg: &OfflineConfig, say: Say<'_>) -> Result<OfflineOutcome, HistoryE
         }
     }
     if !o.process_only {
-        if !cfg.summary_path.is_file() {
-            say(&format!(
-                "ERROR: Summary CSV not found: {}",
-                cfg.summary_path.display()
-            ));
-            return Err(HistoryError::SummaryMissing {
-                path: cfg.summary_path.clone(),
-            });
-        }
+        require_summary(&cfg.folders.summary_path, say)?;
         outcome.plots = plot(cfg, say)?;
     }
-    say("=== COMPLETE ===");
-    say(if o.plot_only {
-        "Plotting completed successfully!"
-    } else if o.process_only {
-        "Processing completed successfully!"
-    } else {
-        "Both processing and plotting completed successfully!"
-    });
+    say_complete(say, o.process_only, o.plot_only);
     Ok(outcome)
 }
 
@@ -307,7 +266,7 @@ fn config_backend(folder: &Path, say: Say<'_>) -> String {
 pub fn consolidate(cfg: &OfflineConfig, say: Say<'_>) -> Result<Vec<OfflineRecord>, HistoryError> {
     let win = window(&cfg.opts);
     let mut out = Vec::new();
-    for (name, path) in sorted_entries(&cfg.data_dir)? {
+    for (name, path) in sorted_entries(&cfg.folders.data_dir)? {
         if !path.is_dir() || !name.ends_with("_offline") {
             continue;
         }
@@ -507,7 +466,7 @@ fn norm_date(s: &str) -> String {
 
 /// Draws the two-panel offline plot from the summary.
 pub fn plot(cfg: &OfflineConfig, say: Say<'_>) -> Result<Vec<PathBuf>, HistoryError> {
-    let path = &cfg.summary_path;
+    let path = &cfg.folders.summary_path;
     let df = CsvReadOptions::default()
         .with_has_header(true)
         .try_into_reader_with_file_path(Some(path.clone()))
@@ -629,7 +588,7 @@ pub fn plot(cfg: &OfflineConfig, say: Say<'_>) -> Result<Vec<PathBuf>, HistoryEr
             .collect()
     };
     let panel = |title: &str, y: &str, s: Vec<Series>| Panel {
-        title: format!("{title} - {}", cfg.model_name),
+        title: format!("{title} - {}", cfg.folders.model_name),
         y_label: y.to_owned(),
         kind: PanelKind::Lines,
         series: s,
@@ -657,8 +616,14 @@ pub fn plot(cfg: &OfflineConfig, say: Say<'_>) -> Result<Vec<PathBuf>, HistoryEr
         dates: dates.iter().map(|d| dash(d)).collect(),
         font_scale: 1.5,
     };
-    let base = cfg.model_name.split('_').next().unwrap_or(&cfg.model_name);
+    let base = cfg
+        .folders
+        .model_name
+        .split('_')
+        .next()
+        .unwrap_or(&cfg.folders.model_name);
     let stem = cfg
+        .folders
         .plot_dir
         .join(format!("{}_{base}_offline", ymd(cfg.opts.today)));
     let files = plot::render(&fig, &stem, cfg.opts.format)?;

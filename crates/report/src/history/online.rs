@@ -8,8 +8,9 @@ use chrono::NaiveDate;
 use polars::prelude::*;
 
 use super::common::{
-    PlotFormat, Say, Window, csv_cell, first_8_digits, float_cell, int_cell, parse_ymd,
-    py_int_list, sorted_entries, write_file, ymd,
+    Folders, Outcome, PlotFormat, Say, Window, check_phases, csv_cell, first_8_digits, float_cell,
+    int_cell, no_data, parse_ymd, py_bool, py_int_list, require_summary, say_complete, say_phases,
+    sorted_entries, summary_path, write_file, ymd,
 };
 use super::error::HistoryError;
 use super::online_plot;
@@ -113,16 +114,8 @@ pub struct OnlineOptions {
 pub struct OnlineConfig {
     /// The options as given.
     pub opts: OnlineOptions,
-    /// `<DIR>`: the model's folder name.
-    pub dir_name: String,
-    /// Folder holding the run folders.
-    pub data_dir: PathBuf,
-    /// Summary file prefix.
-    pub output_prefix: String,
-    /// Folder the plot goes to.
-    pub plot_dir: PathBuf,
-    /// Name in plot titles.
-    pub model_name: String,
+    /// Folders and names.
+    pub folders: Folders,
     /// First word of the model name: `<BASE>` in the plot file name.
     pub base_name: String,
     /// `request_rate` or `concurrency`.
@@ -133,8 +126,6 @@ pub struct OnlineConfig {
     pub modes: Option<Vec<String>>,
     /// Variants kept (`None` = all).
     pub variants: Option<Vec<String>>,
-    /// The summary CSV path (written, or read with `--plot-only`).
-    pub summary_path: PathBuf,
 }
 
 fn filter_list(v: Option<&str>) -> Option<Vec<String>> {
@@ -170,12 +161,7 @@ impl OnlineOptions {
     /// Resolves defaults exactly as the original (§12.2), with the F-22 fix for
     /// `--model DeepSeek-V3` unless `legacy`.
     pub fn resolve(self) -> Result<OnlineConfig, HistoryError> {
-        if self.process_only && self.plot_only {
-            return Err(HistoryError::Usage {
-                flag: "--process-only",
-                message: "--process-only and --plot-only are mutually exclusive".into(),
-            });
-        }
+        check_phases(self.process_only, self.plot_only)?;
         let (dir_name, prefix, default_name, metric, rates): (String, String, &str, _, Vec<i64>) =
             match self.model {
                 OnlineModel::Grok => (
@@ -283,45 +269,34 @@ impl OnlineOptions {
             suffix(&modes, "all_modes"),
             self.node_name
         );
-        let summary_path = match &self.summary_csv {
-            Some(p) if self.plot_only => p.clone(),
-            _ => self
-                .summary_dir
-                .clone()
-                .unwrap_or_else(|| data_dir.clone())
-                .join(summary_name),
-        };
+        let summary_path = summary_path(
+            self.summary_csv.as_deref(),
+            self.plot_only,
+            self.summary_dir.as_deref(),
+            &data_dir,
+            &summary_name,
+        );
         Ok(OnlineConfig {
-            dir_name,
-            data_dir,
-            output_prefix,
-            plot_dir,
-            model_name,
+            folders: Folders {
+                dir_name,
+                data_dir,
+                output_prefix,
+                plot_dir,
+                model_name,
+                summary_path,
+            },
             base_name,
             load_metric: metric,
             expected,
             modes,
             variants,
-            summary_path,
             opts: self,
         })
     }
 }
 
 /// What a run produced.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct OnlineOutcome {
-    /// The summary CSV written (not set with `--plot-only`).
-    pub summary: Option<PathBuf>,
-    /// Rows in the summary.
-    pub rows: usize,
-    /// Image files written.
-    pub plots: Vec<PathBuf>,
-}
-
-fn bool_py(b: bool) -> &'static str {
-    if b { "True" } else { "False" }
-}
+pub type OnlineOutcome = Outcome;
 
 /// Runs the whole script: configuration echo, processing phase, plot phase.
 pub fn run(cfg: &OnlineConfig, say: Say<'_>) -> Result<OnlineOutcome, HistoryError> {
@@ -333,13 +308,10 @@ pub fn run(cfg: &OnlineConfig, say: Say<'_>) -> Result<OnlineOutcome, HistoryErr
         if o.model.is_deepseek() {
             "DeepSeek-V3"
         } else {
-            cfg.dir_name.as_str()
+            cfg.folders.dir_name.as_str()
         }
     ));
-    say(&format!("Data directory: {}", cfg.data_dir.display()));
-    say(&format!("Output prefix: {}", cfg.output_prefix));
-    say(&format!("Plot directory: {}", cfg.plot_dir.display()));
-    say(&format!("Model name: {}", cfg.model_name));
+    cfg.folders.say(say);
     say(&format!(
         "Mode filter: {}",
         cfg.modes
@@ -361,13 +333,16 @@ pub fn run(cfg: &OnlineConfig, say: Say<'_>) -> Result<OnlineOutcome, HistoryErr
     say(&format!("Days to process: {}", o.days));
     say(&format!(
         "Split request rates: {}",
-        bool_py(o.split_request_rates)
+        py_bool(o.split_request_rates)
     ));
-    say(&format!("Process only: {}", bool_py(o.process_only)));
-    say(&format!("Plot only: {}", bool_py(o.plot_only)));
-    say(&format!("Node name: {}", o.node_name));
-    say(&format!("Summary CSV: {}", cfg.summary_path.display()));
-    say(&format!("Legacy: {}", bool_py(o.legacy)));
+    say_phases(
+        say,
+        o.process_only,
+        o.plot_only,
+        &o.node_name,
+        &cfg.folders.summary_path,
+    );
+    say(&format!("Legacy: {}", py_bool(o.legacy)));
     say("");
     let mut outcome = OnlineOutcome::default();
     if !o.plot_only {
@@ -375,29 +350,14 @@ pub fn run(cfg: &OnlineConfig, say: Say<'_>) -> Result<OnlineOutcome, HistoryErr
         let frame = consolidate(cfg, say)?;
         outcome.rows = frame.height();
         write_summary(cfg, &frame, say)?;
-        outcome.summary = Some(cfg.summary_path.clone());
+        outcome.summary = Some(cfg.folders.summary_path.clone());
     }
     if !o.process_only {
         say("=== PLOT GENERATION PHASE ===");
-        if !cfg.summary_path.is_file() {
-            say(&format!(
-                "ERROR: Summary CSV not found: {}",
-                cfg.summary_path.display()
-            ));
-            return Err(HistoryError::SummaryMissing {
-                path: cfg.summary_path.clone(),
-            });
-        }
+        require_summary(&cfg.folders.summary_path, say)?;
         outcome.plots = online_plot::plot(cfg, say)?;
     }
-    say("=== COMPLETE ===");
-    say(if o.plot_only {
-        "Plotting completed successfully!"
-    } else if o.process_only {
-        "Processing completed successfully!"
-    } else {
-        "Both processing and plotting completed successfully!"
-    });
+    say_complete(say, o.process_only, o.plot_only);
     Ok(outcome)
 }
 
@@ -430,7 +390,7 @@ pub fn consolidate(cfg: &OnlineConfig, say: Say<'_>) -> Result<DataFrame, Histor
     let mut sources: Vec<Source> = Vec::new();
     let mut gsm_rows: Vec<(u32, String, f64)> = Vec::new();
     let mut kv_rows: Vec<(u32, i64, f64)> = Vec::new();
-    for (name, path) in sorted_entries(&cfg.data_dir)? {
+    for (name, path) in sorted_entries(&cfg.folders.data_dir)? {
         if !path.is_dir() || !read::is_run_folder(&name, legacy) {
             continue;
         }
@@ -808,12 +768,11 @@ fn filter_complete(
             "No date+variant combinations found with complete and valid data for all {lm}s {}",
             py_int_list(&cfg.expected)
         ));
-        say("No data processed. Skipping CSV generation.");
-        say("ERROR: Failed to generate summary CSV. Exiting.");
-        return Err(HistoryError::NoData {
-            what: "date+variant combinations",
-            data_dir: cfg.data_dir.clone(),
-        });
+        return Err(no_data(
+            say,
+            "date+variant combinations",
+            &cfg.folders.data_dir,
+        ));
     }
     let mut pairs: Vec<(String, String)> =
         kept.iter().map(|k| (k.0.clone(), k.1.clone())).collect();
@@ -875,10 +834,10 @@ fn filter_complete(
 /// Writes the summary CSV (§12.5 columns and number formats).
 fn write_summary(cfg: &OnlineConfig, df: &DataFrame, say: Say<'_>) -> Result<(), HistoryError> {
     let text = summary_csv_text(cfg, df)?;
-    write_file(&cfg.summary_path, text.as_bytes())?;
+    write_file(&cfg.folders.summary_path, text.as_bytes())?;
     say(&format!(
         "Online summary CSV saved to: {}",
-        cfg.summary_path.display()
+        cfg.folders.summary_path.display()
     ));
     match &cfg.variants {
         None => say("Processed all variants"),
@@ -917,7 +876,7 @@ fn write_summary(cfg: &OnlineConfig, df: &DataFrame, say: Say<'_>) -> Result<(),
 pub fn summary_csv_text(cfg: &OnlineConfig, df: &DataFrame) -> Result<String, HistoryError> {
     let lm = cfg.load_metric;
     let bad = |what: &str| HistoryError::Frame {
-        what: format!("writing {}", cfg.summary_path.display()),
+        what: format!("writing {}", cfg.folders.summary_path.display()),
         source: PolarsError::ColumnNotFound(what.to_owned().into()),
     };
     let s = |n: &str| {

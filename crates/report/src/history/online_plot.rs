@@ -101,7 +101,7 @@ fn rows_of(df: &DataFrame, lm: &str) -> Result<Vec<Row>, HistoryError> {
 /// Runs the plot phase; returns the files written (none when no date is complete).
 pub fn plot(cfg: &OnlineConfig, say: Say<'_>) -> Result<Vec<PathBuf>, HistoryError> {
     let lm = cfg.load_metric;
-    let (df, has_variant) = read_summary(&cfg.summary_path, lm)?;
+    let (df, has_variant) = read_summary(&cfg.folders.summary_path, lm)?;
     let mut lf = df.lazy();
     if let Some(modes) = &cfg.modes {
         let keep = modes
@@ -249,7 +249,7 @@ pub fn plot(cfg: &OnlineConfig, say: Say<'_>) -> Result<Vec<PathBuf>, HistoryErr
         });
         fig
     };
-    let files = plot::render(&fig, &cfg.plot_dir.join(stem), cfg.opts.format)?;
+    let files = plot::render(&fig, &cfg.folders.plot_dir.join(stem), cfg.opts.format)?;
     for f in &files {
         if cfg.opts.split_request_rates {
             say(&format!("Split {lm} plot saved to: {}", f.display()));
@@ -285,7 +285,7 @@ impl<'a> PlotData<'a> {
             dates: dates.into_iter().collect(),
             groups: groups.into_iter().collect(),
             multi_variant: variants.len() > 1,
-            model_name: cfg.model_name.clone(),
+            model_name: cfg.folders.model_name.clone(),
             load_word: if cfg.load_metric == "concurrency" {
                 "Conc"
             } else {

@@ -1,46 +1,19 @@
 //! Trend-plot rendering with plotters: a grid of panels sharing one categorical date axis,
 //! lines with markers (gaps where a point is missing) or grouped bars, value annotations
 //! thinned as the original thinned them, legends in their own column beside each panel so
-//! they never cover data, and an embedded font (DejaVu Sans) so no system font is needed.
+//! they never cover data, and the embedded font of [`crate::plot`] so no system font is needed.
 //! PNG through the bitmap backend, SVG through the SVG backend.
 
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::FontTransform;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
-use plotters::style::{FontStyle, FontTransform, register_font};
 
 use super::common::PlotFormat;
 use super::error::HistoryError;
-
-/// DejaVu Sans (Bitstream Vera license, `assets/DejaVuSans-LICENSE.txt`).
-static FONT: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
-const FAMILY: &str = "sans-serif";
-
-/// matplotlib's `tab10` cycle, so colours look like the original plots.
-pub const PALETTE: [RGBColor; 10] = [
-    RGBColor(0x1f, 0x77, 0xb4),
-    RGBColor(0xff, 0x7f, 0x0e),
-    RGBColor(0x2c, 0xa0, 0x2c),
-    RGBColor(0xd6, 0x27, 0x28),
-    RGBColor(0x94, 0x67, 0xbd),
-    RGBColor(0x8c, 0x56, 0x4b),
-    RGBColor(0xe3, 0x77, 0xc2),
-    RGBColor(0x7f, 0x7f, 0x7f),
-    RGBColor(0xbc, 0xbd, 0x22),
-    RGBColor(0x17, 0xbe, 0xcf),
-];
-
-fn ensure_font() -> Result<(), String> {
-    static DONE: OnceLock<Result<(), String>> = OnceLock::new();
-    DONE.get_or_init(|| {
-        register_font(FAMILY, FontStyle::Normal, FONT)
-            .map_err(|_| "the embedded DejaVu Sans font could not be loaded".to_owned())
-    })
-    .clone()
-}
+use crate::plot::{FAMILY, PALETTE, ensure_font};
 
 /// Marker shapes; one per variant so overlapping variants stay distinguishable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -151,7 +124,7 @@ pub fn render(fig: &Figure, stem: &Path, format: PlotFormat) -> Result<Vec<PathB
         };
         let dir = path.parent().unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir).map_err(|e| fail(format!("cannot create folder: {e}")))?;
-        ensure_font().map_err(&fail)?;
+        ensure_font().map_err(|e| fail(e.to_string()))?;
         let tmp = tempfile::Builder::new()
             .prefix(".tmp-")
             .suffix(&format!(".{ext}"))

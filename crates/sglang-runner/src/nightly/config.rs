@@ -9,7 +9,8 @@ use docker_ctl::Hardware;
 use serde::Serialize;
 use thiserror::Error;
 
-use crate::config::{EnvSource, absolute};
+use crate::config::{EnvSource, dir_flag_env_or, flag_env_or};
+use crate::container;
 use crate::engine::Engine;
 use crate::paths::DeepSeekMode;
 
@@ -301,11 +302,7 @@ pub fn resolve(
         notes.push("[nightly] Mode is 'sanity', setting model to 'sanity' as well".to_owned());
         model = NightlyModel::Sanity;
     }
-    let hw_text = o
-        .hardware
-        .clone()
-        .or_else(|| env.var("HARDWARE_TYPE"))
-        .unwrap_or_else(|| "mi35x".to_owned());
+    let hw_text = flag_env_or(o.hardware.as_deref(), env, "HARDWARE_TYPE", "mi35x");
     let hardware: Hardware = hw_text.parse().map_err(|_| {
         UsageError(
             "[nightly] ERROR: Invalid --hardware value. Must be 'mi30x' or 'mi35x'.".to_owned(),
@@ -363,11 +360,12 @@ pub fn resolve(
         webhook: teams,
         skip_analysis: o.teams_skip_analysis
             || env.var("TEAMS_SKIP_ANALYSIS").is_some_and(|v| v == "true"),
-        analysis_days: o
-            .teams_analysis_days
-            .clone()
-            .or_else(|| env.var("TEAMS_ANALYSIS_DAYS"))
-            .unwrap_or_else(|| "7".to_owned()),
+        analysis_days: flag_env_or(
+            o.teams_analysis_days.as_deref(),
+            env,
+            "TEAMS_ANALYSIS_DAYS",
+            "7",
+        ),
     };
 
     let mut deepseek_mode = DeepSeekMode {
@@ -410,15 +408,10 @@ pub fn resolve(
             notes.push(format!("[nightly] Custom model name provided: {n}"));
             n
         }
-        None => env.var(name_var).unwrap_or_else(|| name_default.to_owned()),
+        None => env.var_or(name_var, name_default),
     };
 
-    let ci_dir = absolute(
-        &o.work_dir
-            .clone()
-            .or_else(|| env.var("BENCHMARK_CI_DIR").map(PathBuf::from))
-            .unwrap_or_else(|| PathBuf::from(".")),
-    );
+    let ci_dir = dir_flag_env_or(o.work_dir.as_deref(), env, "BENCHMARK_CI_DIR", ".");
     let engine = o.engine.unwrap_or(Engine::Sglang);
     let image = match (&o.docker_image, engine) {
         (Some(i), _) if !i.is_empty() => ImageSource::Given(i.clone()),
@@ -426,9 +419,7 @@ pub fn resolve(
             ImageSource::LocalSim(format!("sglang-sim:sim-{rocm}-{hardware}-{today}"))
         }
         _ => ImageSource::Discover {
-            repo: env
-                .var("IMAGE_REPO")
-                .unwrap_or_else(|| "rocm/sgl-dev".to_owned()),
+            repo: env.var_or("IMAGE_REPO", "rocm/sgl-dev"),
         },
     };
     let gpu_idle_wait = match env.var("GPU_IDLE_WAIT_TIME") {
@@ -461,14 +452,10 @@ pub fn resolve(
         image,
         engine,
         port: o.port,
-        mount_dir: crate::container::mount_dir(env),
+        mount_dir: container::mount_dir(env),
         models_dir: PathBuf::from("/mnt/raid/models"),
-        container_work_dir: env
-            .var("WORK_DIR")
-            .unwrap_or_else(|| "/sgl-workspace".to_owned()),
-        shm_size: env
-            .var("CONTAINER_SHM_SIZE")
-            .unwrap_or_else(|| "32g".to_owned()),
+        container_work_dir: container::work_dir(env, "WORK_DIR"),
+        shm_size: container::shm_size(env),
         gpu_idle_wait,
         command_line: report::redact::redact(&o.command_line).into_owned(),
         dry_run: o.dry_run,
@@ -492,14 +479,7 @@ pub fn below(path: &Path, root: &Path) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::BTreeMap;
-
-    fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
-    }
+    use crate::config::testing::env;
 
     fn opts(f: impl FnOnce(&mut NightlyOptions)) -> NightlyOptions {
         let mut o = NightlyOptions {

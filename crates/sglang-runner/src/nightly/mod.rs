@@ -28,9 +28,8 @@ use std::time::Duration;
 use docker_ctl::{BlockingEngine, EngineConfig, HubClient, MANAGED_LABEL};
 use gpu_probe::{Probe, Thresholds, Verdict};
 
-use crate::config::{
-    CommonOptions, DeepSeekOptions, GrokOptions, ProcessEnv, resolve_deepseek, resolve_grok,
-};
+use crate::benchmark::{Benchmark, Report};
+use crate::config::{BaseOptions, ProcessEnv};
 use crate::console::Console;
 use crate::container::BenchContainer;
 use crate::engine::{Engine, ExecutorKind, Steps};
@@ -39,8 +38,11 @@ use crate::offline::config::{
     DeepSeekOfflineOptions, GrokOfflineOptions, OfflineOptions, resolve_deepseek_offline,
     resolve_grok_offline,
 };
-use crate::offline::download::{self, HfCli, HfCliKind, HfDownload};
+use crate::offline::download::{self, HfCli, HfDownload};
 use crate::offline::{OfflinePaths, OfflinePlan};
+use crate::online::config::{
+    CommonOptions, DeepSeekOptions, GrokOptions, resolve_deepseek, resolve_grok,
+};
 use crate::online::deepseek::DeepSeekPlan;
 use crate::online::grok::GrokPlan;
 use crate::signals::Interrupt;
@@ -116,9 +118,9 @@ impl Plan {
 
     fn steps(&self) -> &Steps {
         match self {
-            Plan::GrokOnline(p) => &p.cfg.common.steps,
-            Plan::DeepSeekOnline(p) => &p.cfg.common.steps,
-            Plan::Offline(p) => &p.common.steps,
+            Plan::GrokOnline(p) => &p.cfg.common.base.steps,
+            Plan::DeepSeekOnline(p) => &p.cfg.common.base.steps,
+            Plan::Offline(p) => &p.common.base.steps,
         }
     }
 
@@ -145,11 +147,12 @@ impl Plan {
         }
     }
 
-    fn describe(&self) -> String {
+    /// Its dry run; `container`: the night's container the plan runs in.
+    fn describe(&self, container: Option<&BenchContainer>) -> String {
         match self {
-            Plan::GrokOnline(p) => p.describe(),
-            Plan::DeepSeekOnline(p) => p.describe(),
-            Plan::Offline(p) => p.describe(),
+            Plan::GrokOnline(p) => p.describe(container),
+            Plan::DeepSeekOnline(p) => p.describe(container),
+            Plan::Offline(p) => p.describe(container),
         }
     }
 
@@ -160,19 +163,22 @@ impl Plan {
         console: &mut Console,
         interrupt: &Interrupt,
     ) -> (u8, String, Option<PathBuf>) {
+        fn ended<R: Report, E: std::fmt::Display>(
+            r: Result<R, E>,
+        ) -> (u8, String, Option<PathBuf>) {
+            match r {
+                Ok(r) => (
+                    r.exit_code(),
+                    r.message(),
+                    r.run_folder().map(Path::to_owned),
+                ),
+                Err(e) => (1, e.to_string(), None),
+            }
+        }
         match self {
-            Plan::GrokOnline(p) => match p.run(exec, console, interrupt) {
-                Ok(r) => (r.exit_code, r.outcome.message(), Some(r.run_folder)),
-                Err(e) => (1, e.to_string(), None),
-            },
-            Plan::DeepSeekOnline(p) => match p.run(exec, console, interrupt) {
-                Ok(r) => (r.exit_code, r.outcome.message(), Some(r.run_folder)),
-                Err(e) => (1, e.to_string(), None),
-            },
-            Plan::Offline(p) => match p.run(exec, console, interrupt) {
-                Ok(r) => (r.exit_code, r.outcome.message(), r.run_folder),
-                Err(e) => (1, e.to_string(), None),
-            },
+            Plan::GrokOnline(p) => ended(p.run(exec, console, interrupt)),
+            Plan::DeepSeekOnline(p) => ended(p.run(exec, console, interrupt)),
+            Plan::Offline(p) => ended(p.run(exec, console, interrupt)),
         }
     }
 }
@@ -191,21 +197,22 @@ fn plan_for(
     let env = ProcessEnv;
     let grok2 = cfg.model == NightlyModel::Grok2;
     let tokenizer = cfg.tokenizer_path.clone().filter(|_| grok2);
-    let command = Some(cfg.command_line.clone());
-    let hardware = Some(cfg.hardware.to_string());
-    let rocm = Some(cfg.rocm.clone());
+    let base = BaseOptions {
+        docker_image: Some(image.to_owned()),
+        model: model_path.map(str::to_owned),
+        work_dir: Some(cfg.ci_dir.clone()),
+        output_dir: Some(cfg.ci_dir.clone()),
+        engine: Some(cfg.engine),
+        executor: Some(executor),
+        nightly_command: Some(cfg.command_line.clone()),
+        hardware: Some(cfg.hardware.to_string()),
+        rocm_version: Some(cfg.rocm.clone()),
+        ..Default::default()
+    };
     match mode {
         Mode::Online => {
             let common = CommonOptions {
-                docker_image: Some(image.to_owned()),
-                model: model_path.map(str::to_owned),
-                work_dir: Some(cfg.ci_dir.clone()),
-                output_dir: Some(cfg.ci_dir.clone()),
-                nightly_command: command,
-                hardware,
-                rocm_version: rocm,
-                engine: Some(cfg.engine),
-                executor: Some(executor),
+                base,
                 port: cfg.port,
                 ..Default::default()
             };
@@ -233,15 +240,7 @@ fn plan_for(
         }
         Mode::Offline => {
             let common = OfflineOptions {
-                docker_image: Some(image.to_owned()),
-                model: model_path.map(str::to_owned),
-                work_dir: Some(cfg.ci_dir.clone()),
-                output_dir: Some(cfg.ci_dir.clone()),
-                engine: Some(cfg.engine),
-                executor: Some(executor),
-                nightly_command: command,
-                hardware,
-                rocm_version: rocm,
+                base,
                 ..Default::default()
             };
             if cfg.model.is_deepseek() {
@@ -396,7 +395,10 @@ pub fn describe(cfg: &NightlyConfig) -> String {
         l(format!("== {} benchmark ==", m.title()));
         match p {
             Ok(p) => {
-                for line in p.describe().lines() {
+                let container = cfg
+                    .uses_docker()
+                    .then(|| nightly_container(cfg, &image, &p, cfg.model_path.as_deref()));
+                for line in p.describe(container.as_ref()).lines() {
                     l(format!("  {line}"));
                 }
             }
@@ -813,16 +815,13 @@ fn download_model(
     };
     // The CLI on this machine, else the one in the image (the original's).
     let local = LocalExecutor::default();
-    let (cli, exec): (HfCli, &dyn Executor) = match (HfCli::find(), docker) {
-        (Some(c), _) => (c, &local),
-        (None, Some(d)) => (
-            HfCli {
-                kind: HfCliKind::HuggingfaceCli,
-                program: PathBuf::from("huggingface-cli"),
-            },
-            d,
-        ),
-        (None, None) => {
+    let (choice, exec) = match (HfCli::choose(docker.is_some()), docker) {
+        (Some(c), Some(d)) => {
+            let exec = c.executor(d, &local);
+            (c, exec)
+        }
+        (Some(c), None) => (c, &local as &dyn Executor),
+        (None, _) => {
             return fail(
                 console,
                 "neither huggingface-cli nor hf is on PATH".to_owned(),
@@ -831,7 +830,7 @@ fn download_model(
     };
     let r = download::download(
         exec,
-        &cli,
+        &choice.cli,
         &request,
         Duration::from_secs(24 * 3600),
         interrupt,

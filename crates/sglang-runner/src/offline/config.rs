@@ -5,18 +5,15 @@
 //! resolve into [`GrokOfflineConfig`] / [`DeepSeekOfflineConfig`] with every default of the
 //! original applied and every value checked.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
-use docker_ctl::ImageParts;
 use serde::Serialize;
 
-use crate::command::split_words;
 use crate::config::{
-    DEFAULT_WORK_DIR, EnvSource, GrokType, absolute, aiter_var, default_executor,
-    grok_online_identity,
+    BaseDefaults, BaseOptions, DeepSeekModel, EnvSource, GrokType, Resolver, RunBase, aiter_var,
+    grok_online_identity, grok_type, resolve_base, variant_of,
 };
-use crate::engine::{ClientImpl, Engine, ExecutorKind, Steps, find_program};
+use crate::engine::{ClientImpl, Engine, ExecutorKind, find_program};
 use crate::error::RunnerError;
 
 /// Environment variable of the extra `sglang-sim bench-one-batch` flags (the offline twin of
@@ -31,32 +28,12 @@ pub const POINT_TIMEOUT_SIM_S: f64 = 300.0;
 /// Flags both offline binaries share, as parsed (every value optional).
 #[derive(Debug, Clone, Default)]
 pub struct OfflineOptions {
-    /// `--docker_image` / `--docker-image`.
-    pub docker_image: Option<String>,
-    /// The first positional argument (the image when `--docker_image` is absent).
-    pub positional_image: Option<String>,
-    /// `--model` / `--model-path`.
-    pub model: Option<String>,
-    /// `--work-dir`.
-    pub work_dir: Option<PathBuf>,
-    /// `--output-dir`.
-    pub output_dir: Option<PathBuf>,
-    /// `--engine`.
-    pub engine: Option<Engine>,
-    /// `--executor`.
-    pub executor: Option<ExecutorKind>,
-    /// `--sim-args` (else env [`SIM_ARGS_VAR`]).
-    pub sim_args: Option<String>,
+    /// Flags every benchmark binary has (`--sim-args` falls back to [`SIM_ARGS_VAR`];
+    /// `--nightly-command`, `--hardware` and `--rocm-version` are accepted from the
+    /// orchestrator and shown by the dry run).
+    pub base: BaseOptions,
     /// `--point-timeout` (seconds).
     pub point_timeout: Option<f64>,
-    /// `--nightly-command` (accepted from the orchestrator; shown by the dry run).
-    pub nightly_command: Option<String>,
-    /// `--hardware` (accepted from the orchestrator; shown by the dry run).
-    pub hardware: Option<String>,
-    /// `--rocm-version` (accepted from the orchestrator; shown by the dry run).
-    pub rocm_version: Option<String>,
-    /// `--dry-run`.
-    pub dry_run: bool,
 }
 
 /// `grok-perf-offline` flags.
@@ -92,44 +69,17 @@ pub struct DeepSeekOfflineOptions {
 /// Settings both offline benchmarks share, resolved.
 #[derive(Debug, Clone, Serialize)]
 pub struct OfflineCommon {
-    /// The image as given.
-    pub image: String,
-    /// `<tag>` (§1.1).
-    pub tag: String,
-    /// The container name `<repo>_<tag>`.
-    pub container: String,
-    /// Work dir (absolute); bench_one_batch runs there.
-    pub work_dir: PathBuf,
-    /// Output root (absolute).
-    pub output_dir: PathBuf,
-    /// Engine.
-    pub engine: Engine,
-    /// Executor.
-    pub executor: ExecutorKind,
-    /// Why this executor.
-    pub executor_reason: String,
-    /// Programs and the step mapping.
-    pub steps: Steps,
-    /// Extra `sglang-sim bench-one-batch` flags.
-    pub sim_args: Vec<String>,
+    /// What every benchmark binary resolves alike (image, dirs, engine, executor, …).
+    #[serde(flatten)]
+    pub base: RunBase,
     /// Time limit of one grid point.
     pub point_timeout: Duration,
-    /// `--nightly-command`.
-    pub nightly_command: Option<String>,
-    /// `--hardware`.
-    pub hardware: Option<String>,
-    /// `--rocm-version`.
-    pub rocm_version: Option<String>,
-    /// Dry run.
-    pub dry_run: bool,
-    /// Problems found with paths and programs (fatal for a real run, notes for a dry run).
-    pub problems: Vec<String>,
 }
 
 impl OfflineCommon {
     /// True for the simulated engine.
     pub fn simulated(&self) -> bool {
-        self.engine == Engine::Sim
+        self.base.simulated()
     }
 }
 
@@ -279,114 +229,41 @@ pub const GROK2_OFFLINE_TOKENIZER: &str = "/data2/grok-2/tokenizer.tok.json";
 /// Dummy-mode default model.
 pub const DEFAULT_DUMMY_MODEL: &str = "/mnt/raid/models/dummy_prod1/";
 /// DeepSeek default model.
-pub const DEEPSEEK_OFFLINE_MODEL: &str =
-    "/mnt/raid/models/huggingface/deepseek-ai/DeepSeek-V3-0324";
+pub const DEEPSEEK_OFFLINE_MODEL: &str = crate::config::DEEPSEEK_MODEL;
 
-struct Resolver<'a> {
-    env: &'a dyn EnvSource,
-    errors: Vec<String>,
-}
-
-impl Resolver<'_> {
-    fn s(&self, flag: Option<&String>, var: &str, default: &str) -> String {
-        flag.cloned()
-            .or_else(|| self.env.var(var))
-            .unwrap_or_else(|| default.to_owned())
-    }
-
-    /// A space-separated list of positive integers from `var`.
-    fn list(&mut self, var: &str, default: &str) -> Vec<u32> {
-        let text = self.env.var(var).unwrap_or_else(|| default.to_owned());
-        let parsed: Option<Vec<u32>> = text
-            .split_whitespace()
-            .map(|w| w.parse::<u32>().ok().filter(|n| *n > 0))
-            .collect();
-        match parsed {
-            Some(v) if !v.is_empty() => v,
-            _ => {
-                self.errors.push(format!(
-                    "{var}={text:?} must be a space-separated list of positive integers"
-                ));
-                default
-                    .split_whitespace()
-                    .filter_map(|w| w.parse().ok())
-                    .collect()
-            }
-        }
-    }
-
-    /// One positive integer from `var`.
-    fn num(&mut self, var: &str, default: u32) -> u32 {
-        match self.env.var(var) {
-            None => default,
-            Some(v) => match v.trim().parse::<u32>() {
-                Ok(n) if n > 0 => n,
-                _ => {
-                    self.errors
-                        .push(format!("{var}={v:?} must be a positive integer"));
-                    default
-                }
-            },
-        }
-    }
-
-    /// A memory fraction from `var`, kept verbatim (0 < f <= 1).
-    fn fraction(&mut self, var: &str, default: &str) -> String {
-        let v = self.env.var(var).unwrap_or_else(|| default.to_owned());
-        match v.trim().parse::<f64>() {
-            Ok(f) if f > 0.0 && f <= 1.0 => v.trim().to_owned(),
-            _ => {
-                self.errors.push(format!(
-                    "{var}={v:?} must be a fraction between 0 and 1 (e.g. 0.85)"
-                ));
-                default.to_owned()
-            }
+/// A memory fraction from `var`, kept verbatim (0 < f <= 1).
+fn fraction(r: &mut Resolver<'_>, var: &str, default: &str) -> String {
+    let v = r.env.var_or(var, default);
+    match v.trim().parse::<f64>() {
+        Ok(f) if f > 0.0 && f <= 1.0 => v.trim().to_owned(),
+        _ => {
+            r.errors.push(format!(
+                "{var}={v:?} must be a fraction between 0 and 1 (e.g. 0.85)"
+            ));
+            default.to_owned()
         }
     }
 }
 
 fn resolve_common(o: &OfflineOptions, r: &mut Resolver<'_>, default_image: &str) -> OfflineCommon {
-    let engine = o.engine.unwrap_or(Engine::Sglang);
-    let image = o
-        .docker_image
-        .clone()
-        .or_else(|| o.positional_image.clone())
-        .or_else(|| r.env.var("DEFAULT_DOCKER_IMAGE"))
-        .unwrap_or_else(|| default_image.to_owned());
-    let parts = ImageParts::parse(&image);
-    let work_dir = absolute(
-        &o.work_dir
-            .clone()
-            .or_else(|| r.env.var("DEFAULT_WORK_DIR").map(PathBuf::from))
-            .unwrap_or_else(|| PathBuf::from(DEFAULT_WORK_DIR)),
-    );
-    // One root for every path (fix F-18): the output dir defaults to the work dir.
-    let output_dir = o
-        .output_dir
-        .clone()
-        .or_else(|| r.env.var("DEFAULT_OUTPUT_DIR").map(PathBuf::from))
-        .map_or_else(|| work_dir.clone(), |p| absolute(&p));
-    let (executor, executor_reason) = match o.executor {
-        Some(e) => (e, "--executor".to_owned()),
-        None => default_executor(engine, r.env),
-    };
     // Offline runs no client: the client choice only decides which programs must exist.
-    let steps = Steps::new(engine, ClientImpl::Python, ClientImpl::Python);
-    let sim_text = o.sim_args.clone().or_else(|| r.env.var(SIM_ARGS_VAR));
-    let sim_args = match sim_text.as_deref().map(split_words) {
-        None => Vec::new(),
-        Some(Ok(w)) => w,
-        Some(Err(e)) => {
-            r.errors.push(format!("--sim-args / {SIM_ARGS_VAR}: {e}"));
-            Vec::new()
-        }
-    };
-    if !sim_args.is_empty() && engine != Engine::Sim {
-        r.errors.push(format!(
-            "--sim-args / {SIM_ARGS_VAR} only apply to --engine=sim (unset {SIM_ARGS_VAR} or add --engine=sim)"
-        ));
-    }
-    let timeout_default = if engine == Engine::Sim {
+    let mut base = resolve_base(
+        &o.base,
+        r,
+        &BaseDefaults {
+            image: default_image,
+            sim_args_var: SIM_ARGS_VAR,
+            client: ClientImpl::Python,
+            gsm8k_client: ClientImpl::Python,
+            missing_work_dir: |w| {
+                format!(
+                    "Cannot change to {} directory: it does not exist (pass --work-dir or set DEFAULT_WORK_DIR)",
+                    w.display()
+                )
+            },
+        },
+    );
+    let timeout_default = if base.engine == Engine::Sim {
         POINT_TIMEOUT_SIM_S
     } else {
         POINT_TIMEOUT_REAL_S
@@ -401,51 +278,18 @@ fn resolve_common(o: &OfflineOptions, r: &mut Resolver<'_>, default_image: &str)
             Duration::from_secs_f64(timeout_default)
         }
     };
-
-    let mut problems = Vec::new();
-    if !work_dir.is_dir() {
-        problems.push(format!(
-            "Cannot change to {} directory: it does not exist (pass --work-dir or set DEFAULT_WORK_DIR)",
-            work_dir.display()
-        ));
-    }
-    for m in steps.missing_programs() {
-        problems.push(RunnerError::ProgramNotFound(m.to_owned()).to_string());
-    }
-    if engine == Engine::Sglang
-        && executor == ExecutorKind::Local
+    if base.engine == Engine::Sglang
+        && base.executor == ExecutorKind::Local
         && find_program("python3").is_none()
     {
-        problems.push(
+        base.problems.push(
             "python3 is not on PATH: the real engine runs `python3 -m sglang.bench_one_batch` (run this inside the SGLang container, or use --engine=sim)"
                 .to_owned(),
         );
     }
     OfflineCommon {
-        tag: parts.tag.clone(),
-        container: parts.container_name(),
-        image,
-        work_dir,
-        output_dir,
-        engine,
-        executor,
-        executor_reason,
-        steps,
-        sim_args,
+        base,
         point_timeout,
-        nightly_command: o.nightly_command.clone().filter(|s| !s.is_empty()),
-        hardware: o.hardware.clone().filter(|s| !s.is_empty()),
-        rocm_version: o.rocm_version.clone().filter(|s| !s.is_empty()),
-        dry_run: o.dry_run,
-        problems,
-    }
-}
-
-fn finish(errors: Vec<String>) -> Result<(), RunnerError> {
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(RunnerError::Validation(errors))
     }
 }
 
@@ -453,26 +297,18 @@ fn finish(errors: Vec<String>) -> Result<(), RunnerError> {
 /// executor checks inside the container). A relative path is relative to the work dir,
 /// where bench_one_batch runs.
 fn check_model_dir(c: &mut OfflineCommon, model: &str, hint: &str) {
-    if c.engine == Engine::Sglang
-        && c.executor == ExecutorKind::Local
-        && !c.work_dir.join(model).is_dir()
-    {
-        c.problems
-            .push(format!("Model directory not found at: {model} ({hint})"));
-    }
+    let dir = c.base.work_dir.join(model);
+    c.base.require_model_dir(&dir, model, hint);
 }
 
 /// Resolves the `grok-perf-offline` configuration (§2.2–§2.4, §2.7). Unusable values are a
 /// [`RunnerError::Validation`]; missing paths and programs are collected in
-/// [`OfflineCommon::problems`] (the dry run shows them, a real run stops on them).
+/// [`RunBase::problems`] (the dry run shows them, a real run stops on them).
 pub fn resolve_grok_offline(
     o: &GrokOfflineOptions,
     env: &dyn EnvSource,
 ) -> Result<GrokOfflineConfig, RunnerError> {
-    let mut r = Resolver {
-        env,
-        errors: Vec::new(),
-    };
+    let mut r = Resolver::new(env);
     let mut common = resolve_common(&o.common, &mut r, "lmsysorg/sglang:v0.4.7-rocm630");
     let mode_text = o.mode.clone().unwrap_or_else(|| "normal".to_owned());
     let mode = GrokMode::parse(&mode_text).unwrap_or_else(|| {
@@ -483,44 +319,13 @@ pub fn resolve_grok_offline(
     });
 
     let mut notes = Vec::new();
-    let model_flag = o.common.model.as_deref();
-    let type_text = match o.model_type.as_deref() {
-        Some(t) => t.to_owned(),
-        None => {
-            let mut t = env
-                .var("DEFAULT_MODEL_TYPE")
-                .unwrap_or_else(|| "grok1".to_owned());
-            if let Some(m) = model_flag {
-                let detected = if m.contains("grok-2") || m.contains("grok2") {
-                    Some("grok2")
-                } else if m.contains("grok-1") || m.contains("grok1") {
-                    Some("grok1")
-                } else {
-                    None
-                };
-                if let Some(d) = detected {
-                    if d == "grok2" {
-                        notes.push(format!(
-                            "[csv] Auto-detected model type: {d} from path: {m}"
-                        ));
-                    }
-                    t = d.to_owned();
-                }
-            }
-            t
-        }
-    };
-    let model_type = match type_text.as_str() {
-        "grok1" => GrokType::Grok1,
-        "grok2" => GrokType::Grok2,
-        other => {
-            // Fix F-32: an unknown type no longer silently means Grok-1.
-            r.errors.push(format!(
-                "--model-type / DEFAULT_MODEL_TYPE={other:?} is not a Grok model type; use grok1 or grok2"
-            ));
-            GrokType::Grok1
-        }
-    };
+    let model_flag = o.common.base.model.as_deref();
+    let (model_type, detected) = grok_type(&mut r, o.model_type.as_deref(), model_flag);
+    if let (Some(d @ "grok2"), Some(m)) = (detected, model_flag) {
+        notes.push(format!(
+            "[csv] Auto-detected model type: {d} from path: {m}"
+        ));
+    }
     notes.push(match model_type {
         GrokType::Grok1 => "[csv] Using Grok 1 configuration".to_owned(),
         GrokType::Grok2 => "[csv] Using Grok 2 configuration".to_owned(),
@@ -544,26 +349,19 @@ pub fn resolve_grok_offline(
             GROK2_OFFLINE_TOKENIZER,
         ),
     };
-    let mut variant = env
-        .var(variant_var)
-        .or_else(|| env.var("BENCHMARK_MODEL_VARIANT"))
-        .unwrap_or_else(|| variant_default.to_owned());
-    if simulated {
-        variant.push_str("-SIM");
-    }
-    let default_model = env
-        .var("DEFAULT_MODEL_PATH")
-        .unwrap_or_else(|| model_default.to_owned());
+    let variant = variant_of(
+        env.var(variant_var)
+            .unwrap_or_else(|| env.var_or("BENCHMARK_MODEL_VARIANT", variant_default)),
+        simulated,
+    );
+    let default_model = env.var_or("DEFAULT_MODEL_PATH", model_default);
     let real_model = model_flag.map_or_else(|| default_model.clone(), str::to_owned);
-    let default_tok = env
-        .var("DEFAULT_TOKENIZER_NAME")
-        .unwrap_or_else(|| tok_default.to_owned());
     let tokenizer = match (&o.tokenizer, model_type) {
         (Some(t), _) => t.clone(),
         (None, GrokType::Grok2) if real_model != default_model => {
             format!("{}/tokenizer.tok.json", real_model.trim_end_matches('/'))
         }
-        (None, _) => default_tok,
+        (None, _) => env.var_or("DEFAULT_TOKENIZER_NAME", tok_default),
     };
     let dummy_model = r.s(
         o.dummy_model.as_ref(),
@@ -578,20 +376,20 @@ pub fn resolve_grok_offline(
     let p = mode.var_prefix();
     let (il, ol, tp, bs) = mode.defaults();
     let grid = Grid {
-        tp_values: r.list(&format!("{p}_TP_VALUES"), tp),
-        batch_sizes: r.list(&format!("{p}_BATCH_SIZES"), bs),
-        input_lengths: r.list(&format!("{p}_INPUT_LENGTHS"), il),
+        tp_values: r.numbers(&format!("{p}_TP_VALUES"), tp),
+        batch_sizes: r.numbers(&format!("{p}_BATCH_SIZES"), bs),
+        input_lengths: r.numbers(&format!("{p}_INPUT_LENGTHS"), il),
         output_length: r.num(&format!("{p}_OUTPUT_LENGTH"), ol.parse().unwrap_or(1)),
     };
-    let mem_fraction_128 = r.fraction("BATCH_SIZE_128_MEM_FRACTION", "0.85");
-    let mem_fraction_256 = r.fraction("BATCH_SIZE_256_MEM_FRACTION", "0.75");
+    let mem_fraction_128 = fraction(&mut r, "BATCH_SIZE_128_MEM_FRACTION", "0.85");
+    let mem_fraction_256 = fraction(&mut r, "BATCH_SIZE_256_MEM_FRACTION", "0.75");
     let hint = if mode == GrokMode::Dummy {
         "pass --dummy-model or set DEFAULT_DUMMY_MODEL_PATH"
     } else {
         "pass --model or set DEFAULT_MODEL_PATH"
     };
     check_model_dir(&mut common, &model, hint);
-    finish(std::mem::take(&mut r.errors))?;
+    r.finish()?;
     Ok(GrokOfflineConfig {
         common,
         mode,
@@ -614,36 +412,24 @@ pub fn resolve_deepseek_offline(
     o: &DeepSeekOfflineOptions,
     env: &dyn EnvSource,
 ) -> Result<DeepSeekOfflineConfig, RunnerError> {
-    let mut r = Resolver {
-        env,
-        errors: Vec::new(),
-    };
+    let mut r = Resolver::new(env);
     let mut common = resolve_common(
         &o.common,
         &mut r,
         "rocm/sgl-dev:v0.4.9.post2-rocm630-mi30x-20250716",
     );
-    let model = r.s(
-        o.common.model.as_ref(),
-        "DEFAULT_MODEL_PATH",
-        DEEPSEEK_OFFLINE_MODEL,
-    );
-    let model_name = r.s(
+    let DeepSeekModel {
+        model,
+        model_name,
+        hf_model_id,
+        variant,
+    } = DeepSeekModel::resolve(
+        &r,
+        o.common.base.model.as_ref(),
         o.model_name.as_ref(),
-        "DEFAULT_MODEL_NAME",
-        "DeepSeek-V3-0324",
-    );
-    let hf_model_id = r.s(
         o.hf_model_id.as_ref(),
-        "DEFAULT_HF_MODEL_ID",
-        "deepseek-ai/DeepSeek-V3-0324",
+        common.simulated(),
     );
-    let mut variant = env
-        .var("BENCHMARK_MODEL_VARIANT")
-        .unwrap_or_else(|| "FP8".to_owned());
-    if common.simulated() {
-        variant.push_str("-SIM");
-    }
     let tp = r.num("DEEPSEEK_TP", 8);
     let batch_size = r.num("DEEPSEEK_BATCH_SIZE", 32);
     let input_len = r.num("DEEPSEEK_INPUT_LENGTH", 128);
@@ -668,9 +454,9 @@ pub fn resolve_deepseek_offline(
             &format!("pass --model, or --download-model to fetch {hf_model_id}"),
         );
     }
-    finish(std::mem::take(&mut r.errors))?;
+    r.finish()?;
     Ok(DeepSeekOfflineConfig {
-        aiter_var: aiter_var(&common.image).to_owned(),
+        aiter_var: aiter_var(&common.base.image).to_owned(),
         common,
         model,
         model_name,
@@ -687,16 +473,8 @@ pub fn resolve_deepseek_offline(
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
     use super::*;
-
-    fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
-    }
+    use crate::config::testing::{env, options};
 
     fn grok(o: GrokOfflineOptions, e: &[(&str, &str)]) -> GrokOfflineConfig {
         resolve_grok_offline(&o, &env(e)).unwrap()
@@ -705,8 +483,8 @@ mod tests {
     #[test]
     fn grok_defaults_are_the_originals() {
         let c = grok(GrokOfflineOptions::default(), &[]);
-        assert_eq!(c.common.image, "lmsysorg/sglang:v0.4.7-rocm630");
-        assert_eq!(c.common.tag, "v0.4.7-rocm630");
+        assert_eq!(c.common.base.image, "lmsysorg/sglang:v0.4.7-rocm630");
+        assert_eq!(c.common.base.tag, "v0.4.7-rocm630");
         assert_eq!(c.mode, GrokMode::Normal);
         assert_eq!(c.model, GROK1_OFFLINE_MODEL);
         assert_eq!(c.tokenizer, "Xenova/grok-1-tokenizer");
@@ -728,7 +506,7 @@ mod tests {
             (c.mem_fraction_128.as_str(), c.mem_fraction_256.as_str()),
             ("0.85", "0.75")
         );
-        assert_eq!(c.common.output_dir, c.common.work_dir);
+        assert_eq!(c.common.base.output_dir, c.common.base.work_dir);
         assert_eq!(c.common.point_timeout, Duration::from_secs(7200));
     }
 
@@ -789,13 +567,9 @@ mod tests {
 
     #[test]
     fn grok2_detection_tokenizer_and_f14_online_variant() {
-        let o = GrokOfflineOptions {
-            common: OfflineOptions {
-                model: Some("/data/grok-2-custom/".into()),
-                ..Default::default()
-            },
-            ..Default::default()
-        };
+        let o = options(|o: &mut GrokOfflineOptions| {
+            o.common.base.model = Some("/data/grok-2-custom/".into())
+        });
         let c = grok(o, &[]);
         assert_eq!(c.model_type, GrokType::Grok2);
         assert_eq!(c.tokenizer, "/data/grok-2-custom/tokenizer.tok.json");
@@ -808,13 +582,9 @@ mod tests {
             ("MOE-I4F0", "FP8")
         );
         // Grok-1: a custom model is not used as the tokenizer (unlike the online script).
-        let o = GrokOfflineOptions {
-            common: OfflineOptions {
-                model: Some("/data/my-grok-1".into()),
-                ..Default::default()
-            },
-            ..Default::default()
-        };
+        let o = options(|o: &mut GrokOfflineOptions| {
+            o.common.base.model = Some("/data/my-grok-1".into())
+        });
         assert_eq!(grok(o, &[]).tokenizer, GROK1_OFFLINE_TOKENIZER);
         let t2 = GrokOfflineOptions {
             model_type: Some("grok2".into()),
@@ -850,21 +620,17 @@ mod tests {
 
     #[test]
     fn sim_marks_names_and_takes_batch_args() {
-        let o = GrokOfflineOptions {
-            common: OfflineOptions {
-                engine: Some(Engine::Sim),
-                sim_args: Some("--sim-oom-batch-size 256".into()),
-                ..Default::default()
-            },
-            ..Default::default()
-        };
+        let o = options(|o: &mut GrokOfflineOptions| {
+            o.common.base.engine = Some(Engine::Sim);
+            o.common.base.sim_args = Some("--sim-oom-batch-size 256".into());
+        });
         let c = grok(o, &[]);
         assert_eq!(
             (c.variant.as_str(), c.online_variant.as_str()),
             ("MOE-I4F8-SIM", "MOE-I4F8-SIM")
         );
-        assert_eq!(c.common.sim_args, ["--sim-oom-batch-size", "256"]);
-        assert_eq!(c.common.executor, ExecutorKind::Local);
+        assert_eq!(c.common.base.sim_args, ["--sim-oom-batch-size", "256"]);
+        assert_eq!(c.common.base.executor, ExecutorKind::Local);
         assert_eq!(c.common.point_timeout, Duration::from_secs(300));
         let real = GrokOfflineOptions::default();
         let e = resolve_grok_offline(&real, &env(&[(SIM_ARGS_VAR, "--sim-crash-batch-size 2")]))
@@ -876,7 +642,7 @@ mod tests {
     #[test]
     fn deepseek_defaults_env_and_positional_image() {
         let c = resolve_deepseek_offline(&DeepSeekOfflineOptions::default(), &env(&[])).unwrap();
-        assert_eq!(c.common.tag, "v0.4.9.post2-rocm630-mi30x-20250716");
+        assert_eq!(c.common.base.tag, "v0.4.9.post2-rocm630-mi30x-20250716");
         assert_eq!(
             (c.tp, c.batch_size, c.input_len, c.output_len),
             (8, 32, 128, 32)
@@ -887,19 +653,15 @@ mod tests {
         );
         assert_eq!(c.model, DEEPSEEK_OFFLINE_MODEL);
         assert_eq!(c.aiter_var, "SGLANG_USE_AITER");
-        let o = DeepSeekOfflineOptions {
-            common: OfflineOptions {
-                positional_image: Some("lmsysorg/sglang:v0.4.6-rocm630".into()),
-                ..Default::default()
-            },
-            ..Default::default()
-        };
+        let o = options(|o: &mut DeepSeekOfflineOptions| {
+            o.common.base.positional_image = Some("lmsysorg/sglang:v0.4.6-rocm630".into())
+        });
         let c = resolve_deepseek_offline(
             &o,
             &env(&[("DEEPSEEK_BATCH_SIZE", "4"), ("DEFAULT_MODEL_NAME", "M")]),
         )
         .unwrap();
-        assert_eq!(c.common.tag, "v0.4.6-rocm630");
+        assert_eq!(c.common.base.tag, "v0.4.6-rocm630");
         assert_eq!(c.aiter_var, "SGLANG_AITER_MOE");
         assert_eq!((c.batch_size, c.model_name.as_str()), (4, "M"));
         let e = resolve_deepseek_offline(

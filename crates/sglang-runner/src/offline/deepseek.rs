@@ -10,7 +10,8 @@ use metrics_parse::legacy_csv::OfflineKind;
 use super::config::DeepSeekOfflineConfig;
 use super::download::HfDownload;
 use super::gate::Gate;
-use super::{ModelDownload, OfflinePaths, OfflinePlan, Point, config_json, result_file};
+use super::{ModelDownload, OfflinePaths, OfflinePlan, Point, config_json};
+use crate::command::env_text;
 use crate::paths::OnlinePaths;
 
 /// Time limit of `--download-model`.
@@ -19,7 +20,13 @@ pub const DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
 /// Builds the plan of `cfg`.
 pub fn plan(cfg: &DeepSeekOfflineConfig) -> OfflinePlan {
     let c = &cfg.common;
-    let paths = OfflinePaths::new(&c.output_dir, &c.tag, &cfg.model_name, &cfg.variant, "");
+    let paths = OfflinePaths::new(
+        &c.base.output_dir,
+        &c.base.tag,
+        &cfg.model_name,
+        &cfg.variant,
+        "",
+    );
     let env: Vec<(String, String)> = [
         ("RCCL_MSCCL_ENABLE", "0"),
         (cfg.aiter_var.as_str(), "1"),
@@ -28,8 +35,6 @@ pub fn plan(cfg: &DeepSeekOfflineConfig) -> OfflinePlan {
     .iter()
     .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
     .collect();
-    let log = paths.point_log(OfflineKind::DeepSeek, cfg.tp, cfg.batch_size, cfg.input_len);
-    let result = result_file(&log);
     let args: Vec<String> = vec![
         "--model".into(),
         cfg.model.clone(),
@@ -43,28 +48,28 @@ pub fn plan(cfg: &DeepSeekOfflineConfig) -> OfflinePlan {
         cfg.output_len.to_string(),
         "--disable-radix-cache".into(),
         "--trust-remote-code".into(),
-        "--result-filename".into(),
-        result.display().to_string(),
     ];
-    let point = Point {
-        tp: cfg.tp,
-        batch_size: cfg.batch_size,
-        input_len: cfg.input_len,
-        output_len: cfg.output_len,
-        header: format!("=== TP={}, BS={} ===", cfg.tp, cfg.batch_size),
-        cmd: c
-            .steps
-            .bench_one_batch(&args, &env, &c.sim_args)
-            .cwd(&c.work_dir),
-        log,
-        result_file: result,
-    };
-    let online = OnlinePaths::deepseek(&c.output_dir, &c.tag, &cfg.model_name, &cfg.variant, "");
+    let point = Point::new(
+        &c.base,
+        &paths,
+        OfflineKind::DeepSeek,
+        [cfg.tp, cfg.batch_size, cfg.input_len, cfg.output_len],
+        format!("=== TP={}, BS={} ===", cfg.tp, cfg.batch_size),
+        args,
+        &env,
+    );
+    let online = OnlinePaths::deepseek(
+        &c.base.output_dir,
+        &c.base.tag,
+        &cfg.model_name,
+        &cfg.variant,
+        "",
+    );
     let download = cfg.download_model.then(|| ModelDownload {
         request: HfDownload {
             repo: cfg.hf_model_id.clone(),
             // bench_one_batch runs in the work dir: a relative model path is relative to it.
-            local_dir: c.work_dir.join(&cfg.model),
+            local_dir: c.base.work_dir.join(&cfg.model),
             repo_type_model: true,
             resume: true,
             env: Vec::new(),
@@ -88,18 +93,12 @@ pub fn plan(cfg: &DeepSeekOfflineConfig) -> OfflinePlan {
             "point: TP {}, batch size {}, input length {}, output length {}",
             cfg.tp, cfg.batch_size, cfg.input_len, cfg.output_len
         ),
-        format!(
-            "environment: {}",
-            env.iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect::<Vec<_>>()
-                .join(" ")
-        ),
+        format!("environment: {}", env_text(&env)),
     ];
     OfflinePlan {
         binary: "deepseek-perf-offline",
         kind: OfflineKind::DeepSeek,
-        config_json: config_json(&c.image, None, c.simulated()),
+        config_json: config_json(&c.base.image, None, c.simulated()),
         gate: Gate {
             online_folder: online.folder,
             model_name: cfg.model_name.clone(),
@@ -109,31 +108,26 @@ pub fn plan(cfg: &DeepSeekOfflineConfig) -> OfflinePlan {
         settings,
         notes: Vec::new(),
         paths,
+        model: cfg.model.clone(),
         common: c.clone(),
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
     use super::*;
-    use crate::offline::config::{
-        DeepSeekOfflineOptions, OfflineOptions, resolve_deepseek_offline,
-    };
+    use crate::config::testing::{env, options};
+    use crate::offline::config::{DeepSeekOfflineOptions, resolve_deepseek_offline};
 
     #[test]
     fn command_line_paths_and_download() {
-        let o = DeepSeekOfflineOptions {
-            common: OfflineOptions {
-                docker_image: Some("rocm/sgl-dev:v0.5.4.post1-rocm630-mi30x-20251029".into()),
-                output_dir: Some("/ci".into()),
-                ..Default::default()
-            },
-            download_model: true,
-            ..Default::default()
-        };
-        let cfg = resolve_deepseek_offline(&o, &BTreeMap::new()).unwrap();
+        let o = options(|o: &mut DeepSeekOfflineOptions| {
+            o.common.base.docker_image =
+                Some("rocm/sgl-dev:v0.5.4.post1-rocm630-mi30x-20251029".into());
+            o.common.base.output_dir = Some("/ci".into());
+            o.download_model = true;
+        });
+        let cfg = resolve_deepseek_offline(&o, &env(&[])).unwrap();
         let p = plan(&cfg);
         let folder = "/ci/offline/DeepSeek-V3-0324/v0.5.4.post1-rocm630-mi30x-20251029_DeepSeek-V3-0324_FP8_offline";
         assert_eq!(

@@ -15,7 +15,8 @@ use thiserror::Error;
 
 use crate::command::CommandSpec;
 use crate::engine::find_program;
-use crate::exec::{ExecError, Executor, ExitInfo, RunEnd};
+use crate::error::RunnerError;
+use crate::exec::{ExecError, Executor, ExitInfo, LocalExecutor, RunEnd};
 use crate::signals::{Interrupt, Interrupted};
 
 /// Bytes per "GB" in the original's messages (`df` 1-KB blocks ÷ 1024 ÷ 1024).
@@ -53,17 +54,9 @@ pub enum DownloadError {
         /// Needed, GB.
         required_gb: f64,
     },
-    /// A folder could not be created or measured.
-    #[error("cannot {what} {}: {source}", path.display())]
-    Io {
-        /// `create`, `measure free space on`.
-        what: &'static str,
-        /// The path.
-        path: PathBuf,
-        /// Cause.
-        #[source]
-        source: std::io::Error,
-    },
+    /// A folder could not be created or measured ([`RunnerError::Io`]).
+    #[error(transparent)]
+    Io(#[from] RunnerError),
     /// The CLI could not be started or waited for.
     #[error(transparent)]
     Exec(#[from] ExecError),
@@ -122,6 +115,26 @@ pub struct HfCli {
     pub program: PathBuf,
 }
 
+/// The CLI a download uses and where it runs ([`HfCli::choose`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CliChoice {
+    /// The CLI.
+    pub cli: HfCli,
+    /// It runs in the container (through the plan's docker executor), not on this machine.
+    pub in_container: bool,
+}
+
+impl CliChoice {
+    /// The executor that runs the CLI: the container's, or a local one on this machine.
+    pub fn executor<'a>(
+        &self,
+        container: &'a dyn Executor,
+        local: &'a LocalExecutor,
+    ) -> &'a dyn Executor {
+        if self.in_container { container } else { local }
+    }
+}
+
 /// One download.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct HfDownload {
@@ -151,6 +164,33 @@ impl HfCli {
                     program,
                 })
             })
+    }
+
+    /// The CLI of a download and where it runs ([`CliChoice`]): this machine's
+    /// (`huggingface-cli`, else `hf`), run here — the target is a host path, mounted `P:P`
+    /// into any container, so a download on the host lands where the container reads it;
+    /// without one, when the plan's commands run in a container (`container`), the image's
+    /// `huggingface-cli`, found on the container's `PATH` (a host program's path is never run
+    /// in the container). `None`: no CLI anywhere.
+    pub fn choose(container: bool) -> Option<CliChoice> {
+        Self::choose_from(Self::find(), container)
+    }
+
+    fn choose_from(found: Option<Self>, container: bool) -> Option<CliChoice> {
+        match found {
+            Some(cli) => Some(CliChoice {
+                cli,
+                in_container: false,
+            }),
+            None if container => Some(CliChoice {
+                cli: Self {
+                    kind: HfCliKind::HuggingfaceCli,
+                    program: PathBuf::from("huggingface-cli"),
+                },
+                in_container: true,
+            }),
+            None => None,
+        }
     }
 
     /// The download command: `huggingface-cli download <repo> [--repo-type model]
@@ -226,11 +266,8 @@ pub fn free_space(target: &Path) -> Result<FreeSpace, DownloadError> {
             None => break,
         }
     }
-    let st = nix::sys::statvfs::statvfs(&p).map_err(|e| DownloadError::Io {
-        what: "measure free space on",
-        path: p.clone(),
-        source: std::io::Error::from(e),
-    })?;
+    let st = nix::sys::statvfs::statvfs(&p)
+        .map_err(|e| RunnerError::io("measure free space on", &p, e.into()))?;
     let available = st.blocks_available().saturating_mul(st.fragment_size());
     Ok(FreeSpace {
         checked: p,
@@ -285,11 +322,7 @@ pub fn download(
     out: &mut dyn FnMut(&[u8]),
 ) -> Result<Duration, DownloadError> {
     if let Some(parent) = d.local_dir.parent() {
-        std::fs::create_dir_all(parent).map_err(|source| DownloadError::Io {
-            what: "create",
-            path: parent.to_owned(),
-            source,
-        })?;
+        std::fs::create_dir_all(parent).map_err(|e| RunnerError::io("create", parent, e))?;
     }
     let cmd = cli.command(d);
     let start = Instant::now();
@@ -335,7 +368,6 @@ pub fn download(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::exec::LocalExecutor;
 
     fn req(dir: &Path) -> HfDownload {
         HfDownload {
@@ -366,6 +398,36 @@ mod tests {
             new.command(&d).display(),
             "/usr/bin/hf download org/model --repo-type model --local-dir /m/models/org/model"
         );
+    }
+
+    #[test]
+    fn a_host_cli_runs_here_else_the_image_cli_in_the_container() {
+        let host = HfCli {
+            kind: HfCliKind::Hf,
+            program: "/usr/local/bin/hf".into(),
+        };
+        let here = HfCli::choose_from(Some(host.clone()), true).unwrap();
+        assert_eq!((&here.cli, here.in_container), (&host, false));
+        let local = LocalExecutor::default();
+        let container = LocalExecutor {
+            grace: Duration::from_secs(1),
+        };
+        assert!(std::ptr::addr_eq(
+            here.executor(&container, &local),
+            &local as &dyn Executor
+        ));
+        let image = HfCli::choose_from(None, true).unwrap();
+        assert!(image.in_container);
+        assert_eq!(
+            image.cli.program,
+            Path::new("huggingface-cli"),
+            "a bare name, found on the container's PATH"
+        );
+        assert!(std::ptr::addr_eq(
+            image.executor(&container, &local),
+            &container as &dyn Executor
+        ));
+        assert_eq!(HfCli::choose_from(None, false), None);
     }
 
     #[test]

@@ -8,7 +8,8 @@ use metrics_parse::legacy_csv::OfflineKind;
 
 use super::config::{GrokMode, GrokOfflineConfig};
 use super::gate::Gate;
-use super::{OfflinePaths, OfflinePlan, Point, config_json, result_file};
+use super::{OfflinePaths, OfflinePlan, Point, config_json};
+use crate::command::env_text;
 use crate::config::GrokType;
 use crate::paths::OnlinePaths;
 
@@ -89,8 +90,8 @@ pub fn arguments(cfg: &GrokOfflineConfig, tp: u32, bs: u32, il: u32) -> Vec<Stri
 pub fn plan(cfg: &GrokOfflineConfig) -> OfflinePlan {
     let c = &cfg.common;
     let paths = OfflinePaths::new(
-        &c.output_dir,
-        &c.tag,
+        &c.base.output_dir,
+        &c.base.tag,
         &cfg.model_name,
         &cfg.variant,
         cfg.mode.suffix(),
@@ -101,27 +102,25 @@ pub fn plan(cfg: &GrokOfflineConfig) -> OfflinePlan {
     for &tp in &g.tp_values {
         for &bs in &g.batch_sizes {
             for &il in &g.input_lengths {
-                let log = paths.point_log(OfflineKind::Grok, tp, bs, il);
-                let result = result_file(&log);
-                let mut args = arguments(cfg, tp, bs, il);
-                args.extend(["--result-filename".into(), result.display().to_string()]);
-                points.push(Point {
-                    tp,
-                    batch_size: bs,
-                    input_len: il,
-                    output_len: g.output_length,
-                    header: format!("=== TP={tp}, BS={bs}, IL={il}, OL={} ===", g.output_length),
-                    cmd: c
-                        .steps
-                        .bench_one_batch(&args, &env, &c.sim_args)
-                        .cwd(&c.work_dir),
-                    log,
-                    result_file: result,
-                });
+                let ol = g.output_length;
+                points.push(Point::new(
+                    &c.base,
+                    &paths,
+                    OfflineKind::Grok,
+                    [tp, bs, il, ol],
+                    format!("=== TP={tp}, BS={bs}, IL={il}, OL={ol} ==="),
+                    arguments(cfg, tp, bs, il),
+                    &env,
+                ));
             }
         }
     }
-    let online = OnlinePaths::grok(&c.output_dir, &c.tag, &cfg.model_name, &cfg.online_variant);
+    let online = OnlinePaths::grok(
+        &c.base.output_dir,
+        &c.base.tag,
+        &cfg.model_name,
+        &cfg.online_variant,
+    );
     let join = |v: &[u32]| v.iter().map(u32::to_string).collect::<Vec<_>>().join(" ");
     let mut settings = vec![
         format!("mode: {}", cfg.mode.as_str()),
@@ -151,17 +150,11 @@ pub fn plan(cfg: &GrokOfflineConfig) -> OfflinePlan {
             cfg.mem_fraction_128, cfg.mem_fraction_256
         ));
     }
-    settings.push(format!(
-        "environment: {}",
-        env.iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join(" ")
-    ));
+    settings.push(format!("environment: {}", env_text(&env)));
     OfflinePlan {
         binary: "grok-perf-offline",
         kind: OfflineKind::Grok,
-        config_json: config_json(&c.image, Some("aiter"), c.simulated()),
+        config_json: config_json(&c.base.image, Some("aiter"), c.simulated()),
         gate: Gate {
             online_folder: online.folder,
             model_name: cfg.model_name.clone(),
@@ -171,34 +164,29 @@ pub fn plan(cfg: &GrokOfflineConfig) -> OfflinePlan {
         settings,
         notes: cfg.notes.clone(),
         paths,
+        model: cfg.model.clone(),
         common: c.clone(),
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
     use std::path::Path;
 
     use super::*;
-    use crate::offline::config::{GrokOfflineOptions, OfflineOptions, resolve_grok_offline};
+    use crate::benchmark::Benchmark;
+    use crate::config::testing::{env, options};
+    use crate::offline::config::{GrokOfflineOptions, resolve_grok_offline};
 
-    fn cfg(mode: &str, model_type: &str, env: &[(&str, &str)]) -> GrokOfflineConfig {
-        let o = GrokOfflineOptions {
-            common: OfflineOptions {
-                docker_image: Some("rocm/sgl-dev:v0.5.4.post1-rocm630-mi30x-20251029".into()),
-                output_dir: Some("/ci".into()),
-                ..Default::default()
-            },
-            mode: Some(mode.into()),
-            model_type: Some(model_type.into()),
-            ..Default::default()
-        };
-        let env: BTreeMap<String, String> = env
-            .iter()
-            .map(|(k, v)| ((*k).into(), (*v).into()))
-            .collect();
-        resolve_grok_offline(&o, &env).unwrap()
+    fn cfg(mode: &str, model_type: &str, e: &[(&str, &str)]) -> GrokOfflineConfig {
+        let o = options(|o: &mut GrokOfflineOptions| {
+            o.common.base.docker_image =
+                Some("rocm/sgl-dev:v0.5.4.post1-rocm630-mi30x-20251029".into());
+            o.common.base.output_dir = Some("/ci".into());
+            o.mode = Some(mode.into());
+            o.model_type = Some(model_type.into());
+        });
+        resolve_grok_offline(&o, &env(e)).unwrap()
     }
 
     #[test]
@@ -269,7 +257,7 @@ mod tests {
             "SGLANG_USE_AITER=1 SGLANG_INT4_WEIGHT=0 python3 -m sglang.bench_one_batch --model /mnt/raid/models/dummy_prod1/ --load-format dummy --tokenizer-path Xenova/grok-1-tokenizer --tp 8 --batch-size 2 --input 256 --output 4096 --attention-backend aiter --torch-compile-max-bs 4 --quantization fp8 --trust-remote-code --enable-torch-compile --result-filename /ci/offline/GROK1/v0.5.4.post1-rocm630-mi30x-20251029_GROK1_MOE-I4F8_offline_dummy/tp8_bs2_il256.jsonl"
         );
         assert!(
-            p.describe()
+            p.describe(None)
                 .contains("grid: TP 8; batch sizes 2; input lengths 256; output length 4096")
         );
     }

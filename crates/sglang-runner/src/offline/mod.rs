@@ -39,11 +39,15 @@ use report::online_csv::Cell;
 use serde::Serialize;
 use thiserror::Error;
 
+use crate::benchmark::{Benchmark, Report};
 use crate::clock::{Accounting, Clock};
 use crate::command::CommandSpec;
+use crate::config::{EnvSource, RunBase};
 use crate::console::Console;
+use crate::container::{self, BenchContainer};
+use crate::engine::ExecutorKind;
 use crate::error::RunnerError;
-use crate::exec::{Executor, RunEnd};
+use crate::exec::{Executor, LocalExecutor, RunEnd};
 use crate::signals::{Interrupt, Interrupted};
 use config::OfflineCommon;
 use download::{DownloadError, HfCli, HfDownload};
@@ -133,6 +137,41 @@ pub struct Point {
     pub cmd: CommandSpec,
 }
 
+impl Point {
+    /// The point `[tp, batch size, input length, output length]` of `kind`'s layout in
+    /// `paths`' folder: bench_one_batch with `args`, then `--result-filename <log>.jsonl`
+    /// (fix F-6), and `env`, in the work dir; `header` is its console line.
+    pub fn new(
+        b: &RunBase,
+        paths: &OfflinePaths,
+        kind: OfflineKind,
+        [tp, batch_size, input_len, output_len]: [u32; 4],
+        header: String,
+        mut args: Vec<String>,
+        env: &[(String, String)],
+    ) -> Self {
+        let log = paths.point_log(kind, tp, batch_size, input_len);
+        let result_file = result_file(&log);
+        args.extend([
+            "--result-filename".to_owned(),
+            result_file.display().to_string(),
+        ]);
+        Self {
+            tp,
+            batch_size,
+            input_len,
+            output_len,
+            header,
+            cmd: b
+                .steps
+                .bench_one_batch(&args, env, &b.sim_args)
+                .cwd(&b.work_dir),
+            log,
+            result_file,
+        }
+    }
+}
+
 /// `--download-model` of the DeepSeek script (§3.4).
 #[derive(Debug, Clone, Serialize)]
 pub struct ModelDownload {
@@ -156,6 +195,8 @@ pub struct OfflinePlan {
     pub common: OfflineCommon,
     /// Paths.
     pub paths: OfflinePaths,
+    /// The model bench_one_batch loads (the container mounts its root).
+    pub model: String,
     /// `config.json` text.
     pub config_json: String,
     /// The GSM8K gate.
@@ -284,17 +325,36 @@ pub struct OfflineReport {
     pub accounting: Accounting,
 }
 
-impl OfflinePlan {
-    fn flavor(&self) -> Flavor {
-        match self.kind {
-            OfflineKind::Grok => Flavor::Grok,
-            OfflineKind::DeepSeek => Flavor::DeepSeek,
-        }
+impl Report for OfflineReport {
+    fn exit_code(&self) -> u8 {
+        self.exit_code
     }
 
-    /// The `--dry-run` text: every setting, path and command line, and what the GSM8K gate
-    /// would decide now.
-    pub fn describe(&self) -> String {
+    fn message(&self) -> String {
+        self.outcome.message()
+    }
+
+    fn run_folder(&self) -> Option<&Path> {
+        self.run_folder.as_deref()
+    }
+}
+
+impl Benchmark for OfflinePlan {
+    type Report = OfflineReport;
+    type Error = OfflineError;
+    const PREFIX: &'static str = "[csv]";
+
+    fn executor(&self) -> ExecutorKind {
+        self.common.base.executor
+    }
+
+    fn container(&self, env: &dyn EnvSource) -> BenchContainer {
+        container::for_benchmark(&self.common.base, &self.model, self.binary, env)
+    }
+
+    /// Also what the GSM8K gate would decide now; the offline dry run shows no container
+    /// settings.
+    fn describe(&self, _container: Option<&BenchContainer>) -> String {
         let c = &self.common;
         let mut o = String::new();
         let mut l = |s: String| {
@@ -309,13 +369,13 @@ impl OfflinePlan {
         l("Settings:".into());
         l(format!(
             "  image: {} (tag {}, container {})",
-            c.image, c.tag, c.container
+            c.base.image, c.base.tag, c.base.container
         ));
-        l(format!("  work dir: {}", c.work_dir.display()));
-        l(format!("  output dir: {}", c.output_dir.display()));
+        l(format!("  work dir: {}", c.base.work_dir.display()));
+        l(format!("  output dir: {}", c.base.output_dir.display()));
         l(format!(
             "  engine: {}{}",
-            c.engine.as_str(),
+            c.base.engine.as_str(),
             if c.simulated() {
                 " (simulated: sglang-sim bench-one-batch; the numbers are not real measurements)"
             } else {
@@ -324,17 +384,17 @@ impl OfflinePlan {
         ));
         l(format!(
             "  executor: {} ({})",
-            c.executor.as_str(),
-            c.executor_reason
+            c.base.executor.as_str(),
+            c.base.executor_reason
         ));
         l(format!(
             "  time limit per point: {} s",
             c.point_timeout.as_secs_f64()
         ));
         for (name, v) in [
-            ("hardware", &c.hardware),
-            ("rocm version", &c.rocm_version),
-            ("nightly command", &c.nightly_command),
+            ("hardware", &c.base.hardware),
+            ("rocm version", &c.base.rocm_version),
+            ("nightly command", &c.base.nightly_command),
         ] {
             if let Some(v) = v {
                 l(format!("  {name}: {}", report::redact::redact(v)));
@@ -379,8 +439,16 @@ impl OfflinePlan {
         if let Some(d) = &self.download {
             l(String::new());
             l("Model download (--download-model):".into());
-            match HfCli::find() {
-                Some(cli) => l(format!("  {}", cli.command(&d.request).display_with_env())),
+            match HfCli::choose(c.base.executor == ExecutorKind::Docker) {
+                Some(ch) => l(format!(
+                    "  {}{}",
+                    ch.cli.command(&d.request).display_with_env(),
+                    if ch.in_container {
+                        format!(" (in container {})", c.base.container)
+                    } else {
+                        String::new()
+                    }
+                )),
                 None => l(format!(
                     "  no huggingface-cli or hf on PATH: a real run needs {} populated already",
                     d.request.local_dir.display()
@@ -391,7 +459,7 @@ impl OfflinePlan {
         l(format!(
             "Commands (in order, {} grid point(s); working directory {}):",
             self.points.len(),
-            c.work_dir.display()
+            c.base.work_dir.display()
         ));
         for p in &self.points {
             l(format!(
@@ -403,28 +471,24 @@ impl OfflinePlan {
                 p.cmd.display_with_env()
             ));
         }
-        if !c.problems.is_empty() {
+        if !c.base.problems.is_empty() {
             l(String::new());
             l("Problems (a real run stops here):".into());
-            for p in &c.problems {
+            for p in &c.base.problems {
                 l(format!("  - {p}"));
             }
         }
         o
     }
 
-    /// Runs the plan. `Err` for setup failures (bad settings, folders, a failed
-    /// `--download-model`); what happens to the points is the report's outcome.
-    pub fn run(
+    fn run(
         &self,
         exec: &dyn Executor,
         console: &mut Console,
         interrupt: &Interrupt,
     ) -> Result<OfflineReport, OfflineError> {
         let c = &self.common;
-        if !c.problems.is_empty() {
-            return Err(RunnerError::Validation(c.problems.clone()).into());
-        }
+        c.base.check()?;
         let mut clock = Clock::start();
         if c.simulated() {
             console.line("[csv] Engine: simulated (sglang-sim) - the numbers of this run are not real measurements");
@@ -561,6 +625,15 @@ impl OfflinePlan {
         console.line(format!("[csv] {}", outcome.message()));
         Ok(report(outcome, true, points, &clock))
     }
+}
+
+impl OfflinePlan {
+    fn flavor(&self) -> Flavor {
+        match self.kind {
+            OfflineKind::Grok => Flavor::Grok,
+            OfflineKind::DeepSeek => Flavor::DeepSeek,
+        }
+    }
 
     fn download_model(
         &self,
@@ -571,7 +644,7 @@ impl OfflinePlan {
         clock: &mut Clock,
     ) -> Result<(), DownloadError> {
         let r = &d.request;
-        let Some(cli) = HfCli::find() else {
+        let Some(choice) = HfCli::choose(exec.name() == "docker") else {
             console.line(format!(
                 "[csv] WARNING: huggingface-cli not found. Assuming model {} is already present at {}.",
                 r.repo,
@@ -598,10 +671,14 @@ impl OfflinePlan {
         ));
         console.line(format!(
             "[csv] Running: {}",
-            cli.command(r).display_with_env()
+            choice.cli.command(r).display_with_env()
         ));
         let start = Instant::now();
-        let res = download::download(exec, &cli, r, d.timeout, interrupt, &mut |b| console.raw(b));
+        let local = LocalExecutor::default();
+        let exec = choice.executor(exec, &local);
+        let res = download::download(exec, &choice.cli, r, d.timeout, interrupt, &mut |b| {
+            console.raw(b);
+        });
         clock.add_engine(start.elapsed());
         res.map(|took| {
             console.line(format!(

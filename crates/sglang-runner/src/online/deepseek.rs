@@ -6,25 +6,27 @@
 //! is never "complete"), F-33 (the DP test implies DP attention), F-36 (start-up fails on
 //! process death, not on words in the log).
 
-use std::fs::File;
-use std::io::Write;
 use std::path::Path;
 use std::time::Instant;
 
 use metrics_parse::legacy_csv::OnlineKind;
 use report::online_csv::{Cell, deepseek_row_label};
 
-use super::grok::{console_summary, describe_common, describe_paths, describe_problems};
+use super::config::{DeepSeekConfig, serving_extras};
 use super::{
-    CsvState, RunLogState, best_of_load, cell_text, describe_halt, run_logs, run_state, stop_server,
+    CsvState, Describe, RunLog, RunLogState, ServerStart, best_of_load, cell_text, finish, halted,
+    loads_outcome, open_timing, performance_summary, pid_text, run_logs, run_state, scan_gsm8k,
+    session, start_failed, stop_server,
 };
+use crate::benchmark::Benchmark;
 use crate::command::CommandSpec;
-use crate::config::{DeepSeekConfig, serving_extras};
+use crate::config::EnvSource;
 use crate::console::Console;
-use crate::engine::{Engine, find_program};
+use crate::container::{self, BenchContainer};
+use crate::engine::{Engine, ExecutorKind, find_program};
 use crate::error::RunnerError;
 use crate::exec::{Executor, RunEnd};
-use crate::gsm8k::{self, Gsm8kStage, LogState};
+use crate::gsm8k::{self, Gsm8kStage};
 use crate::mtp::{self, MtpRow};
 use crate::outcome::{Outcome, RunReport};
 use crate::paths::OnlinePaths;
@@ -32,7 +34,7 @@ use crate::server::{Readiness, Server, StartFailure};
 use crate::session::{Halt, Session};
 use crate::signals::Interrupt;
 use crate::timefmt;
-use crate::timing::{HeaderCommon, TimingLog};
+use crate::timing::TimingLog;
 
 /// A DeepSeek plan.
 pub struct DeepSeekPlan {
@@ -53,8 +55,8 @@ impl DeepSeekPlan {
     pub fn new(cfg: DeepSeekConfig) -> Self {
         let c = &cfg.common;
         let paths = OnlinePaths::deepseek(
-            &c.output_dir,
-            &c.tag,
+            &c.base.output_dir,
+            &c.base.tag,
             &cfg.model_name,
             &cfg.variant,
             &cfg.mode.suffix(),
@@ -110,7 +112,11 @@ impl DeepSeekPlan {
         if cfg.mode.torch_compile {
             args.push("--enable-torch-compile".to_owned());
         }
-        let server = c.steps.server(&args, &env, &c.sim_args).cwd(&c.work_dir);
+        let server = c
+            .base
+            .steps
+            .server(&args, &env, &c.base.sim_args)
+            .cwd(&c.base.work_dir);
         let g = cfg.gsm8k;
         let gargs: Vec<String> = vec![
             "--num-questions".into(),
@@ -125,9 +131,10 @@ impl DeepSeekPlan {
             cfg.gsm8k_host.clone(),
         ];
         let gsm8k = c
+            .base
             .steps
             .gsm8k(&c.gsm8k_script, &gargs, c.gsm8k_data.as_deref())
-            .cwd(&c.work_dir);
+            .cwd(&c.base.work_dir);
         let readiness = Readiness {
             url: format!(
                 "{}:{}{}",
@@ -171,120 +178,8 @@ impl DeepSeekPlan {
             "--host".into(),
             "127.0.0.1".into(),
         ];
-        args.extend(serving_extras(c.steps.client, c.scale, log));
-        c.steps.serving(&args, &[]).cwd(&c.work_dir)
-    }
-
-    /// The `--dry-run` text.
-    pub fn describe(&self) -> String {
-        let cfg = &self.cfg;
-        let c = &cfg.common;
-        let mut o = String::new();
-        let mut l = |s: String| {
-            o.push_str(&s);
-            o.push('\n');
-        };
-        l("deepseek-perf-online: dry run (nothing is started or written)".into());
-        l(String::new());
-        l("Settings:".into());
-        describe_common(c, &mut l);
-        l(format!(
-            "  model: {} (download from {}: {})",
-            cfg.model, cfg.hf_model_id, cfg.download_model
-        ));
-        l(format!(
-            "  model name / variant: {} / {}",
-            cfg.model_name, cfg.variant
-        ));
-        l(format!(
-            "  mode: {} (DP attention {}, torch compile {}, MTP test {}, DP test {}); serving benchmark: {}",
-            cfg.mode.description(),
-            cfg.mode.dp_server(),
-            cfg.mode.torch_compile,
-            cfg.mode.mtp_test,
-            cfg.mode.dp_test,
-            if cfg.mode.serving() {
-                "yes"
-            } else {
-                "no (GSM8K only)"
-            }
-        ));
-        if cfg.mode.serving() {
-            l(format!(
-                "  concurrencies: {} ({} run(s) each)",
-                cfg.concurrencies.join(" "),
-                cfg.runs
-            ));
-            l(format!(
-                "  prompts: {} at concurrency <= 16, else {}; input {} / output {} tokens",
-                cfg.prompts_low, cfg.prompts_high, cfg.input_len, cfg.output_len
-            ));
-            l(format!(
-                "  pauses: {} s between runs at concurrency >= 8, {} s after other runs, {} s between levels",
-                c.pauses.between_runs.as_secs_f64(),
-                c.pauses.after_run.as_secs_f64(),
-                c.pauses.between_loads.as_secs_f64()
-            ));
-            l(format!(
-                "  MTP artifacts: {}",
-                if cfg.mtp_artifacts {
-                    format!(
-                        "{}/bench_results.csv and throughput_vs_median_e2e_latency.png",
-                        self.paths.model_dir.display()
-                    )
-                } else {
-                    "no".to_owned()
-                }
-            ));
-        }
-        l(format!(
-            "  GSM8K: {} runs x {} questions, parallel {}, {} shots, threshold {}",
-            cfg.gsm8k.runs,
-            cfg.gsm8k.questions,
-            cfg.gsm8k.parallel,
-            cfg.gsm8k.shots,
-            c.threshold_text
-        ));
-        l(String::new());
-        l("Files:".into());
-        describe_paths(
-            &self.paths,
-            "sglang_serving_benchmark_concurrency_<c>_run<n>_<YYYYMMDD_HHMMSS>.log",
-            &mut l,
-        );
-        l(String::new());
-        l("Commands (in order):".into());
-        if cfg.download_model {
-            l(format!("  download: {}", self.download_cmd().display()));
-        }
-        l(format!("  server: {}", self.server.display_with_env()));
-        l(format!(
-            "  readiness: GET {} answers 200; polled every <= {} ms for at most {} s",
-            self.readiness.url,
-            self.readiness.max_interval.as_millis(),
-            self.readiness.timeout.as_secs()
-        ));
-        l(format!(
-            "  GSM8K (x{}): {}",
-            cfg.gsm8k.runs,
-            self.gsm8k.display()
-        ));
-        if cfg.mode.serving() {
-            for conc in &cfg.concurrencies {
-                let log = self.paths.client_log(conc, 1, "<ts>");
-                l(format!(
-                    "  concurrency {conc} (x{}): {}",
-                    cfg.runs,
-                    self.client(conc, &log).display()
-                ));
-            }
-        }
-        l(format!(
-            "  shutdown: SIGTERM to the server's process group, SIGKILL after 10 s; port {} must be free",
-            c.port
-        ));
-        describe_problems(c, &mut l);
-        o
+        args.extend(serving_extras(c.base.steps.client, c.scale, log));
+        c.base.steps.serving(&args, &[]).cwd(&c.base.work_dir)
     }
 
     fn download_cmd(&self) -> CommandSpec {
@@ -304,7 +199,7 @@ impl DeepSeekPlan {
     /// Model download (§3.4), real engine only.
     fn download(&self, s: &mut Session<'_>) -> Result<(), RunnerError> {
         let cfg = &self.cfg;
-        if cfg.common.engine == Engine::Sim {
+        if cfg.common.base.engine == Engine::Sim {
             s.say("[online] Simulated engine: --download-model skipped (the simulator needs no weights)");
             return Ok(());
         }
@@ -349,204 +244,11 @@ impl DeepSeekPlan {
         Ok(())
     }
 
-    /// Runs the plan (see [`super::grok::GrokPlan::run`]).
-    pub fn run(
-        &self,
-        exec: &dyn Executor,
-        console: &mut Console,
-        interrupt: &Interrupt,
-    ) -> Result<RunReport, RunnerError> {
-        let cfg = &self.cfg;
-        let c = &cfg.common;
-        if !c.problems.is_empty() {
-            return Err(RunnerError::Validation(c.problems.clone()));
-        }
-        if !c.output_dir.is_dir() {
-            console.line(format!(
-                "INFO: Output directory {} does not exist, creating it...",
-                c.output_dir.display()
-            ));
-        }
-        std::fs::create_dir_all(&self.paths.folder)
-            .map_err(|e| RunnerError::io("create run folder", &self.paths.folder, e))?;
-        console.line("✅ Parameter validation passed");
-        let mut s = Session {
-            exec,
-            console,
-            interrupt,
-            clock: crate::clock::Clock::start(),
-        };
-        if c.simulated() {
-            s.say("[online] Engine: simulated (sglang-sim) - the numbers of this run are not real measurements");
-        }
-        if cfg.download_model {
-            self.download(&mut s)?;
-        }
-        let started = timefmt::now();
-        let stamp = timefmt::file_stamp(&started);
-        s.say(format!(
-            "[online] Script started at: {}",
-            timefmt::human(&started)
-        ));
-        let mut timing = TimingLog::create(&self.paths.new_timing_summary(&stamp))?;
-        timing.header_common(&HeaderCommon {
-            started: &started,
-            command: c.nightly_command.as_deref(),
-            hardware: c.hardware.as_deref(),
-            rocm_version: c.rocm_version.as_deref(),
-            image: &c.image_line(),
-            model: &cfg.model,
-            hostname: &c.hostname,
-        });
-        timing.line(format!("DP Attention: {}", cfg.mode.dp_server()));
-        timing.line(format!("Torch Compile: {}", cfg.mode.torch_compile));
-        timing.line(format!("MTP Test Enabled: {}", cfg.mode.mtp_test));
-        timing.line(format!("DP Test Enabled: {}", cfg.mode.dp_test));
-        timing.blank();
-
-        let mut csv = CsvState::new(
-            OnlineKind::Concurrency,
-            &cfg.model_name,
-            &c.tag,
-            &deepseek_row_label(&cfg.model_name, &cfg.variant),
-            &cfg.concurrencies,
-            &self.paths.csv,
-        );
-        let desc = cfg.mode.description();
-        let mut serving_secs = 0;
-        let mut server: Option<Server> = None;
-        let outcome = if self.scan(&mut s)? {
-            timing.line("All logs already complete - skipping server startup");
-            if cfg.mode.serving() {
-                for conc in &cfg.concurrencies {
-                    let r = best_of_load(&self.paths, conc, &Cell::Na)?;
-                    csv.results.insert(conc.clone(), r);
-                }
-                csv.write()?;
-                s.say("Note: Both GSM8K and serving benchmarks were already complete");
-            } else {
-                s.say(format!(
-                    "✅ GSM8K logs already complete ({desc} mode - no serving benchmarks)."
-                ));
-            }
-            Outcome::Regenerated
-        } else {
-            s.say("Clearing previous logs...");
-            self.fresh(
-                &mut s,
-                &mut timing,
-                &mut csv,
-                &mut server,
-                &mut serving_secs,
-            )?
-        };
-        timing.line(format!("  End time: {}", timefmt::human(&timefmt::now())));
-        timing.line(format!("  Total duration: {serving_secs} seconds"));
-        self.performance_summary(&mut timing, &csv);
-
-        // Shutdown (§5.6 step 6), timing the real stop (F-7).
-        s.say("Shutting down SGLang server...");
-        let mut outcome = outcome;
-        let mut shutdown_secs = 0;
-        if self.paths.server_log.exists() {
-            let scan = match &server {
-                Some(sv) => sv.error_scan(),
-                None => std::fs::read(&self.paths.server_log)
-                    .map(|d| metrics_parse::server_log::error_scan(&d))
-                    .unwrap_or_default(),
-            };
-            timing.blank();
-            timing.error_check(&scan);
-            if scan.runtime_error_lines > 0 && server.is_some() {
-                s.say(format!(
-                    "WARNING: the server log has {} RuntimeError line(s) (Server error status: FAIL)",
-                    scan.runtime_error_lines
-                ));
-                match &mut outcome {
-                    Outcome::Completed => {
-                        outcome = Outcome::CompletedWithErrors {
-                            failed_runs: 0,
-                            runtime_errors: scan.runtime_error_lines,
-                        }
-                    }
-                    Outcome::CompletedWithErrors { runtime_errors, .. } => {
-                        *runtime_errors = scan.runtime_error_lines
-                    }
-                    _ => {}
-                }
-            }
-        }
-        if let Some(sv) = &mut server {
-            s.say("Cleaning up...");
-            if sv.exited().is_none() {
-                let pid = sv.pid().map_or_else(|| "?".to_owned(), |p| p.to_string());
-                s.say(format!("Killing background SGLang server (PID: {pid})..."));
-            }
-            shutdown_secs = stop_server(&mut s, sv, &mut timing, c.port);
-        }
-        timing.line(format!("Server shutdown time: {shutdown_secs} seconds"));
-        let ended = timefmt::now();
-        let wall = s.clock.elapsed();
-        timing.blank();
-        timing.overall(&ended, wall);
-        console_summary(
-            &mut s,
-            &ended,
-            wall,
-            &self.paths,
-            csv.written.then_some(self.paths.csv.as_path()),
-            timing.path(),
-        );
-        s.say(format!("[online] {}", outcome.message()));
-        Ok(RunReport {
-            exit_code: outcome.exit_code(),
-            outcome,
-            run_folder: self.paths.folder.clone(),
-            timing_summary: timing.path().to_owned(),
-            csv: csv.written.then(|| self.paths.csv.clone()),
-            simulated: c.simulated(),
-            accounting: s.clock.accounting(),
-        })
-    }
-
     /// The completion scan (§5.11; F-16: a GSM8K log that ends below threshold is not
     /// complete).
     fn scan(&self, s: &mut Session<'_>) -> Result<bool, RunnerError> {
         let cfg = &self.cfg;
-        s.say("Scanning existing logs to check if all benchmarks are already complete...");
-        s.say("Checking GSM8K log status...");
-        let g = &self.paths.gsm8k_log;
-        let gsm8k_ok = match gsm8k::log_state(g, cfg.gsm8k.runs, None) {
-            LogState::Missing => {
-                s.say(format!("Missing: GSM8K log file ({})", g.display()));
-                false
-            }
-            LogState::Empty => {
-                s.say(format!("Empty: GSM8K log file ({})", g.display()));
-                false
-            }
-            LogState::Incomplete => {
-                s.say(format!(
-                    "Incomplete: GSM8K log file missing final summary ({})",
-                    g.display()
-                ));
-                false
-            }
-            LogState::Complete {
-                passed: false,
-                average,
-            } => {
-                s.say(format!(
-                    "Failed: GSM8K log file ends below threshold (average {average}); GSM8K will run again ({})",
-                    g.display()
-                ));
-                false
-            }
-            LogState::Complete { passed: true, .. } => {
-                s.say("✅ GSM8K log file is complete.");
-                true
-            }
-        };
+        let gsm8k_ok = scan_gsm8k(s, &self.paths.gsm8k_log, cfg.gsm8k.runs, None);
         let desc = cfg.mode.description();
         if !cfg.mode.serving() {
             s.say(format!(
@@ -605,35 +307,28 @@ impl DeepSeekPlan {
         let cfg = &self.cfg;
         let c = &cfg.common;
         s.say("Starting SGLang server for online GSM8K benchmark...");
-        let t = Instant::now();
-        let server = slot.insert(Server::launch(
-            s.exec,
-            &self.server,
-            &self.paths.server_log,
-            false,
-            c.port,
-        )?);
-        let pid = server
-            .pid()
-            .map_or_else(|| "?".to_owned(), |p| p.to_string());
-        s.say(format!(
-            "Waiting for SGLang server (PID: {pid}) to start... (Max {} minutes)",
-            c.server_timeout.as_secs() / 60
-        ));
-        s.say(format!(
-            "Server logs are being written to: {}",
-            self.paths.server_log.display()
-        ));
-        let ready = {
-            let console = &mut *s.console;
-            server.wait_ready(&self.readiness, s.interrupt, &mut |d| {
-                console.line(format!(
-                    "Still waiting for the SGLang server... ({}s elapsed)",
-                    d.as_secs()
-                ));
-            })
+        let start = ServerStart {
+            cmd: &self.server,
+            log: &self.paths.server_log,
+            port: c.port,
+            readiness: &self.readiness,
         };
-        s.clock.add_engine(t.elapsed());
+        let (server, ready) = start.run(
+            s,
+            |s, server| {
+                s.say(format!(
+                    "Waiting for SGLang server (PID: {}) to start... (Max {} minutes)",
+                    pid_text(server),
+                    c.server_timeout.as_secs() / 60
+                ));
+                s.say(format!(
+                    "Server logs are being written to: {}",
+                    self.paths.server_log.display()
+                ));
+            },
+            |secs| format!("Still waiting for the SGLang server... ({secs}s elapsed)"),
+        )?;
+        let server = slot.insert(server);
         match ready {
             Ok(d) => {
                 s.say(format!(
@@ -642,18 +337,13 @@ impl DeepSeekPlan {
                 ));
                 timing.line(format!("Server startup time: {} seconds", d.as_secs()));
             }
-            Err(StartFailure::Interrupted(i)) => {
-                timing.line(format!(
-                    "Run interrupted: received {} while waiting for the server to start",
-                    i.name()
-                ));
-                return Ok(Outcome::Interrupted { signal: i.signal });
-            }
             Err(e) => {
                 match &e {
+                    StartFailure::Interrupted(_) => return Ok(start_failed(timing, &e)),
                     StartFailure::Exited(_) => {
                         s.say(format!(
-                            "SGLang server process (PID: {pid}) has terminated unexpectedly!"
+                            "SGLang server process (PID: {}) has terminated unexpectedly!",
+                            pid_text(server)
                         ));
                     }
                     StartFailure::TimedOut(t) => {
@@ -662,16 +352,15 @@ impl DeepSeekPlan {
                             t.as_secs()
                         ));
                     }
-                    _ => s.say(format!("SGLang server failed to start: {e}")),
+                    StartFailure::Poll(_) => {
+                        s.say(format!("SGLang server failed to start: {e}"));
+                    }
                 }
                 s.say("Last 20 lines of the server log:");
                 for line in server.log_tail(20) {
                     s.say(line);
                 }
-                timing.line(format!("Server startup: FAILED ({e})"));
-                return Ok(Outcome::ServerStartFailed {
-                    reason: e.to_string(),
-                });
+                return Ok(start_failed(timing, &e));
             }
         }
         s.say(format!(
@@ -690,10 +379,9 @@ impl DeepSeekPlan {
         let g = match gsm8k::run_stage(s, server, &stage) {
             Ok(g) => g,
             Err(h) => {
-                let (line, o) = describe_halt(&h, "the GSM8K test");
-                s.say(line.clone());
-                timing.line(line);
-                return Ok(o);
+                let (line, outcome) = halted(timing, &h, "the GSM8K test");
+                s.say(line);
+                return Ok(outcome);
             }
         };
         timing.blank();
@@ -743,7 +431,7 @@ impl DeepSeekPlan {
         timing.line("Serving Benchmark Results:");
         timing.line(format!("  Start time: {}", timefmt::human(&timefmt::now())));
         let mut failed_runs = 0u32;
-        let mut halted = None;
+        let mut halt = None;
         let last = cfg.concurrencies.last().cloned();
         'levels: for conc in &cfg.concurrencies {
             let stamp = timefmt::file_stamp(&timefmt::now());
@@ -759,10 +447,9 @@ impl DeepSeekPlan {
                     Ok(Some(false)) => failed_runs += 1,
                     Ok(_) => {}
                     Err(h) => {
-                        let (line, o) = describe_halt(&h, &step);
-                        s.say(line.clone());
-                        timing.line(line);
-                        halted = Some(o);
+                        let (line, outcome) = halted(timing, &h, &step);
+                        s.say(line);
+                        halt = Some(outcome);
                         break 'levels;
                     }
                 }
@@ -778,9 +465,7 @@ impl DeepSeekPlan {
                     c.pauses.after_run
                 };
                 if let Err(h) = s.pause(pause) {
-                    let (line, o) = describe_halt(&h, &format!("the pause after {step}"));
-                    timing.line(line);
-                    halted = Some(o);
+                    halt = Some(halted(timing, &h, &format!("the pause after {step}")).1);
                     break 'levels;
                 }
             }
@@ -793,19 +478,7 @@ impl DeepSeekPlan {
                         cell_text(&r.cells.itl),
                         r.output_throughput.as_deref().unwrap_or("NA")
                     ));
-                    s.say(format!(
-                        "[online] Updating CSV for concurrency {conc}: E2E={}ms, TTFT={}ms, ITL={}ms",
-                        cell_text(&r.cells.e2e),
-                        cell_text(&r.cells.ttft),
-                        cell_text(&r.cells.itl)
-                    ));
-                    csv.results.insert(conc.clone(), r);
-                    match csv.write() {
-                        Ok(()) => s.say(format!(
-                            "[online] CSV updated with results for concurrency {conc}"
-                        )),
-                        Err(e) => s.say(format!("[online] WARNING: {e}")),
-                    }
+                    csv.update(s, &format!("concurrency {conc}"), conc, r);
                 }
                 Ok(r) => {
                     s.say(format!("❌ No valid results found for concurrency {conc}"));
@@ -829,25 +502,16 @@ impl DeepSeekPlan {
                     ));
                 }
                 if let Err(h) = s.pause(c.pauses.between_loads) {
-                    let (line, o) =
-                        describe_halt(&h, &format!("the pause after concurrency {conc}"));
-                    timing.line(line);
-                    halted = Some(o);
+                    let during = format!("the pause after concurrency {conc}");
+                    halt = Some(halted(timing, &h, &during).1);
                     break;
                 }
             }
         }
-        if halted.is_none() && cfg.mtp_artifacts {
+        if halt.is_none() && cfg.mtp_artifacts {
             self.mtp(s, timing, csv);
         }
-        match halted {
-            Some(o) => o,
-            None if failed_runs > 0 => Outcome::CompletedWithErrors {
-                failed_runs,
-                runtime_errors: 0,
-            },
-            None => Outcome::Completed,
-        }
+        loads_outcome(halt, failed_runs)
     }
 
     /// One serving run; `Ok(None)` = skipped, `Ok(Some(ok))` = ran.
@@ -890,45 +554,17 @@ impl DeepSeekPlan {
                 .client_log(conc, run, &format!("{stamp}_{}", logs.len() + 1));
         }
         let cmd = self.client(conc, &path);
-        let mut log =
-            File::create(&path).map_err(|e| RunnerError::io("create client log", &path, e))?;
-        let w = |log: &mut File, line: String| -> Result<(), Halt> {
-            writeln!(log, "{line}")
-                .map_err(|e| RunnerError::io("write client log", &path, e).into())
-        };
-        w(
-            &mut log,
+        let mut log = RunLog::create(path.clone(), false)?;
+        log.line(
+            s,
             format!("Run started at: {}", timefmt::human(&timefmt::now())),
         )?;
-        w(
-            &mut log,
-            format!("Using {prompts} prompts for concurrency {conc}"),
-        )?;
-        let end = s.run_client(
-            &cmd,
-            server,
-            &mut log,
-            false,
-            self.cfg.common.client_timeout,
-        )?;
+        log.line(s, format!("Using {prompts} prompts for concurrency {conc}"))?;
+        let end = log.run(s, &cmd, server, self.cfg.common.client_timeout)?;
         let ok = end.exit.success();
-        if ok {
-            w(
-                &mut log,
-                format!("Run completed at: {}", timefmt::human(&timefmt::now())),
-            )?;
-        } else {
-            w(
-                &mut log,
-                format!(
-                    "Run failed at: {} ({})",
-                    timefmt::human(&timefmt::now()),
-                    end.exit
-                ),
-            )?;
-        }
-        w(
-            &mut log,
+        log.end(s, &end)?;
+        log.line(
+            s,
             format!("Run duration: {} seconds", end.duration.as_secs()),
         )?;
         drop(log);
@@ -999,26 +635,217 @@ impl DeepSeekPlan {
             }
         }
     }
+}
 
-    /// Performance Summary (§7.9; F-2: the output throughput number).
-    fn performance_summary(&self, timing: &mut TimingLog, csv: &CsvState) {
+impl Benchmark for DeepSeekPlan {
+    type Report = RunReport;
+    type Error = RunnerError;
+    const PREFIX: &'static str = "[online]";
+
+    fn executor(&self) -> ExecutorKind {
+        self.cfg.common.base.executor
+    }
+
+    fn container(&self, env: &dyn EnvSource) -> BenchContainer {
+        container::for_online(
+            &self.cfg.common,
+            &self.cfg.model,
+            None,
+            "deepseek-perf-online",
+            env,
+        )
+    }
+
+    fn describe(&self, container: Option<&BenchContainer>) -> String {
+        let cfg = &self.cfg;
+        let c = &cfg.common;
+        let mut d = Describe::new("deepseek-perf-online", c, container);
+        d.line(format!(
+            "  model: {} (download from {}: {})",
+            cfg.model, cfg.hf_model_id, cfg.download_model
+        ));
+        d.line(format!(
+            "  model name / variant: {} / {}",
+            cfg.model_name, cfg.variant
+        ));
+        d.line(format!(
+            "  mode: {} (DP attention {}, torch compile {}, MTP test {}, DP test {}); serving benchmark: {}",
+            cfg.mode.description(),
+            cfg.mode.dp_server(),
+            cfg.mode.torch_compile,
+            cfg.mode.mtp_test,
+            cfg.mode.dp_test,
+            if cfg.mode.serving() {
+                "yes"
+            } else {
+                "no (GSM8K only)"
+            }
+        ));
+        if cfg.mode.serving() {
+            d.line(format!(
+                "  concurrencies: {} ({} run(s) each)",
+                cfg.concurrencies.join(" "),
+                cfg.runs
+            ));
+            d.line(format!(
+                "  prompts: {} at concurrency <= 16, else {}; input {} / output {} tokens",
+                cfg.prompts_low, cfg.prompts_high, cfg.input_len, cfg.output_len
+            ));
+            d.line(format!(
+                "  pauses: {} s between runs at concurrency >= 8, {} s after other runs, {} s between levels",
+                c.pauses.between_runs.as_secs_f64(),
+                c.pauses.after_run.as_secs_f64(),
+                c.pauses.between_loads.as_secs_f64()
+            ));
+            d.line(format!(
+                "  MTP artifacts: {}",
+                if cfg.mtp_artifacts {
+                    format!(
+                        "{}/bench_results.csv and throughput_vs_median_e2e_latency.png",
+                        self.paths.model_dir.display()
+                    )
+                } else {
+                    "no".to_owned()
+                }
+            ));
+        }
+        d.gsm8k(&cfg.gsm8k, c);
+        d.files(
+            &self.paths,
+            "sglang_serving_benchmark_concurrency_<c>_run<n>_<YYYYMMDD_HHMMSS>.log",
+        );
+        if cfg.download_model {
+            d.line(format!("  download: {}", self.download_cmd().display()));
+        }
+        d.line(format!("  server: {}", self.server.display_with_env()));
+        d.line(format!(
+            "  readiness: GET {} answers 200; polled every <= {} ms for at most {} s",
+            self.readiness.url,
+            self.readiness.max_interval.as_millis(),
+            self.readiness.timeout.as_secs()
+        ));
+        d.gsm8k_command(cfg.gsm8k.runs, &self.gsm8k);
+        if cfg.mode.serving() {
+            for conc in &cfg.concurrencies {
+                let log = self.paths.client_log(conc, 1, "<ts>");
+                d.line(format!(
+                    "  concurrency {conc} (x{}): {}",
+                    cfg.runs,
+                    self.client(conc, &log).display()
+                ));
+            }
+        }
+        d.end(c)
+    }
+
+    fn run(
+        &self,
+        exec: &dyn Executor,
+        console: &mut Console,
+        interrupt: &Interrupt,
+    ) -> Result<RunReport, RunnerError> {
+        let cfg = &self.cfg;
+        let c = &cfg.common;
+        c.base.check()?;
+        if !c.base.output_dir.is_dir() {
+            console.line(format!(
+                "INFO: Output directory {} does not exist, creating it...",
+                c.base.output_dir.display()
+            ));
+        }
+        std::fs::create_dir_all(&self.paths.folder)
+            .map_err(|e| RunnerError::io("create run folder", &self.paths.folder, e))?;
+        console.line("✅ Parameter validation passed");
+        let mut s = session(c, exec, console, interrupt);
+        if cfg.download_model {
+            self.download(&mut s)?;
+        }
+        let started = timefmt::now();
+        s.say(format!(
+            "[online] Script started at: {}",
+            timefmt::human(&started)
+        ));
+        let mut timing = open_timing(&self.paths, &started, c, &cfg.model)?;
+        timing.line(format!("DP Attention: {}", cfg.mode.dp_server()));
+        timing.line(format!("Torch Compile: {}", cfg.mode.torch_compile));
+        timing.line(format!("MTP Test Enabled: {}", cfg.mode.mtp_test));
+        timing.line(format!("DP Test Enabled: {}", cfg.mode.dp_test));
         timing.blank();
-        timing.line("Performance Summary:");
-        timing.line("===================");
-        for conc in &self.cfg.concurrencies {
-            let r = csv.results.get(conc);
-            let v =
-                |f: fn(&super::LoadResult) -> &Cell| r.map_or("NA", |r| cell_text(f(r))).to_owned();
-            timing.line(format!("Concurrency {conc}:"));
-            timing.line(format!("  E2E Latency: {} ms", v(|r| &r.cells.e2e)));
-            timing.line(format!("  TTFT: {} ms", v(|r| &r.cells.ttft)));
-            timing.line(format!("  ITL: {} ms", v(|r| &r.cells.itl)));
-            timing.line(format!(
+
+        let mut csv = CsvState::new(
+            OnlineKind::Concurrency,
+            &cfg.model_name,
+            &c.base.tag,
+            &deepseek_row_label(&cfg.model_name, &cfg.variant),
+            &cfg.concurrencies,
+            &self.paths.csv,
+        );
+        let desc = cfg.mode.description();
+        let mut serving_secs = 0;
+        let mut server: Option<Server> = None;
+        let mut outcome = if self.scan(&mut s)? {
+            timing.line("All logs already complete - skipping server startup");
+            if cfg.mode.serving() {
+                csv.regenerate(&self.paths, cfg.concurrencies.iter().map(String::as_str))?;
+                s.say("Note: Both GSM8K and serving benchmarks were already complete");
+            } else {
+                s.say(format!(
+                    "✅ GSM8K logs already complete ({desc} mode - no serving benchmarks)."
+                ));
+            }
+            Outcome::Regenerated
+        } else {
+            s.say("Clearing previous logs...");
+            self.fresh(
+                &mut s,
+                &mut timing,
+                &mut csv,
+                &mut server,
+                &mut serving_secs,
+            )?
+        };
+        timing.line(format!("  End time: {}", timefmt::human(&timefmt::now())));
+        timing.line(format!("  Total duration: {serving_secs} seconds"));
+        // F-2: the output throughput number.
+        performance_summary(&mut timing, &csv, &cfg.concurrencies, "Concurrency", |r| {
+            format!(
                 "  Output throughput: {} tok/s",
                 r.and_then(|r| r.output_throughput.as_deref())
                     .unwrap_or("NA")
-            ));
+            )
+        });
+
+        // Shutdown (§5.6 step 6), timing the real stop (F-7).
+        s.say("Shutting down SGLang server...");
+        let mut shutdown_secs = 0;
+        if self.paths.server_log.exists() {
+            let scan = match &server {
+                Some(sv) => sv.error_scan(),
+                None => std::fs::read(&self.paths.server_log)
+                    .map(|d| metrics_parse::server_log::error_scan(&d))
+                    .unwrap_or_default(),
+            };
             timing.blank();
+            timing.error_check(&scan);
+            if scan.runtime_error_lines > 0 && server.is_some() {
+                s.say(format!(
+                    "WARNING: the server log has {} RuntimeError line(s) (Server error status: FAIL)",
+                    scan.runtime_error_lines
+                ));
+                outcome = outcome.with_runtime_errors(scan.runtime_error_lines);
+            }
         }
+        if let Some(sv) = &mut server {
+            s.say("Cleaning up...");
+            if sv.exited().is_none() {
+                s.say(format!(
+                    "Killing background SGLang server (PID: {})...",
+                    pid_text(sv)
+                ));
+            }
+            shutdown_secs = stop_server(&mut s, sv, &mut timing, c.port);
+        }
+        timing.line(format!("Server shutdown time: {shutdown_secs} seconds"));
+        Ok(finish(s, timing, &self.paths, &csv, outcome, c.simulated()))
     }
 }

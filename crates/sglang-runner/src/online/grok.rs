@@ -6,8 +6,6 @@
 //! fine), F-25 (one GSM8K attempt per log), F-26 (MI355 runs can complete), F-39 (wall-clock
 //! start-up time).
 
-use std::fs::File;
-use std::io::Write;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -15,23 +13,28 @@ use metrics_parse::legacy_csv::OnlineKind;
 use metrics_parse::server_log::READY_LINE;
 use report::online_csv::{Cell, grok_row_label};
 
+use super::config::{GrokConfig, serving_extras};
 use super::{
-    CsvState, RunLogState, best_of_load, cell_text, describe_halt, run_state, stop_server,
+    CsvState, Describe, RunLog, RunLogState, ServerStart, best_of_load, finish, halted,
+    loads_outcome, open_timing, performance_summary, pid_text, run_state, scan_gsm8k, session,
+    start_failed, stop_server,
 };
-use crate::command::CommandSpec;
-use crate::config::{GrokConfig, GrokType, serving_extras};
+use crate::benchmark::Benchmark;
+use crate::command::{CommandSpec, env_text};
+use crate::config::{EnvSource, GrokType};
 use crate::console::Console;
-use crate::engine::ClientImpl;
+use crate::container::{self, BenchContainer};
+use crate::engine::ExecutorKind;
 use crate::error::RunnerError;
 use crate::exec::Executor;
-use crate::gsm8k::{self, Gsm8kStage, LogState};
+use crate::gsm8k::{self, Gsm8kStage};
 use crate::outcome::{Outcome, RunReport};
 use crate::paths::OnlinePaths;
 use crate::server::{MAX_POLL, Readiness, Server, StartFailure};
 use crate::session::{Halt, Session};
 use crate::signals::Interrupt;
 use crate::timefmt;
-use crate::timing::{HeaderCommon, TimingLog};
+use crate::timing::TimingLog;
 
 /// A Grok plan: the configuration, the paths and every command line.
 pub struct GrokPlan {
@@ -53,7 +56,12 @@ impl GrokPlan {
     /// Builds the plan.
     pub fn new(cfg: GrokConfig) -> Self {
         let c = &cfg.common;
-        let paths = OnlinePaths::grok(&c.output_dir, &c.tag, &cfg.model_name, &cfg.variant);
+        let paths = OnlinePaths::grok(
+            &c.base.output_dir,
+            &c.base.tag,
+            &cfg.model_name,
+            &cfg.variant,
+        );
         let mut args: Vec<String> = [
             "--model",
             &cfg.model,
@@ -88,7 +96,11 @@ impl GrokPlan {
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .collect();
-        let server = c.steps.server(&args, &env, &c.sim_args).cwd(&c.work_dir);
+        let server = c
+            .base
+            .steps
+            .server(&args, &env, &c.base.sim_args)
+            .cwd(&c.base.work_dir);
         let g = cfg.gsm8k;
         let mut gargs: Vec<String> = vec![
             "--num-questions".into(),
@@ -102,9 +114,10 @@ impl GrokPlan {
             gargs.extend(["--port".to_owned(), c.port.to_string()]);
         }
         let gsm8k = c
+            .base
             .steps
             .gsm8k(&c.gsm8k_script, &gargs, c.gsm8k_data.as_deref())
-            .cwd(&c.work_dir);
+            .cwd(&c.base.work_dir);
         let readiness = Readiness {
             url: format!("http://127.0.0.1:{}/get_model_info", c.port),
             log_line: Some(READY_LINE),
@@ -145,236 +158,18 @@ impl GrokPlan {
         if c.port != 30000 {
             args.extend(["--port".to_owned(), c.port.to_string()]);
         }
-        args.extend(serving_extras(c.steps.client, c.scale, log));
-        c.steps
+        args.extend(serving_extras(c.base.steps.client, c.scale, log));
+        c.base
+            .steps
             .serving(&args, if tokenizer { &[3] } else { &[] })
-            .cwd(&c.work_dir)
-    }
-
-    /// The `--dry-run` text: every setting, path and command line.
-    pub fn describe(&self) -> String {
-        let c = &self.cfg.common;
-        let cfg = &self.cfg;
-        let mut o = String::new();
-        let mut l = |s: String| {
-            o.push_str(&s);
-            o.push('\n');
-        };
-        l("grok-perf-online: dry run (nothing is started or written)".into());
-        l(String::new());
-        l("Settings:".into());
-        describe_common(c, &mut l);
-        l(format!("  model type: {}", cfg.model_type.as_str()));
-        l(format!("  model: {}", cfg.model));
-        l(format!("  tokenizer: {}", cfg.tokenizer));
-        l(format!(
-            "  model name / variant: {} / {}",
-            cfg.model_name, cfg.variant
-        ));
-        l(format!(
-            "  request rates: {}{}",
-            cfg.rates.join(" "),
-            if cfg.skip_rate16 {
-                " (16 skipped on MI355 hardware)"
-            } else {
-                ""
-            }
-        ));
-        l(format!("  runs per rate: {}", cfg.runs_per_rate));
-        l(format!(
-            "  prompts per rate: {} x rate, at most {}; input {} / output {} tokens",
-            cfg.prompts_per_rate, cfg.max_prompts, cfg.input_len, cfg.output_len
-        ));
-        l(format!(
-            "  GSM8K: {} runs x {} questions, parallel {}, {} shots, threshold {}",
-            cfg.gsm8k.runs,
-            cfg.gsm8k.questions,
-            cfg.gsm8k.parallel,
-            cfg.gsm8k.shots,
-            c.threshold_text
-        ));
-        l(format!(
-            "  pauses: {} s between runs, {} s + cache flush between rate-16 runs, {} s between rates",
-            c.pauses.between_runs.as_secs_f64(),
-            c.pauses.rate16.as_secs_f64(),
-            c.pauses.between_loads.as_secs_f64()
-        ));
-        for n in &cfg.notes {
-            l(format!("  note: {n}"));
-        }
-        l(String::new());
-        l("Files:".into());
-        describe_paths(
-            &self.paths,
-            "sglang_client_log_<MODEL>_aiter_<rate>_run<i>_<YYYYMMDD_HHMMSS>.log",
-            &mut l,
-        );
-        l(String::new());
-        l("Commands (in order):".into());
-        l(format!("  server: {}", self.server.display_with_env()));
-        l(format!(
-            "  readiness: GET {} answers 200 and the server log shows {READY_LINE:?}; polled every <= 200 ms for at most {} s",
-            self.readiness.url,
-            self.readiness.timeout.as_secs()
-        ));
-        l(format!(
-            "  GSM8K (x{}): {}",
-            cfg.gsm8k.runs,
-            self.gsm8k.display()
-        ));
-        for rate in &cfg.rates {
-            if cfg.skip_rate16 && rate == "16" {
-                l("  rate 16: skipped on MI355 hardware".into());
-                continue;
-            }
-            let log = self.paths.client_log(rate, 1, "<ts>");
-            l(format!(
-                "  rate {rate} (x{}): {}",
-                cfg.runs_per_rate,
-                self.client(rate, &log).display()
-            ));
-        }
-        l(format!(
-            "  shutdown: SIGTERM to the server's process group, SIGKILL after 10 s; port {} must be free",
-            c.port
-        ));
-        describe_problems(c, &mut l);
-        o
-    }
-
-    /// Runs the plan. `Err` only for setup failures (nothing started); everything that
-    /// happens once the run folder exists is an [`Outcome`] in the report.
-    pub fn run(
-        &self,
-        exec: &dyn Executor,
-        console: &mut Console,
-        interrupt: &Interrupt,
-    ) -> Result<RunReport, RunnerError> {
-        let c = &self.cfg.common;
-        if !c.problems.is_empty() {
-            return Err(RunnerError::Validation(c.problems.clone()));
-        }
-        let started = timefmt::now();
-        let stamp = timefmt::file_stamp(&started);
-        let mut s = Session {
-            exec,
-            console,
-            interrupt,
-            clock: crate::clock::Clock::start(),
-        };
-        if c.simulated() {
-            s.say("[online] Engine: simulated (sglang-sim) - the numbers of this run are not real measurements");
-        }
-        for n in &self.cfg.notes {
-            s.say(n);
-        }
-        s.say(format!(
-            "[online] Script started at: {}",
-            timefmt::human(&started)
-        ));
-        std::fs::create_dir_all(&self.paths.folder)
-            .map_err(|e| RunnerError::io("create run folder", &self.paths.folder, e))?;
-        let mut timing = TimingLog::create(&self.paths.new_timing_summary(&stamp))?;
-        timing.header_common(&HeaderCommon {
-            started: &started,
-            command: c.nightly_command.as_deref(),
-            hardware: c.hardware.as_deref(),
-            rocm_version: c.rocm_version.as_deref(),
-            image: &c.image_line(),
-            model: &self.cfg.model,
-            hostname: &c.hostname,
-        });
-        timing.line(format!("Model type: {}", self.cfg.model_type.as_str()));
-        timing.line("Attention backend: unknown");
-        timing.blank();
-
-        let mut csv = CsvState::new(
-            OnlineKind::RequestRate,
-            &self.cfg.model_name,
-            &c.tag,
-            &grok_row_label(&c.hostname),
-            &self.cfg.rates,
-            &self.paths.csv,
-        );
-        let outcome = if self.scan(&mut s)? {
-            timing.line("All logs already complete - skipping server startup");
-            for rate in self.cfg.scheduled_rates() {
-                let r = best_of_load(&self.paths, rate, &Cell::Na)?;
-                csv.results.insert(rate.to_owned(), r);
-            }
-            csv.write()?;
-            Outcome::Regenerated
-        } else {
-            self.fresh(&mut s, &mut timing, &mut csv)?
-        };
-        s.say(format!("CSV summary saved to {}", self.paths.csv.display()));
-        s.say(format!(
-            "All done! Client logs and CSV summary are saved in {}.",
-            self.paths.folder.display()
-        ));
-        self.performance_summary(&mut timing, &csv);
-        let ended = timefmt::now();
-        let wall = s.clock.elapsed();
-        timing.blank();
-        timing.overall(&ended, wall);
-        console_summary(
-            &mut s,
-            &ended,
-            wall,
-            &self.paths,
-            csv.written.then_some(self.paths.csv.as_path()),
-            timing.path(),
-        );
-        s.say(format!("[online] {}", outcome.message()));
-        Ok(RunReport {
-            exit_code: outcome.exit_code(),
-            outcome,
-            run_folder: self.paths.folder.clone(),
-            timing_summary: timing.path().to_owned(),
-            csv: csv.written.then(|| self.paths.csv.clone()),
-            simulated: c.simulated(),
-            accounting: s.clock.accounting(),
-        })
+            .cwd(&c.base.work_dir)
     }
 
     /// The completion scan (§4.11, fixes F-16/F-26): true when the GSM8K log passed and
     /// every scheduled rate has three completed runs.
     fn scan(&self, s: &mut Session<'_>) -> Result<bool, RunnerError> {
         let cfg = &self.cfg;
-        s.say("Scanning existing logs to check if all benchmarks are already complete...");
-        s.say("Checking GSM8K log status...");
-        let g = &self.paths.gsm8k_log;
-        let gsm8k_ok = match gsm8k::log_state(g, cfg.gsm8k.runs, Some("aiter")) {
-            LogState::Missing => {
-                s.say(format!("Missing: GSM8K log file ({})", g.display()));
-                false
-            }
-            LogState::Empty => {
-                s.say(format!("Empty: GSM8K log file ({})", g.display()));
-                false
-            }
-            LogState::Incomplete => {
-                s.say(format!(
-                    "Incomplete: GSM8K log file missing final summary ({})",
-                    g.display()
-                ));
-                false
-            }
-            LogState::Complete {
-                passed: false,
-                average,
-            } => {
-                s.say(format!(
-                    "Failed: GSM8K log file ends below threshold (average {average}); GSM8K will run again ({})",
-                    g.display()
-                ));
-                false
-            }
-            LogState::Complete { passed: true, .. } => {
-                s.say("✅ GSM8K log file is complete.");
-                true
-            }
-        };
+        let gsm8k_ok = scan_gsm8k(s, &self.paths.gsm8k_log, cfg.gsm8k.runs, Some("aiter"));
         s.say("Checking client benchmark logs...");
         let rates = cfg.scheduled_rates();
         let total = rates.len() as u32 * cfg.runs_per_rate;
@@ -419,12 +214,6 @@ impl GrokPlan {
         let ty = cfg.model_type.as_str();
         s.say("Starting benchmarks using aiter backend...");
         timing.line(format!("Attention backend: aiter ({ty})"));
-        let env: Vec<String> = self
-            .server
-            .env
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect();
         s.say(format!(
             "[online] Using {} environment: {}",
             if cfg.model_type == GrokType::Grok1 {
@@ -432,29 +221,25 @@ impl GrokPlan {
             } else {
                 "Grok2"
             },
-            env.join(" ")
+            env_text(&self.server.env)
         ));
         s.say(format!("[online] Launching backend=aiter for {ty}"));
         s.say(format!(
             "[online] Waiting for server to be ready (timeout: {}s)...",
             c.server_timeout.as_secs()
         ));
-        let t = Instant::now();
-        let mut server =
-            Server::launch(s.exec, &self.server, &self.paths.server_log, false, c.port)?;
-        let ready = {
-            let console = &mut *s.console;
-            server.wait_ready(&self.readiness, s.interrupt, &mut |d| {
-                console.line(format!(
-                    "[online] Still waiting... ({}s elapsed)",
-                    d.as_secs()
-                ));
-            })
+        let start = ServerStart {
+            cmd: &self.server,
+            log: &self.paths.server_log,
+            port: c.port,
+            readiness: &self.readiness,
         };
-        s.clock.add_engine(t.elapsed());
-        let pid = server
-            .pid()
-            .map_or_else(|| "?".to_owned(), |p| p.to_string());
+        let (mut server, ready) = start.run(
+            s,
+            |_, _| {},
+            |secs| format!("[online] Still waiting... ({secs}s elapsed)"),
+        )?;
+        let pid = pid_text(&server);
         match ready {
             Ok(d) => {
                 s.say(format!(
@@ -463,25 +248,19 @@ impl GrokPlan {
                 ));
                 timing.line(format!("Server startup time: {} seconds", d.as_secs()));
             }
-            Err(StartFailure::Interrupted(i)) => {
-                stop_server(s, &mut server, timing, c.port);
-                timing.line(format!(
-                    "Run interrupted: received {} while waiting for the server to start",
-                    i.name()
-                ));
-                return Ok(Outcome::Interrupted { signal: i.signal });
-            }
             Err(e) => {
+                if matches!(e, StartFailure::Interrupted(_)) {
+                    stop_server(s, &mut server, timing, c.port);
+                    return Ok(start_failed(timing, &e));
+                }
                 s.say(format!("[online] ERROR: Server failed to start: {e}"));
                 s.say("[online] Last 50 lines of the server log:");
                 for line in server.log_tail(50) {
                     s.say(line);
                 }
-                timing.line(format!("Server startup: FAILED ({e})"));
+                let outcome = start_failed(timing, &e);
                 stop_server(s, &mut server, timing, c.port);
-                return Ok(Outcome::ServerStartFailed {
-                    reason: e.to_string(),
-                });
+                return Ok(outcome);
             }
         }
 
@@ -494,7 +273,7 @@ impl GrokPlan {
             cmd: &self.gsm8k,
             timeout: c.client_timeout,
         };
-        let mut outcome = match gsm8k::run_stage(s, &mut server, &stage) {
+        let outcome = match gsm8k::run_stage(s, &mut server, &stage) {
             Ok(g) => {
                 timing.blank();
                 timing.gsm8k_block(g.duration_s, &g.average, cfg.gsm8k.runs);
@@ -509,9 +288,8 @@ impl GrokPlan {
                 }
             }
             Err(h) => {
-                let (line, outcome) = describe_halt(&h, "the GSM8K test");
+                let (line, outcome) = halted(timing, &h, "the GSM8K test");
                 s.say(format!("[online] {line}"));
-                timing.line(line);
                 outcome
             }
         };
@@ -531,15 +309,7 @@ impl GrokPlan {
                 scan.runtime_error_lines
             ));
         }
-        if let Outcome::CompletedWithErrors { runtime_errors, .. } = &mut outcome {
-            *runtime_errors = scan.runtime_error_lines;
-        } else if outcome == Outcome::Completed && scan.runtime_error_lines > 0 {
-            outcome = Outcome::CompletedWithErrors {
-                failed_runs: 0,
-                runtime_errors: scan.runtime_error_lines,
-            };
-        }
-        Ok(outcome)
+        Ok(outcome.with_runtime_errors(scan.runtime_error_lines))
     }
 
     /// The client benchmark (§4.8); never fails the run by itself: a step that ends the
@@ -573,7 +343,7 @@ impl GrokPlan {
         }
         let mut failed_runs = 0u32;
         let scheduled = cfg.scheduled_rates();
-        let mut halted: Option<Outcome> = None;
+        let mut halt: Option<Outcome> = None;
         'rates: for rate in &cfg.rates {
             if cfg.skip_rate16 && rate == "16" {
                 s.say("[online] Skipping rate 16 on MI355 hardware (known limitation - scheduler timeout)");
@@ -592,64 +362,21 @@ impl GrokPlan {
                         }
                     }
                     Err(h) => {
-                        let (line, o) = describe_halt(&h, &step);
+                        let (line, outcome) = halted(timing, &h, &step);
                         s.say(format!("[online] {line}"));
-                        timing.line(line);
-                        halted = Some(o);
+                        halt = Some(outcome);
                         break 'rates;
                     }
                 }
-                if run < cfg.runs_per_rate {
-                    let r = if rate == "16" {
-                        s.say(format!(
-                            "Rate 16 detected - sleeping {} seconds and clearing memory before next run...",
-                            c.pauses.rate16.as_secs()
-                        ));
-                        let r = s.pause(c.pauses.rate16);
-                        if r.is_ok() {
-                            s.say("Clearing GPU memory cache...");
-                            let t = Instant::now();
-                            crate::server::http_post_ok(
-                                &format!("http://127.0.0.1:{}/flush_cache", c.port),
-                                Duration::from_secs(30),
-                            );
-                            s.clock.add_engine(t.elapsed());
-                            s.say("Memory cleanup completed");
-                        }
-                        r
-                    } else {
-                        if !c.pauses.between_runs.is_zero() {
-                            s.say(format!(
-                                "Sleeping {} seconds between runs to avoid memory access faults...",
-                                c.pauses.between_runs.as_secs()
-                            ));
-                        }
-                        s.pause(c.pauses.between_runs)
-                    };
-                    if let Err(h) = r {
-                        let (line, o) = describe_halt(&h, &format!("the pause after {step}"));
-                        timing.line(line);
-                        halted = Some(o);
-                        break 'rates;
-                    }
+                if run < cfg.runs_per_rate
+                    && let Err(h) = self.pause_between_runs(s, rate)
+                {
+                    halt = Some(halted(timing, &h, &format!("the pause after {step}")).1);
+                    break 'rates;
                 }
             }
             match best_of_load(&self.paths, rate, &Cell::Na) {
-                Ok(r) => {
-                    s.say(format!(
-                        "[online] Updating CSV for rate {rate}: E2E={}ms, TTFT={}ms, ITL={}ms",
-                        cell_text(&r.cells.e2e),
-                        cell_text(&r.cells.ttft),
-                        cell_text(&r.cells.itl)
-                    ));
-                    csv.results.insert(rate.clone(), r);
-                    match csv.write() {
-                        Ok(()) => {
-                            s.say(format!("[online] CSV updated with results for rate {rate}"))
-                        }
-                        Err(e) => s.say(format!("[online] WARNING: {e}")),
-                    }
-                }
+                Ok(r) => csv.update(s, &format!("rate {rate}"), rate, r),
                 Err(e) => s.say(format!("[online] WARNING: {e}")),
             }
             timing.line(format!(
@@ -664,9 +391,7 @@ impl GrokPlan {
                     ));
                 }
                 if let Err(h) = s.pause(c.pauses.between_loads) {
-                    let (line, o) = describe_halt(&h, &format!("the pause after rate {rate}"));
-                    timing.line(line);
-                    halted = Some(o);
+                    halt = Some(halted(timing, &h, &format!("the pause after rate {rate}")).1);
                     break;
                 }
             }
@@ -680,14 +405,36 @@ impl GrokPlan {
             "Client benchmark completed in {} seconds",
             t0.elapsed().as_secs()
         ));
-        match halted {
-            Some(o) => o,
-            None if failed_runs > 0 => Outcome::CompletedWithErrors {
-                failed_runs,
-                runtime_errors: 0,
-            },
-            None => Outcome::Completed,
+        loads_outcome(halt, failed_runs)
+    }
+
+    /// The pause between two runs of `rate` (quirk K-14): rate 16 sleeps longer and flushes
+    /// the server's cache.
+    fn pause_between_runs(&self, s: &mut Session<'_>, rate: &str) -> Result<(), Halt> {
+        let c = &self.cfg.common;
+        if rate != "16" {
+            if !c.pauses.between_runs.is_zero() {
+                s.say(format!(
+                    "Sleeping {} seconds between runs to avoid memory access faults...",
+                    c.pauses.between_runs.as_secs()
+                ));
+            }
+            return s.pause(c.pauses.between_runs);
         }
+        s.say(format!(
+            "Rate 16 detected - sleeping {} seconds and clearing memory before next run...",
+            c.pauses.rate16.as_secs()
+        ));
+        s.pause(c.pauses.rate16)?;
+        s.say("Clearing GPU memory cache...");
+        let t = Instant::now();
+        crate::server::http_post_ok(
+            &format!("http://127.0.0.1:{}/flush_cache", c.port),
+            Duration::from_secs(30),
+        );
+        s.clock.add_engine(t.elapsed());
+        s.say("Memory cleanup completed");
+        Ok(())
     }
 
     /// One client run of `rate` (§4.8): resume check, log, command, trailer.
@@ -722,77 +469,168 @@ impl GrokPlan {
         }
         let path = self.paths.client_log(rate, run, stamp);
         let cmd = self.client(rate, &path);
-        let mut log =
-            File::create(&path).map_err(|e| RunnerError::io("create client log", &path, e))?;
-        let both = |s: &mut Session<'_>, log: &mut File, line: String| -> Result<(), Halt> {
-            writeln!(log, "{line}").map_err(|e| RunnerError::io("write client log", &path, e))?;
-            s.say(line);
-            Ok(())
-        };
-        both(
+        let mut log = RunLog::create(path, true)?;
+        log.line(
             s,
-            &mut log,
             format!("Running benchmark with request rate: {rate} (Run {run}) for mode aiter"),
         )?;
-        both(
+        log.line(
             s,
-            &mut log,
             format!("Run started at: {}", timefmt::human(&timefmt::now())),
         )?;
-        both(s, &mut log, format!("Executing: {}", cmd.display()))?;
-        let end = s.run_client(&cmd, server, &mut log, true, self.cfg.common.client_timeout)?;
+        log.line(s, format!("Executing: {}", cmd.display()))?;
+        let end = log.run(s, &cmd, server, self.cfg.common.client_timeout)?;
         let secs = end.duration.as_secs();
         let ok = end.exit.success();
-        if ok {
-            both(
-                s,
-                &mut log,
-                format!("Run completed at: {}", timefmt::human(&timefmt::now())),
-            )?;
-        } else {
-            // Fix F-11: the run is recorded as failed (no completion marker, so a rerun
-            // retries it) and the benchmark goes on.
-            both(
-                s,
-                &mut log,
-                format!(
-                    "Run failed at: {} ({})",
-                    timefmt::human(&timefmt::now()),
-                    end.exit
-                ),
-            )?;
+        log.end(s, &end)?;
+        if !ok {
+            // Fix F-11: the run is recorded as failed and the benchmark goes on.
             s.say(format!(
                 "[online] WARNING: the client of rate {rate}, run {run} ended with {}; the run is recorded as failed",
                 end.exit
             ));
         }
-        both(s, &mut log, format!("Run duration: {secs} seconds"))?;
-        both(s, &mut log, DASHES.to_owned())?;
+        log.line(s, format!("Run duration: {secs} seconds"))?;
+        log.line(s, DASHES.to_owned())?;
         timing.line(format!("  Rate {rate}, Run {run}: {secs} seconds"));
         Ok(RunDone::Ran { ok })
     }
+}
 
-    /// The Performance Summary (§7.8; F-3: the best run's request throughput; F-4: `NA` for
-    /// rates without a value, the file always goes on to the overall summary).
-    fn performance_summary(&self, timing: &mut TimingLog, csv: &CsvState) {
+impl Benchmark for GrokPlan {
+    type Report = RunReport;
+    type Error = RunnerError;
+    const PREFIX: &'static str = "[online]";
+
+    fn executor(&self) -> ExecutorKind {
+        self.cfg.common.base.executor
+    }
+
+    /// The model's and the tokenizer's roots are mounted too.
+    fn container(&self, env: &dyn EnvSource) -> BenchContainer {
+        container::for_online(
+            &self.cfg.common,
+            &self.cfg.model,
+            Some(&self.cfg.tokenizer),
+            "grok-perf-online",
+            env,
+        )
+    }
+
+    fn describe(&self, container: Option<&BenchContainer>) -> String {
+        let c = &self.cfg.common;
+        let cfg = &self.cfg;
+        let mut d = Describe::new("grok-perf-online", c, container);
+        d.line(format!("  model type: {}", cfg.model_type.as_str()));
+        d.line(format!("  model: {}", cfg.model));
+        d.line(format!("  tokenizer: {}", cfg.tokenizer));
+        d.line(format!(
+            "  model name / variant: {} / {}",
+            cfg.model_name, cfg.variant
+        ));
+        d.line(format!(
+            "  request rates: {}{}",
+            cfg.rates.join(" "),
+            if cfg.skip_rate16 {
+                " (16 skipped on MI355 hardware)"
+            } else {
+                ""
+            }
+        ));
+        d.line(format!("  runs per rate: {}", cfg.runs_per_rate));
+        d.line(format!(
+            "  prompts per rate: {} x rate, at most {}; input {} / output {} tokens",
+            cfg.prompts_per_rate, cfg.max_prompts, cfg.input_len, cfg.output_len
+        ));
+        d.gsm8k(&cfg.gsm8k, c);
+        d.line(format!(
+            "  pauses: {} s between runs, {} s + cache flush between rate-16 runs, {} s between rates",
+            c.pauses.between_runs.as_secs_f64(),
+            c.pauses.rate16.as_secs_f64(),
+            c.pauses.between_loads.as_secs_f64()
+        ));
+        for n in &cfg.notes {
+            d.line(format!("  note: {n}"));
+        }
+        d.files(
+            &self.paths,
+            "sglang_client_log_<MODEL>_aiter_<rate>_run<i>_<YYYYMMDD_HHMMSS>.log",
+        );
+        d.line(format!("  server: {}", self.server.display_with_env()));
+        d.line(format!(
+            "  readiness: GET {} answers 200 and the server log shows {READY_LINE:?}; polled every <= 200 ms for at most {} s",
+            self.readiness.url,
+            self.readiness.timeout.as_secs()
+        ));
+        d.gsm8k_command(cfg.gsm8k.runs, &self.gsm8k);
+        for rate in &cfg.rates {
+            if cfg.skip_rate16 && rate == "16" {
+                d.line("  rate 16: skipped on MI355 hardware");
+                continue;
+            }
+            let log = self.paths.client_log(rate, 1, "<ts>");
+            d.line(format!(
+                "  rate {rate} (x{}): {}",
+                cfg.runs_per_rate,
+                self.client(rate, &log).display()
+            ));
+        }
+        d.end(c)
+    }
+
+    fn run(
+        &self,
+        exec: &dyn Executor,
+        console: &mut Console,
+        interrupt: &Interrupt,
+    ) -> Result<RunReport, RunnerError> {
+        let c = &self.cfg.common;
+        c.base.check()?;
+        let started = timefmt::now();
+        let mut s = session(c, exec, console, interrupt);
+        for n in &self.cfg.notes {
+            s.say(n);
+        }
+        s.say(format!(
+            "[online] Script started at: {}",
+            timefmt::human(&started)
+        ));
+        std::fs::create_dir_all(&self.paths.folder)
+            .map_err(|e| RunnerError::io("create run folder", &self.paths.folder, e))?;
+        let mut timing = open_timing(&self.paths, &started, c, &self.cfg.model)?;
+        timing.line(format!("Model type: {}", self.cfg.model_type.as_str()));
+        timing.line("Attention backend: unknown");
         timing.blank();
-        timing.line("Performance Summary:");
-        timing.line("===================");
-        for rate in &self.cfg.rates {
-            let r = csv.results.get(rate);
-            let v =
-                |f: fn(&super::LoadResult) -> &Cell| r.map_or("NA", |r| cell_text(f(r))).to_owned();
-            timing.line(format!("Request Rate {rate}:"));
-            timing.line(format!("  E2E Latency: {} ms", v(|r| &r.cells.e2e)));
-            timing.line(format!("  TTFT: {} ms", v(|r| &r.cells.ttft)));
-            timing.line(format!("  ITL: {} ms", v(|r| &r.cells.itl)));
-            timing.line(format!(
+
+        let mut csv = CsvState::new(
+            OnlineKind::RequestRate,
+            &self.cfg.model_name,
+            &c.base.tag,
+            &grok_row_label(&c.hostname),
+            &self.cfg.rates,
+            &self.paths.csv,
+        );
+        let outcome = if self.scan(&mut s)? {
+            timing.line("All logs already complete - skipping server startup");
+            csv.regenerate(&self.paths, self.cfg.scheduled_rates())?;
+            Outcome::Regenerated
+        } else {
+            self.fresh(&mut s, &mut timing, &mut csv)?
+        };
+        s.say(format!("CSV summary saved to {}", self.paths.csv.display()));
+        s.say(format!(
+            "All done! Client logs and CSV summary are saved in {}.",
+            self.paths.folder.display()
+        ));
+        // F-3: the best run's request throughput.
+        performance_summary(&mut timing, &csv, &self.cfg.rates, "Request Rate", |r| {
+            format!(
                 "  Throughput: {} requests/s",
                 r.and_then(|r| r.request_throughput.as_deref())
                     .unwrap_or("N/A")
-            ));
-            timing.blank();
-        }
+            )
+        });
+        Ok(finish(s, timing, &self.paths, &csv, outcome, c.simulated()))
     }
 }
 
@@ -802,141 +640,4 @@ enum RunDone {
     Skipped,
     /// Ran; `ok` = the client exited 0.
     Ran { ok: bool },
-}
-
-/// Shared dry-run lines.
-pub(crate) fn describe_common(c: &crate::config::Common, l: &mut dyn FnMut(String)) {
-    l(format!(
-        "  engine: {}{}",
-        c.engine.as_str(),
-        if c.simulated() {
-            " (simulated: numbers are not real measurements)"
-        } else {
-            ""
-        }
-    ));
-    l(format!(
-        "  executor: {} ({})",
-        c.executor.as_str(),
-        c.executor_reason
-    ));
-    l(format!(
-        "  serving client: {}; GSM8K client: {}",
-        c.steps.client.as_str(),
-        c.steps.gsm8k_client.as_str()
-    ));
-    if let Some(d) = &c.gsm8k_data
-        && c.steps.gsm8k_client == ClientImpl::Native
-    {
-        l(format!("  GSM8K data: {}", d.display()));
-    }
-    if c.simulated() {
-        l(format!(
-            "  workload: {}; simulator flags: {}",
-            match c.scale {
-                crate::config::SimScale::Scaled =>
-                    "scaled down for the simulator (--sim-full-workload keeps the original sizes)",
-                crate::config::SimScale::Full => "original sizes",
-            },
-            if c.sim_args.is_empty() {
-                "(none)".to_owned()
-            } else {
-                c.sim_args.join(" ")
-            }
-        ));
-    }
-    l(format!(
-        "  docker image: {} (tag {}, container {})",
-        c.image, c.tag, c.container
-    ));
-    if c.executor == crate::engine::ExecutorKind::Docker {
-        l(format!(
-            "  container settings: docker run -d --name {} --shm-size 32g --ipc=host --cap-add=SYS_PTRACE --network=host --device=/dev/kfd --device=/dev/dri --security-opt seccomp=unconfined -v /mnt/raid/:/mnt/raid/ --group-add video --privileged -w /sgl-workspace {} tail -f /dev/null",
-            c.container, c.image
-        ));
-    }
-    l(format!("  work dir: {}", c.work_dir.display()));
-    l(format!("  output dir: {}", c.output_dir.display()));
-    l(format!("  host name: {}", c.hostname));
-    l(format!(
-        "  hardware: {}",
-        c.hardware.as_deref().unwrap_or("(not given)")
-    ));
-    l(format!(
-        "  ROCm version: {}",
-        c.rocm_version.as_deref().unwrap_or("(not given)")
-    ));
-    if let Some(cmd) = &c.nightly_command {
-        l(format!(
-            "  nightly command: {}",
-            report::redact::redact(cmd)
-        ));
-    }
-    l(format!("  port: {}", c.port));
-    l(format!(
-        "  time limits: server start-up {} s, each client command {} s",
-        c.server_timeout.as_secs(),
-        c.client_timeout.as_secs()
-    ));
-}
-
-/// Shared dry-run lines for files.
-pub(crate) fn describe_paths(p: &OnlinePaths, client_pattern: &str, l: &mut dyn FnMut(String)) {
-    l(format!("  run folder: {}", p.folder.display()));
-    l(format!("  CSV: {}", p.csv.display()));
-    l(format!("  server log: {}", p.server_log.display()));
-    l(format!("  GSM8K log: {}", p.gsm8k_log.display()));
-    l(format!(
-        "  timing summary: {}",
-        p.folder
-            .join("timing_summary_<YYYYMMDD_HHMMSS>.log")
-            .display()
-    ));
-    l(format!(
-        "  client logs: {}",
-        p.folder.join(client_pattern).display()
-    ));
-}
-
-/// Shared dry-run problem lines.
-pub(crate) fn describe_problems(c: &crate::config::Common, l: &mut dyn FnMut(String)) {
-    if !c.problems.is_empty() {
-        l(String::new());
-        l(format!(
-            "Problems ({}; a real run stops on them):",
-            c.problems.len()
-        ));
-        for p in &c.problems {
-            l(format!("  - {p}"));
-        }
-    }
-}
-
-/// The console's closing block.
-pub(crate) fn console_summary(
-    s: &mut Session<'_>,
-    ended: &chrono::DateTime<chrono_tz::Tz>,
-    wall: Duration,
-    paths: &OnlinePaths,
-    csv: Option<&Path>,
-    timing: &Path,
-) {
-    let bar = "=".repeat(42);
-    s.say("");
-    s.say(&bar);
-    s.say("SCRIPT EXECUTION SUMMARY");
-    s.say(&bar);
-    s.say(format!("Script completed at: {}", timefmt::human(ended)));
-    s.say(format!(
-        "Total execution time: {} seconds ({} minutes)",
-        wall.as_secs(),
-        wall.as_secs() / 60
-    ));
-    s.say(format!("Output directory: {}", paths.folder.display()));
-    s.say(format!(
-        "CSV file: {}",
-        csv.map_or_else(|| "(none written)".to_owned(), |p| p.display().to_string())
-    ));
-    s.say(format!("Timing log: {}", timing.display()));
-    s.say(&bar);
 }

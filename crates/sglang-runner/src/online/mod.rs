@@ -1,13 +1,20 @@
 //! The online benchmarks: Grok by request rate ([`grok`]) and DeepSeek by concurrency
-//! ([`deepseek`]), with what they share here: the resume scan of client logs (quirk K-5),
-//! the best run of a load (K-6, through `report::best_run`), the CSV rewritten atomically
-//! after each load, the server's start and stop, and the handling of a step that ends the run
-//! early ([`crate::session::Halt`]).
+//! ([`deepseek`]), their configuration ([`config`]), and the flow they share here: the start
+//! of a run (session, timing summary header), the resume scan of client logs (quirk K-5) and
+//! of the GSM8K log, the server's start and stop, the best run of a load (K-6, through
+//! `report::best_run`), the CSV rewritten atomically after each load, the client logs, the
+//! handling of a step that ends the run early ([`crate::session::Halt`]), the performance
+//! summary, the closing summary and the [`RunReport`], and the shared lines of the dry run.
+//! What differs between the two (wording, loads, pauses, the MTP artifacts) stays in their
+//! modules.
 
+pub mod config;
 pub mod deepseek;
 pub mod grok;
 
 use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -16,11 +23,23 @@ use metrics_parse::legacy_csv::OnlineKind;
 use report::best_run::{self, Candidate};
 use report::online_csv::{Cell, LoadCells, OnlineTable};
 
+use crate::clock::Clock;
+use crate::command::CommandSpec;
+use crate::config::SimScale;
+use crate::console::Console;
+use crate::container::BenchContainer;
+use crate::engine::{ClientImpl, ExecutorKind};
 use crate::error::RunnerError;
+use crate::exec::Executor;
+use crate::gsm8k::{self, LogState};
+use crate::outcome::{Outcome, RunReport};
 use crate::paths::{Layout, OnlinePaths};
-use crate::server::Server;
-use crate::session::{Halt, Session};
-use crate::timing::TimingLog;
+use crate::server::{Readiness, Server, StartFailure};
+use crate::session::{ClientEnd, Halt, Session};
+use crate::signals::Interrupt;
+use crate::timefmt;
+use crate::timing::{HeaderCommon, TimingLog};
+use config::Common;
 
 /// What the resume scan found for one run of one load.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -236,6 +255,36 @@ impl CsvState {
     pub fn path(&self) -> &Path {
         &self.path
     }
+
+    /// Fills `loads` from the logs already in the folder and writes the file: the CSV of a
+    /// run whose logs were all complete.
+    pub fn regenerate<'l>(
+        &mut self,
+        paths: &OnlinePaths,
+        loads: impl IntoIterator<Item = &'l str>,
+    ) -> Result<(), RunnerError> {
+        for load in loads {
+            let r = best_of_load(paths, load, &Cell::Na)?;
+            self.results.insert(load.to_owned(), r);
+        }
+        self.write()
+    }
+
+    /// Records the best run of `load` (`what` names it: `rate 4`, `concurrency 64`) and
+    /// rewrites the file, saying so.
+    fn update(&mut self, s: &mut Session<'_>, what: &str, load: &str, r: LoadResult) {
+        s.say(format!(
+            "[online] Updating CSV for {what}: E2E={}ms, TTFT={}ms, ITL={}ms",
+            cell_text(&r.cells.e2e),
+            cell_text(&r.cells.ttft),
+            cell_text(&r.cells.itl)
+        ));
+        self.results.insert(load.to_owned(), r);
+        match self.write() {
+            Ok(()) => s.say(format!("[online] CSV updated with results for {what}")),
+            Err(e) => s.say(format!("[online] WARNING: {e}")),
+        }
+    }
 }
 
 /// The text of a [`Cell`] for summaries (`NA` when there is none).
@@ -246,9 +295,143 @@ pub fn cell_text(c: &Cell) -> &str {
     }
 }
 
+/// Starts a run's session; the simulated engine says first that its numbers are not real.
+fn session<'a>(
+    c: &Common,
+    exec: &'a dyn Executor,
+    console: &'a mut Console,
+    interrupt: &'a Interrupt,
+) -> Session<'a> {
+    let mut s = Session {
+        exec,
+        console,
+        interrupt,
+        clock: Clock::start(),
+    };
+    if c.simulated() {
+        s.say("[online] Engine: simulated (sglang-sim) - the numbers of this run are not real measurements");
+    }
+    s
+}
+
+/// Creates this invocation's timing summary with the header both benchmarks write.
+fn open_timing(
+    paths: &OnlinePaths,
+    started: &chrono::DateTime<chrono_tz::Tz>,
+    c: &Common,
+    model: &str,
+) -> Result<TimingLog, RunnerError> {
+    let mut timing = TimingLog::create(&paths.new_timing_summary(&timefmt::file_stamp(started)))?;
+    timing.header_common(&HeaderCommon {
+        started,
+        command: c.base.nightly_command.as_deref(),
+        hardware: c.base.hardware.as_deref(),
+        rocm_version: c.base.rocm_version.as_deref(),
+        image: &c.image_line(),
+        model,
+        hostname: &c.hostname,
+    });
+    Ok(timing)
+}
+
+/// The GSM8K part of the completion scan (§4.11, §5.11; F-16: a log that ends below the
+/// threshold is not complete): true when the last attempt in the log passed.
+fn scan_gsm8k(s: &mut Session<'_>, log: &Path, runs: u32, mode: Option<&str>) -> bool {
+    s.say("Scanning existing logs to check if all benchmarks are already complete...");
+    s.say("Checking GSM8K log status...");
+    match gsm8k::log_state(log, runs, mode) {
+        LogState::Missing => {
+            s.say(format!("Missing: GSM8K log file ({})", log.display()));
+            false
+        }
+        LogState::Empty => {
+            s.say(format!("Empty: GSM8K log file ({})", log.display()));
+            false
+        }
+        LogState::Incomplete => {
+            s.say(format!(
+                "Incomplete: GSM8K log file missing final summary ({})",
+                log.display()
+            ));
+            false
+        }
+        LogState::Complete {
+            passed: false,
+            average,
+        } => {
+            s.say(format!(
+                "Failed: GSM8K log file ends below threshold (average {average}); GSM8K will run again ({})",
+                log.display()
+            ));
+            false
+        }
+        LogState::Complete { passed: true, .. } => {
+            s.say("✅ GSM8K log file is complete.");
+            true
+        }
+    }
+}
+
+/// The server of a plan and what "ready" means for it.
+struct ServerStart<'p> {
+    cmd: &'p CommandSpec,
+    log: &'p Path,
+    port: u16,
+    readiness: &'p Readiness,
+}
+
+impl ServerStart<'_> {
+    /// Launches the server (`launched` says what follows the launch) and waits until it is
+    /// ready, printing `progress(elapsed seconds)` while it waits; launch and wait count as
+    /// engine time.
+    fn run(
+        &self,
+        s: &mut Session<'_>,
+        launched: impl FnOnce(&mut Session<'_>, &Server),
+        progress: impl Fn(u64) -> String,
+    ) -> Result<(Server, Result<Duration, StartFailure>), RunnerError> {
+        let t = Instant::now();
+        let mut server = Server::launch(s.exec, self.cmd, self.log, false, self.port)?;
+        launched(s, &server);
+        let ready = {
+            let console = &mut *s.console;
+            server.wait_ready(self.readiness, s.interrupt, &mut |d| {
+                console.line(progress(d.as_secs()));
+            })
+        };
+        s.clock.add_engine(t.elapsed());
+        Ok((server, ready))
+    }
+}
+
+/// The timing line and outcome of a server that did not become ready.
+fn start_failed(timing: &mut TimingLog, e: &StartFailure) -> Outcome {
+    match e {
+        StartFailure::Interrupted(i) => {
+            timing.line(format!(
+                "Run interrupted: received {} while waiting for the server to start",
+                i.name()
+            ));
+            Outcome::Interrupted { signal: i.signal }
+        }
+        e => {
+            timing.line(format!("Server startup: FAILED ({e})"));
+            Outcome::ServerStartFailed {
+                reason: e.to_string(),
+            }
+        }
+    }
+}
+
+/// A server process id for console lines (`?` when unknown).
+fn pid_text(server: &Server) -> String {
+    server
+        .pid()
+        .map_or_else(|| "?".to_owned(), |p| p.to_string())
+}
+
 /// How a run that stopped early is described, and its outcome.
-pub(crate) fn describe_halt(h: &Halt, step: &str) -> (String, crate::outcome::Outcome) {
-    use crate::outcome::Outcome;
+fn describe_halt(h: &Halt, step: &str) -> (String, Outcome) {
     match h {
         Halt::Interrupted(i) => (
             format!("Run interrupted: received {} during {step}", i.name()),
@@ -283,12 +466,7 @@ pub(crate) fn describe_halt(h: &Halt, step: &str) -> (String, crate::outcome::Ou
 
 /// Stops the server, timing the real shutdown (fix F-7), and notes a port still in use.
 /// Returns whole seconds.
-pub(crate) fn stop_server(
-    s: &mut Session<'_>,
-    server: &mut Server,
-    timing: &mut TimingLog,
-    port: u16,
-) -> u64 {
+fn stop_server(s: &mut Session<'_>, server: &mut Server, timing: &mut TimingLog, port: u16) -> u64 {
     let t = Instant::now();
     let r = server.shutdown(Duration::from_secs(10), Duration::from_secs(5));
     s.clock.add_engine(t.elapsed());
@@ -307,6 +485,300 @@ pub(crate) fn stop_server(
         Err(e) => s.say(format!("[online] WARNING: stopping the server failed: {e}")),
     }
     t.elapsed().as_secs()
+}
+
+/// Writes the line of a step that ended the run early (`during` the step) to the timing
+/// summary; returns the line (for the console) and the run's outcome.
+fn halted(timing: &mut TimingLog, h: &Halt, during: &str) -> (String, Outcome) {
+    let (line, outcome) = describe_halt(h, during);
+    timing.line(&line);
+    (line, outcome)
+}
+
+/// The outcome of a benchmark that ran its loads: the halt that ended it early, else
+/// completed (with errors when runs failed).
+fn loads_outcome(halt: Option<Outcome>, failed_runs: u32) -> Outcome {
+    match halt {
+        Some(o) => o,
+        None if failed_runs > 0 => Outcome::CompletedWithErrors {
+            failed_runs,
+            runtime_errors: 0,
+        },
+        None => Outcome::Completed,
+    }
+}
+
+/// One client run's log file; lines also go to the console when `echo` (Grok).
+struct RunLog {
+    file: File,
+    path: PathBuf,
+    echo: bool,
+}
+
+impl RunLog {
+    fn create(path: PathBuf, echo: bool) -> Result<Self, RunnerError> {
+        let file =
+            File::create(&path).map_err(|e| RunnerError::io("create client log", &path, e))?;
+        Ok(Self { file, path, echo })
+    }
+
+    fn line(&mut self, s: &mut Session<'_>, line: String) -> Result<(), Halt> {
+        writeln!(self.file, "{line}")
+            .map_err(|e| RunnerError::io("write client log", &self.path, e))?;
+        if self.echo {
+            s.say(line);
+        }
+        Ok(())
+    }
+
+    /// Runs the client command with its output appended to the log.
+    fn run(
+        &mut self,
+        s: &mut Session<'_>,
+        cmd: &CommandSpec,
+        server: &mut Server,
+        timeout: Duration,
+    ) -> Result<ClientEnd, Halt> {
+        s.run_client(cmd, server, &mut self.file, self.echo, timeout)
+    }
+
+    /// `Run completed at: …`, or `Run failed at: … (<exit>)` (fix F-11: a failed run has
+    /// no completion marker, so a rerun retries it).
+    fn end(&mut self, s: &mut Session<'_>, end: &ClientEnd) -> Result<(), Halt> {
+        let now = timefmt::human(&timefmt::now());
+        if end.exit.success() {
+            self.line(s, format!("Run completed at: {now}"))
+        } else {
+            self.line(s, format!("Run failed at: {now} ({})", end.exit))
+        }
+    }
+}
+
+/// The Performance Summary (§7.8, §7.9): every load's best-run latencies (`NA` without a
+/// value: F-4) and `throughput`'s line (F-2, F-3).
+fn performance_summary(
+    timing: &mut TimingLog,
+    csv: &CsvState,
+    loads: &[String],
+    label: &str,
+    throughput: fn(Option<&LoadResult>) -> String,
+) {
+    timing.blank();
+    timing.line("Performance Summary:");
+    timing.line("===================");
+    for load in loads {
+        let r = csv.results.get(load);
+        let v = |f: fn(&LoadResult) -> &Cell| r.map_or("NA", |r| cell_text(f(r))).to_owned();
+        timing.line(format!("{label} {load}:"));
+        timing.line(format!("  E2E Latency: {} ms", v(|r| &r.cells.e2e)));
+        timing.line(format!("  TTFT: {} ms", v(|r| &r.cells.ttft)));
+        timing.line(format!("  ITL: {} ms", v(|r| &r.cells.itl)));
+        timing.line(throughput(r));
+        timing.blank();
+    }
+}
+
+/// The end of every run: the overall summary, the console's closing block and the outcome
+/// line, and the report.
+fn finish(
+    mut s: Session<'_>,
+    mut timing: TimingLog,
+    paths: &OnlinePaths,
+    csv: &CsvState,
+    outcome: Outcome,
+    simulated: bool,
+) -> RunReport {
+    let ended = timefmt::now();
+    let wall = s.clock.elapsed();
+    timing.blank();
+    timing.overall(&ended, wall);
+    let csv_path = csv.written.then_some(paths.csv.as_path());
+    let bar = "=".repeat(42);
+    s.say("");
+    s.say(&bar);
+    s.say("SCRIPT EXECUTION SUMMARY");
+    s.say(&bar);
+    s.say(format!("Script completed at: {}", timefmt::human(&ended)));
+    s.say(format!(
+        "Total execution time: {} seconds ({} minutes)",
+        wall.as_secs(),
+        wall.as_secs() / 60
+    ));
+    s.say(format!("Output directory: {}", paths.folder.display()));
+    s.say(format!(
+        "CSV file: {}",
+        csv_path.map_or_else(|| "(none written)".to_owned(), |p| p.display().to_string())
+    ));
+    s.say(format!("Timing log: {}", timing.path().display()));
+    s.say(&bar);
+    s.say(format!("[online] {}", outcome.message()));
+    RunReport {
+        exit_code: outcome.exit_code(),
+        outcome,
+        run_folder: paths.folder.clone(),
+        timing_summary: timing.path().to_owned(),
+        csv: csv_path.map(Path::to_owned),
+        simulated,
+        accounting: s.clock.accounting(),
+    }
+}
+
+/// The dry run of an online plan, line by line: its own settings between the shared ones,
+/// then its files, then its commands (in order).
+struct Describe {
+    text: String,
+}
+
+impl Describe {
+    /// The title line and the shared settings of `c`; `container` is the container the
+    /// docker executor would run the plan in.
+    fn new(binary: &str, c: &Common, container: Option<&BenchContainer>) -> Self {
+        let mut d = Self {
+            text: String::new(),
+        };
+        d.line(format!("{binary}: dry run (nothing is started or written)"));
+        d.line("");
+        d.line("Settings:");
+        let b = &c.base;
+        d.line(format!(
+            "  engine: {}{}",
+            b.engine.as_str(),
+            if c.simulated() {
+                " (simulated: numbers are not real measurements)"
+            } else {
+                ""
+            }
+        ));
+        d.line(format!(
+            "  executor: {} ({})",
+            b.executor.as_str(),
+            b.executor_reason
+        ));
+        d.line(format!(
+            "  serving client: {}; GSM8K client: {}",
+            b.steps.client.as_str(),
+            b.steps.gsm8k_client.as_str()
+        ));
+        if let Some(data) = &c.gsm8k_data
+            && b.steps.gsm8k_client == ClientImpl::Native
+        {
+            d.line(format!("  GSM8K data: {}", data.display()));
+        }
+        if c.simulated() {
+            d.line(format!(
+                "  workload: {}; simulator flags: {}",
+                match c.scale {
+                    SimScale::Scaled =>
+                        "scaled down for the simulator (--sim-full-workload keeps the original sizes)",
+                    SimScale::Full => "original sizes",
+                },
+                if b.sim_args.is_empty() {
+                    "(none)".to_owned()
+                } else {
+                    b.sim_args.join(" ")
+                }
+            ));
+        }
+        d.line(format!(
+            "  docker image: {} (tag {}, container {})",
+            b.image, b.tag, b.container
+        ));
+        if b.executor == ExecutorKind::Docker
+            && let Some(container) = container
+        {
+            d.line(format!(
+                "  container settings: {}",
+                container.spec().docker_run_args().join(" ")
+            ));
+            for note in container.mounts().1 {
+                d.line(format!("  container note: {note}"));
+            }
+        }
+        d.line(format!("  work dir: {}", b.work_dir.display()));
+        d.line(format!("  output dir: {}", b.output_dir.display()));
+        d.line(format!("  host name: {}", c.hostname));
+        d.line(format!(
+            "  hardware: {}",
+            b.hardware.as_deref().unwrap_or("(not given)")
+        ));
+        d.line(format!(
+            "  ROCm version: {}",
+            b.rocm_version.as_deref().unwrap_or("(not given)")
+        ));
+        if let Some(cmd) = &b.nightly_command {
+            d.line(format!(
+                "  nightly command: {}",
+                report::redact::redact(cmd)
+            ));
+        }
+        d.line(format!("  port: {}", c.port));
+        d.line(format!(
+            "  time limits: server start-up {} s, each client command {} s",
+            c.server_timeout.as_secs(),
+            c.client_timeout.as_secs()
+        ));
+        d
+    }
+
+    fn line(&mut self, s: impl AsRef<str>) {
+        self.text.push_str(s.as_ref());
+        self.text.push('\n');
+    }
+
+    /// The GSM8K settings line.
+    fn gsm8k(&mut self, g: &config::Gsm8kSettings, c: &Common) {
+        self.line(format!(
+            "  GSM8K: {} runs x {} questions, parallel {}, {} shots, threshold {}",
+            g.runs, g.questions, g.parallel, g.shots, c.threshold_text
+        ));
+    }
+
+    /// The GSM8K command line (`runs` times).
+    fn gsm8k_command(&mut self, runs: u32, cmd: &CommandSpec) {
+        self.line(format!("  GSM8K (x{runs}): {}", cmd.display()));
+    }
+
+    /// The files of the run folder (`client_pattern`: the client logs' names).
+    fn files(&mut self, p: &OnlinePaths, client_pattern: &str) {
+        self.line("");
+        self.line("Files:");
+        self.line(format!("  run folder: {}", p.folder.display()));
+        self.line(format!("  CSV: {}", p.csv.display()));
+        self.line(format!("  server log: {}", p.server_log.display()));
+        self.line(format!("  GSM8K log: {}", p.gsm8k_log.display()));
+        self.line(format!(
+            "  timing summary: {}",
+            p.folder
+                .join("timing_summary_<YYYYMMDD_HHMMSS>.log")
+                .display()
+        ));
+        self.line(format!(
+            "  client logs: {}",
+            p.folder.join(client_pattern).display()
+        ));
+        self.line("");
+        self.line("Commands (in order):");
+    }
+
+    /// The shutdown line and the problems a real run stops on; the text.
+    fn end(mut self, c: &Common) -> String {
+        self.line(format!(
+            "  shutdown: SIGTERM to the server's process group, SIGKILL after 10 s; port {} must be free",
+            c.port
+        ));
+        let problems = &c.base.problems;
+        if !problems.is_empty() {
+            self.line("");
+            self.line(format!(
+                "Problems ({}; a real run stops on them):",
+                problems.len()
+            ));
+            for p in problems {
+                self.line(format!("  - {p}"));
+            }
+        }
+        self.text
+    }
 }
 
 #[cfg(test)]
@@ -401,5 +873,54 @@ mod tests {
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(text.contains("MI300x-aiter, h\t9.5\t\n"), "{text}");
         assert!(text.contains("MI300x-aiter, h\tNA\t\n"), "{text}");
+    }
+
+    #[test]
+    fn dry_run_shows_the_docker_executors_real_container() {
+        use crate::benchmark::Benchmark;
+        use crate::config::BaseOptions;
+        use crate::engine::ExecutorKind;
+        use config::{CommonOptions, GrokOptions, resolve_grok};
+
+        let dir = tempfile::tempdir().unwrap();
+        let o = GrokOptions {
+            common: CommonOptions {
+                base: BaseOptions {
+                    docker_image: Some("rocm/sgl-dev:T".into()),
+                    work_dir: Some(dir.path().to_owned()),
+                    executor: Some(ExecutorKind::Docker),
+                    ..Default::default()
+                },
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let env: BTreeMap<String, String> = [
+            ("MOUNT_DIR", "/definitely/not/here"),
+            ("CONTAINER_SHM_SIZE", "64g"),
+        ]
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .into();
+        let plan = grok::GrokPlan::new(resolve_grok(&o, &env).unwrap());
+        let container = plan.container(&env);
+        let text = plan.describe(Some(&container));
+        let line = text
+            .lines()
+            .find(|l| l.starts_with("  container settings: "))
+            .unwrap_or_else(|| panic!("{text}"));
+        assert!(
+            line.contains("docker run -d --name sgl-dev_T --shm-size 64g ")
+                && line.contains(&format!("-v {0}:{0} ", dir.path().display()))
+                && line.contains("org.sglang-ci.created-by=grok-perf-online")
+                && !line.contains("/definitely/not/here"),
+            "{line}"
+        );
+        assert!(
+            text.contains(
+                "  container note: Mount directory /definitely/not/here does not exist on this machine: not mounted"
+            ),
+            "{text}"
+        );
+        assert!(!plan.describe(None).contains("container settings"));
     }
 }

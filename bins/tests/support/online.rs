@@ -1,17 +1,15 @@
-//! Shared set-up of the online benchmark tests: a temporary work dir, a free port, the
-//! binaries on the simulated engine with a tiny workload, bounded runs, leftover checks.
+//! The online benchmarks and perf-nightly on the simulated engine: a sandbox (temporary work
+//! dir, its own port) running the binaries with a tiny workload, bounded runs, leftover
+//! checks, timing summaries and `rebuild-csv --check`.
 
-#![allow(dead_code)]
-
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// The image every test uses (its tag names the run folders).
-pub const IMAGE: &str = "rocm/sgl-dev:v0.5.4.post1-rocm630-mi30x-20251029";
-/// Its tag.
-pub const TAG: &str = "v0.5.4.post1-rocm630-mi30x-20251029";
+use metrics_parse::timing_summary::TimingSummary;
+
+use super::{IMAGE, Ran, free_port, gsm8k_data, names, only_subdir, run};
 
 /// Variables of the benchmarks that must not leak in from the caller's environment.
 const SCRUB: &[&str] = &[
@@ -56,47 +54,16 @@ const SCRUB: &[&str] = &[
     "GROK2_MODEL_NAME",
 ];
 
-/// A free TCP port on 127.0.0.1.
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// The GSM8K test set shipped beside the repository.
-pub fn gsm8k_data() -> PathBuf {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/gsm8k/test.jsonl");
-    assert!(
-        p.is_file(),
-        "{} missing: the online tests need shared/data next to the repository",
-        p.display()
-    );
-    p
-}
-
-/// What a finished run left.
-pub struct Out {
-    pub code: Option<i32>,
-    pub stdout: String,
-    pub stderr: String,
-    pub elapsed: Duration,
-}
-
-impl Out {
-    pub fn all(&self) -> String {
-        format!("--- stdout\n{}\n--- stderr\n{}", self.stdout, self.stderr)
-    }
-}
-
-/// One test's sandbox.
+/// One test's sandbox: a temporary work dir and a port of its own.
 pub struct Online {
+    /// The work dir.
     pub dir: tempfile::TempDir,
+    /// The server port.
     pub port: u16,
 }
 
 impl Online {
+    /// A fresh sandbox.
     pub fn new() -> Self {
         Self {
             dir: tempfile::tempdir().unwrap(),
@@ -104,19 +71,14 @@ impl Online {
         }
     }
 
+    /// The work dir.
     pub fn path(&self) -> &Path {
         self.dir.path()
     }
 
     /// `bin` on the simulated engine, zero-latency profile, tiny workload.
     pub fn cmd(&self, bin: &str, sim_extra: &str) -> Command {
-        let exe = match bin {
-            "grok-perf-online" => env!("CARGO_BIN_EXE_grok-perf-online"),
-            "deepseek-perf-online" => env!("CARGO_BIN_EXE_deepseek-perf-online"),
-            "run-grok-benchmark" => env!("CARGO_BIN_EXE_run-grok-benchmark"),
-            other => panic!("unknown binary {other}"),
-        };
-        let mut c = Command::new(exe);
+        let mut c = Command::new(exe(bin));
         for v in SCRUB {
             c.env_remove(v);
         }
@@ -140,35 +102,32 @@ impl Online {
         c
     }
 
-    /// Runs `cmd` to completion; fails the test after `limit` (nothing may hang).
-    pub fn run(&self, mut cmd: Command, limit: Duration) -> Out {
-        let t = Instant::now();
-        let child = cmd
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let out = wait_with_limit(child, limit);
-        let out = Out {
-            code: out.status.code(),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-            elapsed: t.elapsed(),
-        };
+    /// `bin --dry-run ARGS --work-dir=<sandbox>` without the caller's simulator settings: the
+    /// plan it printed (the test fails unless it exits 0).
+    pub fn dry_run(&self, bin: &str, args: &[&str]) -> String {
+        let mut c = Command::new(exe(bin));
+        c.arg("--dry-run")
+            .args(args)
+            .arg(format!("--work-dir={}", self.path().display()))
+            .env_remove("SGLCI_SIM_ARGS")
+            .env_remove("DEFAULT_DOCKER_IMAGE")
+            .stdin(Stdio::null());
+        let out = run(c, Duration::from_secs(60), bin);
+        assert_eq!(out.code, Some(0), "{}", out.stdout);
+        out.stdout
+    }
+
+    /// Runs `cmd` to completion (failing the test after `limit`), then checks that nothing
+    /// was left behind.
+    pub fn run(&self, cmd: Command, limit: Duration) -> Ran {
+        let out = run(cmd, limit, "the benchmark");
         self.assert_no_leftovers();
         out
     }
 
     /// The only run folder under `online/<model>/`.
     pub fn folder(&self, model: &str) -> PathBuf {
-        let base = self.path().join("online").join(model);
-        let dirs: Vec<PathBuf> = std::fs::read_dir(&base)
-            .unwrap_or_else(|e| panic!("{}: {e}", base.display()))
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.is_dir())
-            .collect();
-        assert_eq!(dirs.len(), 1, "{dirs:?}");
-        dirs[0].clone()
+        only_subdir(&self.path().join("online").join(model))
     }
 
     /// No process works in this sandbox any more and the port is free.
@@ -194,22 +153,13 @@ impl Online {
     }
 }
 
-/// Waits for a child at most `limit`, killing it (and failing) past that.
-pub fn wait_with_limit(mut child: Child, limit: Duration) -> std::process::Output {
-    let start = Instant::now();
-    loop {
-        if child.try_wait().unwrap().is_some() {
-            return child.wait_with_output().unwrap();
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            let out = child.wait_with_output().unwrap();
-            panic!(
-                "run exceeded {limit:?}; stdout tail:\n{}",
-                tail(&String::from_utf8_lossy(&out.stdout), 40)
-            );
-        }
-        std::thread::sleep(Duration::from_millis(20));
+/// The executable of an online benchmark binary.
+pub fn exe(bin: &str) -> &'static str {
+    match bin {
+        "grok-perf-online" => env!("CARGO_BIN_EXE_grok-perf-online"),
+        "deepseek-perf-online" => env!("CARGO_BIN_EXE_deepseek-perf-online"),
+        "run-grok-benchmark" => env!("CARGO_BIN_EXE_run-grok-benchmark"),
+        other => panic!("unknown binary {other}"),
     }
 }
 
@@ -238,22 +188,7 @@ pub fn processes_in(dir: &Path) -> Vec<u32> {
     out
 }
 
-pub fn tail(s: &str, n: usize) -> String {
-    let lines: Vec<&str> = s.lines().collect();
-    lines[lines.len().saturating_sub(n)..].join("\n")
-}
-
-/// File names in `dir`, sorted.
-pub fn names(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    v.sort();
-    v
-}
-
-/// The only timing summary of a folder (or the newest).
+/// The timing summaries of a folder, by name.
 pub fn timing_summaries(dir: &Path) -> Vec<PathBuf> {
     names(dir)
         .into_iter()
@@ -263,44 +198,10 @@ pub fn timing_summaries(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// `rebuild-csv --run-dir <dir> --check`.
-pub fn rebuild_check(dir: &Path) -> Out {
-    let t = Instant::now();
-    let out = Command::new(env!("CARGO_BIN_EXE_rebuild-csv"))
-        .arg(format!("--run-dir={}", dir.display()))
-        .arg("--check")
-        .output()
-        .unwrap();
-    Out {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        elapsed: t.elapsed(),
-    }
-}
-
-/// Sends `sig` (`TERM`, `INT`) to `pid`.
-pub fn signal(pid: u32, sig: &str) {
-    let ok = Command::new("kill")
-        .arg(format!("-{sig}"))
-        .arg(pid.to_string())
-        .status()
-        .unwrap();
-    assert!(ok.success());
-}
-
-/// The corpus root (`SGLCI_CORPUS`, default `<workspace>/../shared/corpus`); fails when
-/// missing.
-pub fn corpus() -> PathBuf {
-    let p = std::env::var_os("SGLCI_CORPUS").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"),
-        PathBuf::from,
-    );
-    assert!(
-        p.is_dir(),
-        "corpus not found at {}: set SGLCI_CORPUS to the nightly output corpus",
-        p.display()
-    );
-    p
+pub fn rebuild_check(dir: &Path) -> Ran {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_rebuild-csv"));
+    c.arg(format!("--run-dir={}", dir.display())).arg("--check");
+    run(c, Duration::from_secs(60), "rebuild-csv --check")
 }
 
 /// A timing summary's line skeleton: each line up to and including its first `:` (values,
@@ -312,4 +213,33 @@ pub fn skeleton(text: &str) -> Vec<String> {
             None => l.to_owned(),
         })
         .collect()
+}
+
+/// The text of the first timing summary of `folder` and its parse.
+pub fn first_summary(folder: &Path) -> (String, TimingSummary) {
+    let text = super::read(&timing_summaries(folder)[0]);
+    let parsed = TimingSummary::parse(text.as_bytes());
+    (text, parsed)
+}
+
+/// A timing summary file's text and its parse.
+pub fn summary(path: &Path) -> (String, TimingSummary) {
+    let text = super::read(path);
+    let parsed = TimingSummary::parse(text.as_bytes());
+    (text, parsed)
+}
+
+/// K-3: runs `bin` as the nightly runs it for `--model=<model>` on mi30x/rocm630 and checks
+/// that its timing summary has the line structure of the corpus file `corpus_summary`
+/// (relative to the corpus root), line for line.
+pub fn assert_corpus_timing_layout(bin: &str, model: &str, folder: &str, corpus_summary: &str) {
+    let real = super::read(&super::corpus("").join(corpus_summary));
+    let o = Online::new();
+    let mut c = o.cmd(bin, "");
+    c.arg(format!("--nightly-command=perf_nightly.sh --model={model}"))
+        .args(["--hardware=mi30x", "--rocm-version=rocm630"]);
+    let out = o.run(c, Duration::from_secs(120));
+    assert_eq!(out.code, Some(0), "{}", out.all());
+    let (ours, _) = first_summary(&o.folder(folder));
+    assert_eq!(skeleton(&ours), skeleton(&real), "ours:\n{ours}");
 }

@@ -1,35 +1,14 @@
-//! Helpers of the plots-server integration tests: a temp plots tree with hand-made PNGs, the
-//! real `plots-server` binary started on a free 127.0.0.1 port (it announces the port it got),
-//! a ureq agent that returns every status, and raw HTTP/1.1 over TCP for requests a client
-//! library would normalise.
-#![allow(dead_code, clippy::print_stdout, clippy::print_stderr)]
+//! The plots-server under test: a temporary plots tree with hand-made PNGs, the real
+//! `plots-server` binary started on a free 127.0.0.1 port (it announces the port it got), and
+//! a ureq agent that returns every status.
 
 use std::fs;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::process::{Child, Command, ExitStatus};
+use std::time::Duration;
 
-/// The workspace root (bins/..).
-pub fn workspace() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-}
-
-/// `SGLCI_CORPUS`, default `<workspace>/../shared/corpus`; fails the test when missing.
-pub fn corpus() -> PathBuf {
-    let p = std::env::var_os("SGLCI_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace().join("../shared/corpus"));
-    assert!(
-        p.join("plot").is_dir(),
-        "corpus plot tree missing at {}/plot: set SGLCI_CORPUS to the corpus directory",
-        p.display()
-    );
-    p
-}
+use super::http::Resp;
+use super::{Lines, spawn_read, wait_exit};
 
 /// A small valid RGB PNG (`w`×`h`, a colour gradient) made with the `png` encoder.
 pub fn png_bytes(w: u32, h: u32, seed: u8) -> Vec<u8> {
@@ -130,52 +109,17 @@ pub fn tree() -> Tree {
     Tree { tmp, root, outside }
 }
 
-/// Lines a child printed, shared with the thread reading them.
-#[derive(Clone, Default)]
-pub struct Log(Arc<Mutex<Vec<String>>>);
-
-impl Log {
-    fn spawn_reader(
-        &self,
-        r: impl Read + Send + 'static,
-        first_lines: Option<mpsc::Sender<String>>,
-    ) {
-        let me = self.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(r).lines() {
-                let Ok(line) = line else { break };
-                if let Some(tx) = &first_lines {
-                    let _ = tx.send(line.clone());
-                }
-                me.0.lock().unwrap().push(line);
-            }
-        });
-    }
-
-    /// Everything read so far, joined with newlines.
-    pub fn text(&self) -> String {
-        self.0.lock().unwrap().join("\n")
-    }
-
-    /// Waits (bounded) until some line contains `needle`.
-    pub fn wait_for(&self, needle: &str, limit: Duration) -> bool {
-        let end = Instant::now() + limit;
-        while Instant::now() < end {
-            if self.0.lock().unwrap().iter().any(|l| l.contains(needle)) {
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        false
-    }
-}
-
 /// A running `plots-server`.
 pub struct Server {
+    /// The process.
     pub child: Child,
+    /// The port it announced.
     pub port: u16,
-    pub stdout: Log,
-    pub stderr: Log,
+    /// Its stdout, line by line.
+    pub stdout: Lines,
+    /// Its stderr (the access log), line by line.
+    pub stderr: Lines,
+    /// Its `--pid-file`.
     pub pid_file: PathBuf,
     _pid_dir: tempfile::TempDir,
 }
@@ -211,40 +155,25 @@ impl Server {
     pub fn start(root: &Path, extra: &[&str]) -> Server {
         let pid_dir = tempfile::tempdir().unwrap();
         let pid_file = pid_dir.path().join("plots-server.pid");
-        let mut child = command()
-            .arg("--bind=127.0.0.1")
+        let mut cmd = command();
+        cmd.arg("--bind=127.0.0.1")
             .arg("--port=0")
             .arg(format!("--plots-dir={}", root.display()))
             .arg(format!("--pid-file={}", pid_file.display()))
-            .args(extra)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn plots-server");
-        let (stdout, stderr) = (Log::default(), Log::default());
-        let (tx, rx) = mpsc::channel();
-        stdout.spawn_reader(child.stdout.take().unwrap(), Some(tx));
-        stderr.spawn_reader(child.stderr.take().unwrap(), None);
-        let end = Instant::now() + Duration::from_secs(30);
-        let port = loop {
-            let left = end.saturating_duration_since(Instant::now());
-            match rx.recv_timeout(left) {
-                Ok(line) => {
-                    if let Some(rest) = line.strip_prefix("Serving HTTP on 127.0.0.1 port ") {
-                        let n: String = rest.chars().take_while(char::is_ascii_digit).collect();
-                        break n.parse::<u16>().expect("port number in start-up line");
-                    }
-                }
-                Err(_) => {
-                    let _ = child.kill();
-                    panic!(
-                        "plots-server did not announce its port within 30 s; stderr:\n{}",
-                        stderr.text()
-                    );
-                }
-            }
+            .args(extra);
+        let (stdout, stderr) = (Lines::default(), Lines::default());
+        let mut child = spawn_read(cmd, "plots-server", &stdout, &stderr);
+        let marker = "Serving HTTP on 127.0.0.1 port ";
+        let Some(line) = stdout.wait_for(marker, Duration::from_secs(30)) else {
+            let _ = child.kill();
+            panic!(
+                "plots-server did not announce its port within 30 s; stderr:\n{}",
+                stderr.text()
+            );
         };
+        let rest = &line[line.find(marker).unwrap_or(0) + marker.len()..];
+        let n: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        let port = n.parse::<u16>().expect("port number in start-up line");
         Server {
             child,
             port,
@@ -260,26 +189,14 @@ impl Server {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
 
-    /// Sends SIGTERM (through kill(1)).
+    /// Sends `sig` (`TERM`, `INT`) through kill(1).
     pub fn signal(&self, sig: &str) {
-        let st = Command::new("kill")
-            .arg(format!("-{sig}"))
-            .arg(self.child.id().to_string())
-            .status()
-            .expect("run kill");
-        assert!(st.success(), "kill -{sig} failed");
+        super::signal(self.child.id(), sig);
     }
 
     /// Waits (bounded) for the process to exit.
     pub fn wait_exit(&mut self, limit: Duration) -> Option<ExitStatus> {
-        let end = Instant::now() + limit;
-        while Instant::now() < end {
-            if let Ok(Some(st)) = self.child.try_wait() {
-                return Some(st);
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        None
+        wait_exit(&mut self.child, limit)
     }
 }
 
@@ -303,30 +220,8 @@ pub fn agent() -> ureq::Agent {
     )
 }
 
-/// A response read completely.
-pub struct Got {
-    pub status: u16,
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-}
-
-impl Got {
-    /// The first value of header `name` (case-insensitive).
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// The body as UTF-8 text.
-    pub fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-}
-
 /// GET (or HEAD) `url` with `headers` through ureq.
-pub fn fetch(method: &str, url: &str, headers: &[(&str, &str)]) -> Got {
+pub fn fetch(method: &str, url: &str, headers: &[(&str, &str)]) -> Resp {
     let agent = agent();
     let mut req = match method {
         "HEAD" => agent.head(url),
@@ -348,34 +243,18 @@ pub fn fetch(method: &str, url: &str, headers: &[(&str, &str)]) -> Got {
         .limit(64 << 20)
         .read_to_vec()
         .unwrap_or_else(|e| panic!("{method} {url}: reading body: {e}"));
-    Got {
+    Resp {
         status,
         headers,
         body,
+        complete: true,
+        timed_out: false,
     }
 }
 
 /// GET through ureq.
-pub fn get(url: &str) -> Got {
+pub fn get(url: &str) -> Resp {
     fetch("GET", url, &[])
-}
-
-/// Sends `request` verbatim over TCP and returns everything until the server closes (bounded).
-pub fn raw(port: u16, request: &str) -> String {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    s.write_all(request.as_bytes()).unwrap();
-    let mut out = Vec::new();
-    let _ = s.read_to_end(&mut out);
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-/// The status code of a raw response.
-pub fn raw_status(resp: &str) -> u16 {
-    resp.split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("no status line in {resp:?}"))
 }
 
 /// All `href="..."` values of a page, in order.

@@ -1,0 +1,63 @@
+//! The shared end of the benchmark binaries (`grok-perf-online`, `deepseek-perf-online`,
+//! `run-grok-benchmark`, `grok-perf-offline`, `deepseek-perf-offline`): print the dry run, or
+//! install the signal handlers, prepare the executor (the `<repo>_<tag>` container for
+//! `--executor=docker`), run the plan, write `--report-json` and turn the outcome into the
+//! exit code its docs page lists. The plans are `sglang_runner::benchmark::Benchmark`s.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use sglang_runner::benchmark::{Benchmark, Report};
+use sglang_runner::config::ProcessEnv;
+use sglang_runner::console::Console;
+use sglang_runner::container::executor_for;
+use sglang_runner::engine::ExecutorKind;
+
+use crate::exit::Fatal;
+
+/// Exit status of setup errors (invalid settings, missing programs or folders, an executor
+/// that cannot run, a failed model download).
+pub const SETUP_ERROR: u8 = 1;
+
+/// A setup error as a one-line fatal error.
+pub fn setup(e: &(dyn std::error::Error + 'static)) -> Fatal {
+    Fatal::from_error(SETUP_ERROR, e)
+}
+
+/// Dry-runs (`dry_run`) or runs `plan`; writes `report_json`; returns the exit code.
+pub fn run<B: Benchmark>(
+    plan: &B,
+    dry_run: bool,
+    report_json: Option<&Path>,
+) -> Result<ExitCode, Fatal> {
+    if dry_run {
+        let container =
+            (plan.executor() == ExecutorKind::Docker).then(|| plan.container(&ProcessEnv));
+        print_text(&plan.describe(container.as_ref()));
+        return Ok(ExitCode::SUCCESS);
+    }
+    let interrupt = crate::sys::install_interrupt(SETUP_ERROR)?;
+    let mut console = Console::new(Box::new(std::io::stdout()));
+    let exec = executor_for(plan.executor(), || plan.container(&ProcessEnv), &mut |l| {
+        console.line(format!("{} {l}", B::PREFIX));
+    })
+    .map_err(|e| setup(&e))?;
+    let report = plan
+        .run(exec.as_ref(), &mut console, &interrupt)
+        .map_err(|e| setup(&e))?;
+    if let Some(path) = report_json {
+        let text = serde_json::to_string_pretty(&report)
+            .map_err(|e| Fatal::new(SETUP_ERROR, format!("cannot encode the run report: {e}")))?;
+        report::atomic::write_atomic(path, format!("{text}\n").as_bytes())
+            .map_err(|e| setup(&e))?;
+    }
+    match report.exit_code() {
+        0 => Ok(ExitCode::SUCCESS),
+        code => Err(Fatal::new(code, report.message())),
+    }
+}
+
+#[allow(clippy::print_stdout)]
+fn print_text(text: &str) {
+    print!("{text}");
+}
