@@ -24,6 +24,19 @@ pub fn setup(e: &(dyn std::error::Error + 'static)) -> Fatal {
     Fatal::from_error(SETUP_ERROR, e)
 }
 
+/// Sets up logging (`verbose`), resolves the plan (`resolve`: a configuration error is a
+/// setup error), then dry-runs or runs it as [`run`] does; returns the exit code.
+pub fn resolve_and_run<B: Benchmark, E: std::error::Error + 'static>(
+    verbose: bool,
+    dry_run: bool,
+    report_json: Option<&Path>,
+    resolve: impl FnOnce() -> Result<B, E>,
+) -> Result<ExitCode, Fatal> {
+    crate::logging::init(verbose);
+    let plan = resolve().map_err(|e| setup(&e))?;
+    run(&plan, dry_run, report_json)
+}
+
 /// Dry-runs (`dry_run`) or runs `plan`; writes `report_json`; returns the exit code.
 pub fn run<B: Benchmark>(
     plan: &B,

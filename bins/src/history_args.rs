@@ -3,10 +3,12 @@
 
 use std::io::Write;
 use std::path::PathBuf;
+use std::process::ExitCode;
 
-use report::history::{HistoryError, PlotFormat};
+use report::history::online::OnlineModel;
+use report::history::{HistoryError, HistoryOptions, PlotFormat, Say, today_pacific};
 
-use crate::exit::Fatal;
+use crate::exit::{self, Fatal};
 
 /// Options both plot scripts share.
 #[derive(Debug, Clone, clap::Args)]
@@ -93,6 +95,46 @@ impl HistoryArgs {
     pub fn node_name(&self) -> String {
         self.node_name.clone().unwrap_or_else(crate::sys::hostname)
     }
+
+    /// The shared options, for today (US Pacific).
+    pub fn options(&self) -> Result<HistoryOptions, Fatal> {
+        Ok(HistoryOptions {
+            model: OnlineModel::parse(&self.model).map_err(|e| history_fatal(&e))?,
+            base_dir: self.base_dir.clone(),
+            data_dir: self.data_dir.clone(),
+            output_prefix: self.output_prefix.clone(),
+            plot_dir: self.plot_dir.clone(),
+            model_name: self.model_name.clone(),
+            days: self.days,
+            process_only: self.process_only,
+            plot_only: self.plot_only,
+            summary_csv: self.summary_csv.clone(),
+            node_name: self.node_name(),
+            summary_dir: self.summary_dir.clone(),
+            legacy: self.legacy,
+            format: self.plot_format()?,
+            today: today_pacific(),
+        })
+    }
+}
+
+/// The body of both plot binaries: parses `A`, starts logging, builds the shared options
+/// (`common` finds the shared flags in `A`) and hands them to `go` with a progress sink on
+/// stdout. Every history error ends the binary as one line (exit 2 usage, 1 otherwise).
+pub fn run_history<A: clap::Parser>(
+    bin: &str,
+    common: impl FnOnce(&A) -> &HistoryArgs,
+    go: impl FnOnce(&A, HistoryOptions, Say<'_>) -> Result<(), HistoryError>,
+) -> ExitCode {
+    exit::run(bin, || {
+        let args: A = crate::cli::parse();
+        let c = common(&args);
+        crate::logging::init(c.verbose);
+        let opts = c.options()?;
+        let mut say = stdout_sink();
+        go(&args, opts, &mut say).map_err(|e| history_fatal(&e))?;
+        Ok(ExitCode::SUCCESS)
+    })
 }
 
 /// A history error as a one-line fatal error with its exit code (2 usage, 1 otherwise).

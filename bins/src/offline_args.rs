@@ -9,16 +9,17 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use sglang_runner::config::{BaseOptions, ProcessEnv};
+use sglang_runner::config::{BaseOptions, GrokModelOptions, ProcessEnv};
 use sglang_runner::offline::config::{
     DeepSeekOfflineOptions, GrokOfflineOptions, OfflineOptions, resolve_deepseek_offline,
     resolve_grok_offline,
 };
 use sglang_runner::offline::{deepseek, grok};
 
-use crate::bench::{self, setup};
+use crate::bench;
 use crate::engine_args::EngineArgs;
 use crate::exit::Fatal;
+use crate::model_args::DeepSeekModelArgs;
 
 /// Flags both offline binaries have.
 #[derive(Debug, Clone, clap::Args)]
@@ -158,15 +159,9 @@ pub struct DeepSeekOfflineArgs {
     #[command(flatten)]
     pub common: OfflineCommonArgs,
 
-    /// `<MODEL_NAME>` of folders and files [env: DEFAULT_MODEL_NAME] [default:
-    /// DeepSeek-V3-0324].
-    #[arg(long, value_name = "NAME")]
-    pub model_name: Option<String>,
-
-    /// HuggingFace id for --download-model [env: DEFAULT_HF_MODEL_ID] [default:
-    /// deepseek-ai/DeepSeek-V3-0324].
-    #[arg(long, value_name = "ID")]
-    pub hf_model_id: Option<String>,
+    /// `--model-name`, `--hf-model-id`.
+    #[command(flatten)]
+    pub model: DeepSeekModelArgs,
 
     /// Download (or resume/verify) the model with huggingface-cli (or hf) into --model
     /// first, after a free-space check [env: SGLCI_MIN_FREE_GB overrides the space needed].
@@ -176,30 +171,30 @@ pub struct DeepSeekOfflineArgs {
 
 /// Resolves, then dry-runs or runs the Grok offline benchmark; returns the exit code.
 pub fn run_grok_offline(args: &GrokOfflineArgs) -> Result<ExitCode, Fatal> {
-    crate::logging::init(args.common.verbose);
-    let o = GrokOfflineOptions {
-        common: args.common.options(),
-        mode: args.mode.clone(),
-        model_type: args.model_type.clone(),
-        tokenizer: args.tokenizer.clone(),
-        dummy_model: args.dummy_model.clone(),
-        model_name: args.model_name.clone(),
-    };
-    let cfg = resolve_grok_offline(&o, &ProcessEnv).map_err(|e| setup(&e))?;
     let c = &args.common;
-    bench::run(&grok::plan(&cfg), c.dry_run, c.report_json.as_deref())
+    let o = GrokOfflineOptions {
+        common: c.options(),
+        mode: args.mode.clone(),
+        grok: GrokModelOptions {
+            model_type: args.model_type.clone(),
+            tokenizer: args.tokenizer.clone(),
+            model_name: args.model_name.clone(),
+        },
+        dummy_model: args.dummy_model.clone(),
+    };
+    bench::resolve_and_run(c.verbose, c.dry_run, c.report_json.as_deref(), || {
+        resolve_grok_offline(&o, &ProcessEnv).map(|cfg| grok::plan(&cfg))
+    })
 }
 
 /// Resolves, then dry-runs or runs the DeepSeek offline benchmark; returns the exit code.
 pub fn run_deepseek_offline(args: &DeepSeekOfflineArgs) -> Result<ExitCode, Fatal> {
-    crate::logging::init(args.common.verbose);
-    let o = DeepSeekOfflineOptions {
-        common: args.common.options(),
-        model_name: args.model_name.clone(),
-        hf_model_id: args.hf_model_id.clone(),
-        download_model: args.download_model,
-    };
-    let cfg = resolve_deepseek_offline(&o, &ProcessEnv).map_err(|e| setup(&e))?;
     let c = &args.common;
-    bench::run(&deepseek::plan(&cfg), c.dry_run, c.report_json.as_deref())
+    let o = DeepSeekOfflineOptions {
+        common: c.options(),
+        deepseek: args.model.options(args.download_model),
+    };
+    bench::resolve_and_run(c.verbose, c.dry_run, c.report_json.as_deref(), || {
+        resolve_deepseek_offline(&o, &ProcessEnv).map(|cfg| deepseek::plan(&cfg))
+    })
 }

@@ -9,7 +9,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use sglang_runner::config::{BaseOptions, ProcessEnv};
+use sglang_runner::config::{BaseOptions, GrokModelOptions, ProcessEnv};
 use sglang_runner::engine::ClientImpl;
 use sglang_runner::online::config::{
     CommonOptions, DeepSeekOptions, GrokOptions, resolve_deepseek, resolve_grok,
@@ -18,8 +18,9 @@ use sglang_runner::online::deepseek::DeepSeekPlan;
 use sglang_runner::online::grok::GrokPlan;
 use sglang_runner::paths::DeepSeekMode;
 
-use crate::bench::{self, setup};
+use crate::bench;
 use crate::exit::Fatal;
+use crate::model_args::DeepSeekModelArgs;
 
 /// Flags every online benchmark binary has.
 #[derive(Debug, Clone, clap::Args)]
@@ -218,9 +219,11 @@ impl GrokArgs {
     pub fn options(&self) -> GrokOptions {
         GrokOptions {
             common: self.common.options(None),
-            model_type: self.model_type.clone(),
-            tokenizer: self.tokenizer.clone(),
-            model_name: self.model_name.clone(),
+            grok: GrokModelOptions {
+                model_type: self.model_type.clone(),
+                tokenizer: self.tokenizer.clone(),
+                model_name: self.model_name.clone(),
+            },
         }
     }
 }
@@ -236,15 +239,9 @@ pub struct DeepSeekArgs {
     #[arg(value_name = "IMAGE")]
     pub image: Option<String>,
 
-    /// `<MODEL_NAME>` of folders and files [env: DEFAULT_MODEL_NAME] [default:
-    /// DeepSeek-V3-0324].
-    #[arg(long, value_name = "NAME")]
-    pub model_name: Option<String>,
-
-    /// HuggingFace id for --download-model [env: DEFAULT_HF_MODEL_ID] [default:
-    /// deepseek-ai/DeepSeek-V3-0324].
-    #[arg(long, value_name = "ID")]
-    pub hf_model_id: Option<String>,
+    /// `--model-name`, `--hf-model-id`.
+    #[command(flatten)]
+    pub model: DeepSeekModelArgs,
 
     /// Download the model with huggingface-cli first when needed.
     #[arg(long)]
@@ -276,9 +273,7 @@ impl DeepSeekArgs {
     pub fn options(&self) -> DeepSeekOptions {
         DeepSeekOptions {
             common: self.common.options(self.image.clone()),
-            model_name: self.model_name.clone(),
-            hf_model_id: self.hf_model_id.clone(),
-            download_model: self.download_model,
+            deepseek: self.model.options(self.download_model),
             mode: DeepSeekMode {
                 dp_attention: self.check_dp_attention,
                 torch_compile: self.enable_torch_compile,
@@ -291,16 +286,16 @@ impl DeepSeekArgs {
 
 /// Resolves, then dry-runs or runs the Grok benchmark; returns the exit code.
 pub fn run_grok(args: &GrokArgs) -> Result<ExitCode, Fatal> {
-    crate::logging::init(args.common.verbose);
-    let cfg = resolve_grok(&args.options(), &ProcessEnv).map_err(|e| setup(&e))?;
     let c = &args.common;
-    bench::run(&GrokPlan::new(cfg), c.dry_run, c.report_json.as_deref())
+    bench::resolve_and_run(c.verbose, c.dry_run, c.report_json.as_deref(), || {
+        resolve_grok(&args.options(), &ProcessEnv).map(GrokPlan::new)
+    })
 }
 
 /// Resolves, then dry-runs or runs the DeepSeek benchmark; returns the exit code.
 pub fn run_deepseek(args: &DeepSeekArgs) -> Result<ExitCode, Fatal> {
-    crate::logging::init(args.common.verbose);
-    let cfg = resolve_deepseek(&args.options(), &ProcessEnv).map_err(|e| setup(&e))?;
     let c = &args.common;
-    bench::run(&DeepSeekPlan::new(cfg), c.dry_run, c.report_json.as_deref())
+    bench::resolve_and_run(c.verbose, c.dry_run, c.report_json.as_deref(), || {
+        resolve_deepseek(&args.options(), &ProcessEnv).map(DeepSeekPlan::new)
+    })
 }

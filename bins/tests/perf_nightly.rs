@@ -367,10 +367,12 @@ fn base_image(engine: &BlockingEngine) -> &'static str {
         }
         let tag = format!("{repo}:{}", std::process::id());
         let t = Instant::now();
-        let out = Command::new(env!("CARGO_BIN_EXE_sglang-sim"))
-            .args(["build-image", "--tag", &tag])
-            .output()
-            .unwrap();
+        let mut build = Command::new(env!("CARGO_BIN_EXE_sglang-sim"));
+        build.args(["build-image", "--tag", &tag]);
+        if let Some(dir) = static_binaries() {
+            build.arg("--binaries").arg(dir);
+        }
+        let out = build.output().unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert!(
             out.status.success(),
@@ -387,6 +389,14 @@ fn base_image(engine: &BlockingEngine) -> &'static str {
         );
         tag
     })
+}
+
+/// Where `.ci/run` put the statically linked `sglang-sim` and `sglang-bench` that the image
+/// is built from (env `SGLCI_SIM_IMAGE_BINARIES`); unset: the test's own (dynamic) binaries.
+fn static_binaries() -> Option<PathBuf> {
+    std::env::var_os("SGLCI_SIM_IMAGE_BINARIES")
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
 }
 
 /// A nightly-looking reference of the base image for one test: `<repo>:v<pid>.<n>-rocm630-
@@ -419,6 +429,14 @@ fn sim_image_keeps_a_container_up_and_stops_at_once() {
                 .unwrap()
                 .unwrap();
             assert!(labels.contains_key("org.sglang-ci.sim-image"), "{labels:?}");
+            let linkage = labels
+                .get("org.sglang-ci.sim-image.linkage")
+                .map(String::as_str);
+            if static_binaries().is_some() {
+                assert_eq!(linkage, Some("static"), "{labels:?}");
+            } else {
+                assert!(matches!(linkage, Some("static" | "dynamic")), "{labels:?}");
+            }
             let name = unique("sglci-test-keepalive");
             cleanup.container(&name);
             let mut spec = test_spec(&name, &image);

@@ -5,19 +5,15 @@ mod support;
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-use support::{Ran, png_size};
+use support::history::{assert_shared_usage_errors, run, run_into};
+use support::png_size;
 
 fn fixtures() -> PathBuf {
     support::fixtures("history")
 }
 
 const BIN: &str = env!("CARGO_BIN_EXE_process-offline-plots");
-
-fn run(args: &[&str]) -> Ran {
-    support::run_args(BIN, args, Duration::from_secs(300))
-}
 
 fn plots(dir: &Path) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = fs::read_dir(dir)
@@ -32,22 +28,20 @@ fn grok_summary_and_plot_from_offline_csvs() {
     let out = tempfile::tempdir().unwrap();
     let plot_dir = out.path().join("offline");
     let data = fixtures().join("offline/GROK1");
-    let o = run(&[
-        "--model",
-        "grok",
-        "--data-dir",
-        data.to_str().unwrap(),
-        "--days",
-        "100000",
-        "--node-name",
-        "test-host",
-        "--summary-dir",
-        out.path().to_str().unwrap(),
-        "--plot-dir",
-        plot_dir.to_str().unwrap(),
-        "--format",
-        "both",
-    ]);
+    let o = run_into(
+        BIN,
+        out.path(),
+        &[
+            "--model",
+            "grok",
+            "--data-dir",
+            data.to_str().unwrap(),
+            "--plot-dir",
+            plot_dir.to_str().unwrap(),
+            "--format",
+            "both",
+        ],
+    );
     assert!(o.status.success(), "{}", o.all());
     let summary = fs::read_to_string(
         out.path()
@@ -98,22 +92,11 @@ fn grok_summary_and_plot_from_offline_csvs() {
 fn deepseek_reads_the_folder_the_benchmark_writes_and_needs_only_batch_32() {
     let out = tempfile::tempdir().unwrap();
     let base = fixtures();
-    let common = [
-        "--model",
-        "deepseek",
-        "--base-dir",
-        base.to_str().unwrap(),
-        "--days",
-        "100000",
-        "--node-name",
-        "test-host",
-        "--summary-dir",
-        out.path().to_str().unwrap(),
-    ];
+    let common = ["--model", "deepseek", "--base-dir", base.to_str().unwrap()];
     let plot_dir = out.path().join("p/offline");
     let mut a = common.to_vec();
     a.extend(["--plot-dir", plot_dir.to_str().unwrap()]);
-    let o = run(&a);
+    let o = run_into(BIN, out.path(), &a);
     assert!(o.status.success(), "{}", o.all());
     let summary = fs::read_to_string(
         out.path()
@@ -139,7 +122,7 @@ fn deepseek_reads_the_folder_the_benchmark_writes_and_needs_only_batch_32() {
     // The original reads `offline/DeepSeek`, which the DeepSeek benchmark never writes.
     let mut a = common.to_vec();
     a.push("--legacy");
-    let o = run(&a);
+    let o = run_into(BIN, out.path(), &a);
     assert_eq!(o.status.code(), Some(1), "{}", o.all());
     assert!(o.all().contains("offline/DeepSeek"));
 
@@ -154,7 +137,7 @@ fn deepseek_reads_the_folder_the_benchmark_writes_and_needs_only_batch_32() {
         "--plot-dir",
         legacy_plots.to_str().unwrap(),
     ]);
-    let o = run(&a);
+    let o = run_into(BIN, out.path(), &a);
     assert!(o.status.success(), "{}", o.all());
     assert!(
         o.all()
@@ -166,19 +149,19 @@ fn deepseek_reads_the_folder_the_benchmark_writes_and_needs_only_batch_32() {
 #[test]
 fn no_data_and_usage_errors() {
     let empty = tempfile::tempdir().unwrap();
-    let o = run(&[
-        "--data-dir",
-        empty.path().to_str().unwrap(),
-        "--node-name",
-        "h",
-    ]);
+    let o = run(
+        BIN,
+        &[
+            "--data-dir",
+            empty.path().to_str().unwrap(),
+            "--node-name",
+            "h",
+        ],
+    );
     assert_eq!(o.status.code(), Some(1));
     assert!(
         o.all()
             .contains("No data processed. Skipping CSV generation.")
     );
-    let o = run(&["--process-only", "--plot-only"]);
-    assert_eq!(o.status.code(), Some(2));
-    let o = run(&["--model", "llama"]);
-    assert_eq!(o.status.code(), Some(2));
+    assert_shared_usage_errors(BIN);
 }

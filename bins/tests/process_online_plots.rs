@@ -6,8 +6,8 @@ mod support;
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
+use support::history::{assert_shared_usage_errors, assert_usage_error, run, run_into};
 use support::{Ran, png_size};
 
 fn fixtures() -> PathBuf {
@@ -15,10 +15,6 @@ fn fixtures() -> PathBuf {
 }
 
 const BIN: &str = env!("CARGO_BIN_EXE_process-online-plots");
-
-fn run(args: &[&str]) -> Ran {
-    support::run_args(BIN, args, Duration::from_secs(300))
-}
 
 /// The latest 8-digit date in the folder names of `dir` (the golden's `--plot-date`).
 fn latest_date(dir: &Path) -> String {
@@ -38,88 +34,28 @@ fn latest_date(dir: &Path) -> String {
 #[test]
 fn legacy_reproduces_every_golden_summary_byte_for_byte() {
     let c = support::corpus("golden/online_summary");
-    let cases: &[(&str, &str, &[&str])] = &[
-        (
-            "mi30x",
-            "GROK1",
-            &["--model", "grok", "--model-name", "GROK1"],
-        ),
-        (
-            "mi30x",
-            "GROK2",
-            &["--model", "grok2", "--model-name", "GROK2"],
-        ),
-        (
-            "mi30x",
-            "DeepSeek-V3-0324",
-            &["--model", "deepseek", "--model-name", "DeepSeek-V3-0324"],
-        ),
-        (
-            "mi35x",
-            "DeepSeek-R1-MXFP4-Preview",
-            &[
-                "--model",
-                "deepseek",
-                "--model-name",
-                "DeepSeek-R1-MXFP4-Preview",
-            ],
-        ),
-        (
-            "mi35x",
-            "GROK1",
-            &[
-                "--model",
-                "grok",
-                "--model-name",
-                "GROK1",
-                "--request-rates",
-                "1,2,4,8",
-            ],
-        ),
-        (
-            "unknown",
-            "GROK1",
-            &[
-                "--model",
-                "grok",
-                "--model-name",
-                "GROK1",
-                "--request-rates",
-                "1,2,4,8",
-            ],
-        ),
-        (
-            "mi35x",
-            "GROK2",
-            &[
-                "--model",
-                "grok2",
-                "--model-name",
-                "GROK2",
-                "--request-rates",
-                "1,2,4,8",
-            ],
-        ),
-        (
-            "unknown",
-            "GROK2",
-            &[
-                "--model",
-                "grok2",
-                "--model-name",
-                "GROK2",
-                "--request-rates",
-                "1,2,4,8",
-            ],
-        ),
+    // (hardware, model folder = --model-name, --model, --request-rates): the MI355 Grok
+    // nightlies ran rates 1,2,4,8.
+    let cases: [(&str, &str, &str, Option<&str>); 8] = [
+        ("mi30x", "GROK1", "grok", None),
+        ("mi30x", "GROK2", "grok2", None),
+        ("mi30x", "DeepSeek-V3-0324", "deepseek", None),
+        ("mi35x", "DeepSeek-R1-MXFP4-Preview", "deepseek", None),
+        ("mi35x", "GROK1", "grok", Some("1,2,4,8")),
+        ("unknown", "GROK1", "grok", Some("1,2,4,8")),
+        ("mi35x", "GROK2", "grok2", Some("1,2,4,8")),
+        ("unknown", "GROK2", "grok2", Some("1,2,4,8")),
     ];
     let mut compared = 0;
-    for (hw, model, flags) in cases {
+    for (hw, model, flag, rates) in cases {
         let data = c.join("online_benchmark_log").join(hw).join(model);
         let golden_dir = c.join("golden/online_summary").join(hw).join(model);
         let tmp = tempfile::tempdir().unwrap();
         let date = latest_date(&data);
-        let mut args: Vec<&str> = flags.to_vec();
+        let mut args = vec!["--model", flag, "--model-name", model];
+        if let Some(r) = rates {
+            args.extend(["--request-rates", r]);
+        }
         let data_s = data.to_string_lossy().into_owned();
         let sum_s = tmp.path().to_string_lossy().into_owned();
         let plot_s = tmp.path().join("online").to_string_lossy().into_owned();
@@ -138,7 +74,7 @@ fn legacy_reproduces_every_golden_summary_byte_for_byte() {
             "--plot-dir",
             &plot_s,
         ]);
-        let out = run(&args);
+        let out = run(BIN, &args);
         assert!(out.status.success(), "{hw}/{model}: {}", out.all());
         for g in fs::read_dir(&golden_dir).unwrap() {
             let g = g.unwrap().path();
@@ -179,21 +115,24 @@ fn legacy_fails_like_the_original_where_no_folder_has_a_csv() {
     ] {
         let tmp = tempfile::tempdir().unwrap();
         let data = c.join("online_benchmark_log").join(hw).join(model);
-        let out = run(&[
-            "--legacy",
-            "--model",
-            "deepseek",
-            "--model-name",
-            model,
-            "--data-dir",
-            data.to_str().unwrap(),
-            "--days",
-            "1000",
-            "--node-name",
-            "golden-host",
-            "--summary-dir",
-            tmp.path().to_str().unwrap(),
-        ]);
+        let out = run(
+            BIN,
+            &[
+                "--legacy",
+                "--model",
+                "deepseek",
+                "--model-name",
+                model,
+                "--data-dir",
+                data.to_str().unwrap(),
+                "--days",
+                "1000",
+                "--node-name",
+                "golden-host",
+                "--summary-dir",
+                tmp.path().to_str().unwrap(),
+            ],
+        );
         assert_eq!(out.status.code(), Some(1), "{hw}/{model}: {}", out.all());
         assert!(
             out.all()
@@ -205,20 +144,17 @@ fn legacy_fails_like_the_original_where_no_folder_has_a_csv() {
 
 // ---- hand-made run trees -------------------------------------------------------------
 
-/// A Grok three-table CSV: `cells[m]` = the cells of metric m (E2E, TTFT, ITL).
-fn grok_csv(tag: &str, rates: &[&str], cells: [&[&str]; 3]) -> String {
-    let titles = [
+/// A three-table online CSV (E2E, TTFT, ITL): `title`, then per table its heading, the
+/// `loads` line and one `label` row with `cells[m]`.
+fn three_tables(title: &str, loads: &str, label: &str, cells: [&[&str]; 3]) -> String {
+    let headings = [
         "Median E2E Latency (ms, lower better)",
         "Median TTFT (ms, lower better)",
         "Median ITL (ms, lower better)",
     ];
-    let mut s = format!("Online mode - GROK1 ({tag})\n");
-    for (m, t) in titles.iter().enumerate() {
-        s.push_str(&format!(
-            "\n{t}\nrequest rate\t{}\nMI300x-aiter, host-a\t{}",
-            rates.join("\t"),
-            cells[m].join("\t")
-        ));
+    let mut s = format!("{title}\n");
+    for (m, t) in headings.iter().enumerate() {
+        s.push_str(&format!("\n{t}\n{loads}\n{label}\t{}", cells[m].join("\t")));
         if m < 2 {
             s.push('\n');
         }
@@ -226,23 +162,24 @@ fn grok_csv(tag: &str, rates: &[&str], cells: [&[&str]; 3]) -> String {
     s
 }
 
+/// A Grok CSV at request rates 1…16: `cells[m]` = the cells of metric m (E2E, TTFT, ITL).
+fn grok_csv(tag: &str, cells: [&[&str]; 3]) -> String {
+    three_tables(
+        &format!("Online mode - GROK1 ({tag})"),
+        "request rate\t1\t2\t4\t8\t16",
+        "MI300x-aiter, host-a",
+        cells,
+    )
+}
+
+/// A DeepSeek CSV at concurrencies 128…1.
 fn deepseek_csv(tag: &str, cells: [&[&str]; 3]) -> String {
-    let titles = [
-        "Median E2E Latency (ms, lower better)",
-        "Median TTFT (ms, lower better)",
-        "Median ITL (ms, lower better)",
-    ];
-    let mut s = format!("Online Serving Benchmark - DeepSeek-V3-0324 ({tag})\n");
-    for (m, t) in titles.iter().enumerate() {
-        s.push_str(&format!(
-            "\n{t}\nconcurrency\t128\t64\t16\t4\t1\nDeepSeek-V3-0324-FP8\t{}",
-            cells[m].join("\t")
-        ));
-        if m < 2 {
-            s.push('\n');
-        }
-    }
-    s
+    three_tables(
+        &format!("Online Serving Benchmark - DeepSeek-V3-0324 ({tag})"),
+        "concurrency\t128\t64\t16\t4\t1",
+        "DeepSeek-V3-0324-FP8",
+        cells,
+    )
 }
 
 /// Writes a run folder `<root>/<tag>_<model_part><suffix>/` with the CSV, a GSM8K log copied
@@ -280,13 +217,45 @@ fn grok_folder(root: &Path, tag: &str, suffix: &str, cells: [&[&str]; 3], stamp:
         root,
         &format!("{base}{suffix}"),
         &format!("{base}.csv"),
-        &grok_csv(tag, &["1", "2", "4", "8", "16"], cells),
+        &grok_csv(tag, cells),
         Some((
             "gsm8k_grok_aiter.log",
             "sglang_client_log_GROK1_gsm8k_aiter.log",
         )),
         Some(stamp),
         None,
+    );
+}
+
+/// Grok run folders, each `(tag, folder suffix, cells, timing summary stamp)`.
+fn grok_tree(root: &Path, folders: &[(&str, &str, [&[&str]; 3], &str)]) {
+    for &(tag, suffix, cells, stamp) in folders {
+        grok_folder(root, tag, suffix, cells, stamp);
+    }
+}
+
+/// A DeepSeek run folder `<tag>_DeepSeek-V3-0324_FP8_online<suffix>` with its CSV
+/// (`..._serving<suffix>.csv`), GSM8K log, and optional timing summary stamp and server log.
+fn deepseek_folder(
+    root: &Path,
+    tag: &str,
+    suffix: &str,
+    cells: [&[&str]; 3],
+    stamp: Option<&str>,
+    server_log: Option<&str>,
+) {
+    let base = format!("{tag}_DeepSeek-V3-0324_FP8");
+    folder(
+        root,
+        &format!("{base}_online{suffix}"),
+        &format!("{base}_serving{suffix}.csv"),
+        &deepseek_csv(tag, cells),
+        Some((
+            "gsm8k_deepseek.log",
+            "sglang_client_log_DeepSeek-V3-0324_gsm8k.log",
+        )),
+        stamp,
+        server_log,
     );
 }
 
@@ -308,19 +277,13 @@ fn summarize(data: &Path, extra: &[&str]) -> (Ran, Option<String>, tempfile::Tem
     let mut args = vec![
         "--data-dir",
         data.to_str().unwrap(),
-        "--days",
-        "100000",
-        "--node-name",
-        "test-host",
-        "--summary-dir",
-        out_dir.path().to_str().unwrap(),
         "--plot-dir",
         &plot_dir,
         "--plot-date",
         "20251101",
     ];
     args.extend_from_slice(extra);
-    let out = run(&args);
+    let out = run_into(BIN, out_dir.path(), &args);
     let summary = fs::read_dir(out_dir.path())
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -350,26 +313,13 @@ fn rows_of<'a>(summary: &'a str, date: &str) -> Vec<&'a str> {
 #[test]
 fn duplicate_images_on_one_date_keep_the_newest_run_unless_legacy() {
     let tmp = tempfile::tempdir().unwrap();
-    grok_folder(
+    grok_tree(
         tmp.path(),
-        "v0.5.3-rocm630-mi30x-20251020",
-        "",
-        A,
-        "20251020_110000",
-    );
-    grok_folder(
-        tmp.path(),
-        "v0.5.4-rocm700-mi30x-20251020",
-        "",
-        B,
-        "20251020_230000",
-    );
-    grok_folder(
-        tmp.path(),
-        "v0.5.4-rocm700-mi30x-20251021",
-        "",
-        A,
-        "20251021_110000",
+        &[
+            ("v0.5.3-rocm630-mi30x-20251020", "", A, "20251020_110000"),
+            ("v0.5.4-rocm700-mi30x-20251020", "", B, "20251020_230000"),
+            ("v0.5.4-rocm700-mi30x-20251021", "", A, "20251021_110000"),
+        ],
     );
 
     let (_, legacy) = processed(tmp.path(), &["--model", "grok"], true);
@@ -401,32 +351,26 @@ fn duplicate_images_on_one_date_keep_the_newest_run_unless_legacy() {
 #[test]
 fn backup_folders_count_only_in_legacy_mode() {
     let tmp = tempfile::tempdir().unwrap();
-    grok_folder(
+    let empty: [&[&str]; 3] = [&[""; 5], &[""; 5], &[""; 5]];
+    let backup = ".backup_20251102_231834";
+    grok_tree(
         tmp.path(),
-        "v0.5.4-rocm700-mi30x-20251101",
-        ".backup_20251102_231834",
-        A,
-        "20251101_133033",
-    );
-    // The real folder of that day was re-run and left an all-empty CSV.
-    let empty: [&[&str]; 3] = [
-        &["", "", "", "", ""],
-        &["", "", "", "", ""],
-        &["", "", "", "", ""],
-    ];
-    grok_folder(
-        tmp.path(),
-        "v0.5.4-rocm700-mi30x-20251101",
-        "",
-        empty,
-        "20251102_211920",
-    );
-    grok_folder(
-        tmp.path(),
-        "v0.5.4-rocm700-mi30x-20251103",
-        "",
-        B,
-        "20251103_110000",
+        &[
+            (
+                "v0.5.4-rocm700-mi30x-20251101",
+                backup,
+                A,
+                "20251101_133033",
+            ),
+            // The real folder of that day was re-run and left an all-empty CSV.
+            (
+                "v0.5.4-rocm700-mi30x-20251101",
+                "",
+                empty,
+                "20251102_211920",
+            ),
+            ("v0.5.4-rocm700-mi30x-20251103", "", B, "20251103_110000"),
+        ],
     );
 
     let (_, legacy) = processed(tmp.path(), &["--model", "grok"], true);
@@ -446,19 +390,7 @@ fn mi355_empty_rate_16_column_is_not_an_extra_rate_unless_legacy() {
         &["190.38", "124.58", "163.43", "223.47", ""],
         &["40.77", "42.67", "61.78", "116.96", ""],
     ];
-    let base = format!("{tag}_GROK1_MOE-I4F8_online");
-    folder(
-        tmp.path(),
-        &base,
-        &format!("{base}.csv"),
-        &grok_csv(tag, &["1", "2", "4", "8", "16"], cells),
-        Some((
-            "gsm8k_grok_aiter.log",
-            "sglang_client_log_GROK1_gsm8k_aiter.log",
-        )),
-        Some("20251103_110000"),
-        None,
-    );
+    grok_folder(tmp.path(), tag, "", cells, "20251103_110000");
     let flags = ["--model", "grok", "--request-rates", "1,2,4,8"];
     let (out, legacy, _d) = summarize(
         tmp.path(),
@@ -485,16 +417,11 @@ fn deepseek_tree(root: &Path, with_kv: bool) {
         ("v0.5.4.post1-rocm630-mi30x-20251029", A),
         ("v0.5.4.post1-rocm630-mi30x-20251030", B),
     ] {
-        let base = format!("{tag}_DeepSeek-V3-0324_FP8");
-        folder(
+        deepseek_folder(
             root,
-            &format!("{base}_online"),
-            &format!("{base}_serving.csv"),
-            &deepseek_csv(tag, cells),
-            Some((
-                "gsm8k_deepseek.log",
-                "sglang_client_log_DeepSeek-V3-0324_gsm8k.log",
-            )),
+            tag,
+            "",
+            cells,
             Some("20251029_151533"),
             with_kv.then_some("server_kv.log"),
         );
@@ -524,6 +451,11 @@ fn deepseek_accuracy_is_the_final_average_unless_legacy() {
 }
 
 // ---- plots ---------------------------------------------------------------------------
+
+/// Width and height of the PNG `name` in `<dir>/online`.
+fn plot_size(dir: &Path, name: &str) -> (u32, u32) {
+    png_size(&dir.join("online").join(name))
+}
 
 fn files_in(dir: &Path) -> Vec<String> {
     let mut v: Vec<String> = fs::read_dir(dir.join("online"))
@@ -557,11 +489,7 @@ fn plots_have_the_original_names_and_sizes_in_png_and_svg() {
         ]
     );
     assert_eq!(
-        png_size(
-            &d.path()
-                .join("online")
-                .join("20251101_DeepSeek-V3-0324_online_standard.png")
-        ),
+        plot_size(d.path(), "20251101_DeepSeek-V3-0324_online_standard.png"),
         (2000, 1800)
     );
     let svg = fs::read_to_string(
@@ -587,10 +515,9 @@ fn plots_have_the_original_names_and_sizes_in_png_and_svg() {
         ["20251101_DeepSeek-V3-0324_online_standard_split.png"]
     );
     assert_eq!(
-        png_size(
-            &d.path()
-                .join("online")
-                .join("20251101_DeepSeek-V3-0324_online_standard_split.png")
+        plot_size(
+            d.path(),
+            "20251101_DeepSeek-V3-0324_online_standard_split.png"
         ),
         (3000, 2400)
     );
@@ -608,26 +535,16 @@ fn plots_have_the_original_names_and_sizes_in_png_and_svg() {
     assert!(out.status.success(), "{}", out.all());
     assert_eq!(files_in(d.path()), ["20251101_GROK1_online_standard.png"]);
     assert_eq!(
-        png_size(
-            &d.path()
-                .join("online")
-                .join("20251101_GROK1_online_standard.png")
-        ),
+        plot_size(d.path(), "20251101_GROK1_online_standard.png"),
         (2000, 1200)
     );
     let tmp3 = tempfile::tempdir().unwrap();
     deepseek_tree(tmp3.path(), false);
-    let tag = "v0.5.4.post1-rocm630-mi30x-20251029";
-    let base = format!("{tag}_DeepSeek-V3-0324_FP8");
-    folder(
+    deepseek_folder(
         tmp3.path(),
-        &format!("{base}_online_mtp_test"),
-        &format!("{base}_serving_mtp_test.csv"),
-        &deepseek_csv(tag, B),
-        Some((
-            "gsm8k_deepseek.log",
-            "sglang_client_log_DeepSeek-V3-0324_gsm8k.log",
-        )),
+        "v0.5.4.post1-rocm630-mi30x-20251029",
+        "_mtp_test",
+        B,
         None,
         None,
     );
@@ -657,19 +574,22 @@ fn pixels(p: &Path) -> (u32, u32, Vec<u8>) {
 fn a_fixed_summary_renders_like_the_reference_image() {
     let out_dir = tempfile::tempdir().unwrap();
     let summary = fixtures().join("summary_fixed.csv");
-    let out = run(&[
-        "--plot-only",
-        "--summary-csv",
-        summary.to_str().unwrap(),
-        "--model",
-        "deepseek",
-        "--model-name",
-        "DeepSeek-R1-MXFP4-Preview",
-        "--plot-dir",
-        out_dir.path().join("online").to_str().unwrap(),
-        "--plot-date",
-        "20251114",
-    ]);
+    let out = run(
+        BIN,
+        &[
+            "--plot-only",
+            "--summary-csv",
+            summary.to_str().unwrap(),
+            "--model",
+            "deepseek",
+            "--model-name",
+            "DeepSeek-R1-MXFP4-Preview",
+            "--plot-dir",
+            out_dir.path().join("online").to_str().unwrap(),
+            "--plot-date",
+            "20251114",
+        ],
+    );
     assert!(out.status.success(), "{}", out.all());
     let ours = out_dir
         .path()
@@ -693,23 +613,23 @@ fn a_fixed_summary_renders_like_the_reference_image() {
 
 #[test]
 fn usage_errors_exit_2() {
-    let o = run(&["--request-rates", "1,x"]);
-    assert_eq!(o.status.code(), Some(2), "{}", o.all());
+    let o = assert_usage_error(BIN, &["--request-rates", "1,x"]);
     assert!(
         o.all()
             .contains("--request-rates must be a comma-separated list of integers.")
     );
-    let o = run(&["--process-only", "--plot-only"]);
-    assert_eq!(o.status.code(), Some(2));
-    let o = run(&["--variant-filter", "bogus"]);
-    assert_eq!(o.status.code(), Some(2));
-    let o = run(&[
-        "--plot-only",
-        "--summary-csv",
-        "/nonexistent/summary.csv",
-        "--plot-dir",
-        "/tmp",
-    ]);
+    assert_shared_usage_errors(BIN);
+    assert_usage_error(BIN, &["--variant-filter", "bogus"]);
+    let o = run(
+        BIN,
+        &[
+            "--plot-only",
+            "--summary-csv",
+            "/nonexistent/summary.csv",
+            "--plot-dir",
+            "/tmp",
+        ],
+    );
     assert_eq!(o.status.code(), Some(1));
     assert!(o.all().contains("Summary CSV not found"));
 }

@@ -5,10 +5,8 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use report::history::online::{OnlineModel, OnlineOptions};
-use report::history::today_pacific;
-use sglang_ci::exit;
-use sglang_ci::history_args::{HistoryArgs, history_fatal, stdout_sink};
+use report::history::online::OnlineOptions;
+use sglang_ci::history_args::{HistoryArgs, run_history};
 
 /// Consolidate online benchmark results (CSVs, GSM8K logs, server logs) of the last N days
 /// into a summary CSV and draw the online trend plot.
@@ -48,36 +46,21 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    exit::run("process-online-plots", || {
-        let args: Args = sglang_ci::cli::parse();
-        sglang_ci::logging::init(args.common.verbose);
-        let c = &args.common;
-        let opts = OnlineOptions {
-            model: OnlineModel::parse(&c.model).map_err(|e| history_fatal(&e))?,
-            base_dir: c.base_dir.clone(),
-            data_dir: c.data_dir.clone(),
-            output_prefix: c.output_prefix.clone(),
-            plot_dir: c.plot_dir.clone(),
-            model_name: c.model_name.clone(),
-            enable_mtp_test: args.enable_mtp_test,
-            days: c.days,
-            request_rates: args.request_rates.clone(),
-            split_request_rates: args.split_request_rates,
-            mode_filter: Some(args.mode_filter.clone()),
-            variant_filter: args.variant_filter.clone(),
-            process_only: c.process_only,
-            plot_only: c.plot_only,
-            summary_csv: c.summary_csv.clone(),
-            plot_date: args.plot_date.clone(),
-            node_name: c.node_name(),
-            summary_dir: c.summary_dir.clone(),
-            legacy: c.legacy,
-            format: c.plot_format()?,
-            today: today_pacific(),
-        };
-        let cfg = opts.resolve().map_err(|e| history_fatal(&e))?;
-        let mut say = stdout_sink();
-        report::history::online::run(&cfg, &mut say).map_err(|e| history_fatal(&e))?;
-        Ok(ExitCode::SUCCESS)
-    })
+    run_history(
+        "process-online-plots",
+        |a: &Args| &a.common,
+        |a, common, say| {
+            let cfg = OnlineOptions {
+                common,
+                enable_mtp_test: a.enable_mtp_test,
+                request_rates: a.request_rates.clone(),
+                split_request_rates: a.split_request_rates,
+                mode_filter: Some(a.mode_filter.clone()),
+                variant_filter: a.variant_filter.clone(),
+                plot_date: a.plot_date.clone(),
+            }
+            .resolve()?;
+            report::history::online::run(&cfg, say).map(drop)
+        },
+    )
 }

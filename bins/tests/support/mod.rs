@@ -4,6 +4,7 @@
 //! * here: where things are (workspace, corpus, shared data, fixtures), running a process with
 //!   a time limit ([`run`], [`start`]), signals, free ports, file listings, process output
 //!   shown in assertion messages, one-at-a-time locks;
+//! * [`history`]: the plot binaries (`process-online-plots`, `process-offline-plots`);
 //! * [`http`]: plain HTTP/1.1 over TCP (requests a client library would normalise);
 //! * [`offline`]: the offline benchmarks and download-models (clean environment, stub programs);
 //! * [`online`]: the online benchmarks and perf-nightly on the simulated engine (a sandbox with
@@ -12,6 +13,7 @@
 //! * [`sim`]: the real `sglang-sim` and the Python peers.
 #![allow(dead_code, clippy::print_stdout, clippy::print_stderr)]
 
+pub mod history;
 pub mod http;
 pub mod offline;
 pub mod online;

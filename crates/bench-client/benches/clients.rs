@@ -12,7 +12,7 @@
 //! bench-client --bench clients`. Binaries come from env `SGLCI_BIN_DIR` (default
 //! `<workspace>/target/release`), the peer from env `SGLCI_PEER_PYTHON` (default
 //! `<workspace>/.venv-peers/bin/python`, made by `.ci/setup`); env `SGLCI_BENCH_RUNS` (default 3)
-//! repeats parts 1 and 2 and reports medians. Prints a markdown table for docs/benchmarks.md.
+//! repeats every part and reports medians (of part 3: each column's median over the runs). Prints a markdown table for docs/benchmarks.md.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::io::{BufRead, BufReader};
@@ -259,6 +259,10 @@ fn split(trace: &Path, from: usize, ours: &Path) -> Option<(f64, f64)> {
     Some((med(pick), med(arr)))
 }
 
+/// One accuracy run: client / trace median TTFT, client / trace median ITL (ms), requests
+/// matched, and sglang-bench's (server pickup, client arrival stamp) split.
+type Measured = (f64, f64, f64, f64, usize, Option<(f64, f64)>);
+
 fn lines_in(p: &Path) -> usize {
     std::fs::read_to_string(p)
         .map(|t| t.lines().count())
@@ -364,7 +368,7 @@ fn main() {
             rps[k].push(r.block.request_throughput.as_ref().map_or(0.0, |n| n.value));
         }
     }
-    // 3. Median TTFT / ITL error against the trace.
+    // 3. Median TTFT / ITL error against the trace, each case `runs` times.
     let mut acc = Vec::new();
     let cases = [
         ("zero", &sim, 1usize, 64usize),
@@ -374,34 +378,46 @@ fn main() {
     ];
     for (profile, sim, conc, prompts) in cases {
         for c in [Client::Ours, Client::Peer] {
-            let from = lines_in(&sim.trace);
-            let (cs, ps) = (conc.to_string(), prompts.to_string());
-            let args = [
-                "--random-input-len",
-                "32",
-                "--random-output-len",
-                "64",
-                "--num-prompts",
-                &ps,
-                "--max-concurrency",
-                &cs,
-            ];
-            let mut cmd = client_cmd(c, &bin, &py, dir.path(), sim.port, &args);
-            if c == Client::Ours {
-                let _ = std::fs::remove_file(dir.path().join("ours.jsonl"));
-                cmd.args(["--send-rid", "--output-details"]);
+            let mut per_run = Vec::new();
+            for _ in 0..runs {
+                let from = lines_in(&sim.trace);
+                let (cs, ps) = (conc.to_string(), prompts.to_string());
+                let args = [
+                    "--random-input-len",
+                    "32",
+                    "--random-output-len",
+                    "64",
+                    "--num-prompts",
+                    &ps,
+                    "--max-concurrency",
+                    &cs,
+                ];
+                let mut cmd = client_cmd(c, &bin, &py, dir.path(), sim.port, &args);
+                if c == Client::Ours {
+                    let _ = std::fs::remove_file(dir.path().join("ours.jsonl"));
+                    cmd.args(["--send-rid", "--output-details"]);
+                }
+                let r = run_client(&mut cmd, "accuracy");
+                std::thread::sleep(Duration::from_millis(300)); // the trace is flushed as requests finish
+                let (tt, ti, n) = trace_medians(&sim.trace, from, 64);
+                let ct = r.block.ttft.median.as_ref().map_or(f64::NAN, |n| n.value);
+                let ci = r.block.itl.median.as_ref().map_or(f64::NAN, |n| n.value);
+                let sp = if c == Client::Ours {
+                    split(&sim.trace, from, &dir.path().join("ours.jsonl"))
+                } else {
+                    None
+                };
+                eprintln!(
+                    "  accuracy run: {profile} c={conc} {}: TTFT {ct:.3} / {tt:.3} ms",
+                    if c == Client::Ours {
+                        "sglang-bench"
+                    } else {
+                        "bench_serving"
+                    }
+                );
+                per_run.push((ct, tt, ci, ti, n, sp));
             }
-            let r = run_client(&mut cmd, "accuracy");
-            std::thread::sleep(Duration::from_millis(300)); // the trace is flushed as requests finish
-            let (tt, ti, n) = trace_medians(&sim.trace, from, 64);
-            let ct = r.block.ttft.median.as_ref().map_or(f64::NAN, |n| n.value);
-            let ci = r.block.itl.median.as_ref().map_or(f64::NAN, |n| n.value);
-            let sp = if c == Client::Ours {
-                split(&sim.trace, from, &dir.path().join("ours.jsonl"))
-            } else {
-                None
-            };
-            acc.push((profile, conc, c, ct, tt, ci, ti, n, sp));
+            acc.push((profile, conc, c, per_run));
         }
     }
 
@@ -435,16 +451,25 @@ fn main() {
         "| sim profile | concurrency | client | median TTFT client / trace (ms) | TTFT error (ms) | of which: server pickup / client arrival stamp (ms) | median ITL client / trace (ms) | ITL error (ms) | requests |"
     );
     println!("|---|---|---|---|---|---|---|---|---|");
-    for (profile, conc, c, ct, tt, ci, ti, n, sp) in acc {
+    for (profile, conc, c, per_run) in acc {
+        let col = |f: fn(&Measured) -> f64| med(per_run.iter().map(f).collect());
+        let (ct, tt, ci, ti) = (col(|m| m.0), col(|m| m.1), col(|m| m.2), col(|m| m.3));
+        // Errors are medians of the per-run differences.
+        let (dt, di) = (col(|m| m.0 - m.1), col(|m| m.2 - m.3));
+        let n = per_run.iter().map(|m| m.4).max().unwrap_or(0);
+        let sp = per_run.iter().all(|m| m.5.is_some()).then(|| {
+            (
+                col(|m| m.5.map_or(f64::NAN, |s| s.0)),
+                col(|m| m.5.map_or(f64::NAN, |s| s.1)),
+            )
+        });
         let split = sp.map_or(
             "n/a (no per-request send times)".to_string(),
             |(pick, arr)| format!("{pick:.3} / {arr:.3}"),
         );
         println!(
-            "| {profile} | {conc} | {} | {ct:.2} / {tt:.3} | {:.3} | {split} | {ci:.2} / {ti:.3} | {:.3} | {n} |",
+            "| {profile} | {conc} | {} | {ct:.2} / {tt:.3} | {dt:.3} | {split} | {ci:.2} / {ti:.3} | {di:.3} | {n} |",
             name(c),
-            ct - tt,
-            ci - ti
         );
     }
 }

@@ -531,8 +531,12 @@ impl Engine {
             if !c.managed || !c.running() {
                 continue;
             }
-            self.stop_container(&c.id, grace).await?;
-            stopped.push(c.name);
+            match self.stop_container(&c.id, grace).await {
+                Ok(()) => stopped.push(c.name),
+                // Removed since it was listed (by its owner's clean-up): it no longer runs.
+                Err(DockerError::ContainerMissing { .. }) => {}
+                Err(e) => return Err(e),
+            }
         }
         Ok(stopped)
     }

@@ -11,8 +11,8 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use report::history::PlotFormat;
 use report::history::online::{OnlineModel, OnlineOptions};
+use report::history::{HistoryOptions, PlotFormat};
 
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
@@ -61,27 +61,29 @@ fn main() {
                 .then(|| "1,2,4,8".to_owned());
             folders[i] = std::fs::read_dir(path).map(|r| r.count()).unwrap_or(0);
             let opts = OnlineOptions {
-                model,
-                base_dir: out.path().to_owned(),
-                data_dir: Some(path.clone()),
-                output_prefix: None,
-                plot_dir: Some(out.path().join(name).join("online")),
-                model_name: Some(model_dir.to_owned()),
+                common: HistoryOptions {
+                    model,
+                    base_dir: out.path().to_owned(),
+                    data_dir: Some(path.clone()),
+                    output_prefix: None,
+                    plot_dir: Some(out.path().join(name).join("online")),
+                    model_name: Some(model_dir.to_owned()),
+                    days: 1000,
+                    process_only: false,
+                    plot_only: false,
+                    summary_csv: None,
+                    node_name: "bench-host".into(),
+                    summary_dir: Some(out.path().join(name)),
+                    legacy,
+                    format: PlotFormat::Png,
+                    today,
+                },
                 enable_mtp_test: false,
-                days: 1000,
                 request_rates: rates,
                 split_request_rates: false,
                 mode_filter: Some("aiter".into()),
                 variant_filter: None,
-                process_only: false,
-                plot_only: false,
-                summary_csv: None,
                 plot_date: None,
-                node_name: "bench-host".into(),
-                summary_dir: Some(out.path().join(name)),
-                legacy,
-                format: PlotFormat::Png,
-                today,
             };
             let t = Instant::now();
             let cfg = opts.resolve().unwrap();

@@ -149,6 +149,10 @@ mod tests {
     use super::*;
     use metrics_parse::value::Num;
 
+    fn cand<'a>(file_name: &'a str, medians: &'a ToolkitMedians) -> Candidate<'a> {
+        Candidate { file_name, medians }
+    }
+
     fn m(e2e: Option<&str>, ttft: &str, itl: &str) -> ToolkitMedians {
         ToolkitMedians {
             e2e: e2e.and_then(Num::parse),
@@ -164,18 +168,9 @@ mod tests {
         let r2 = m(Some("98658.09"), "294.52", "121.05");
         let r3 = m(Some("97440.96"), "296.99", "121.03");
         let c = [
-            Candidate {
-                file_name: "x_8_run3_t.log",
-                medians: &r3,
-            },
-            Candidate {
-                file_name: "x_8_run1_t.log",
-                medians: &r1,
-            },
-            Candidate {
-                file_name: "x_8_run2_t.log",
-                medians: &r2,
-            },
+            cand("x_8_run3_t.log", &r3),
+            cand("x_8_run1_t.log", &r1),
+            cand("x_8_run2_t.log", &r2),
         ];
         assert_eq!(best(&c), Some(1));
         let (cells, outcome) = predict("8", &c, None);
@@ -195,37 +190,16 @@ mod tests {
         let a = m(Some("100.00"), "1", "1");
         let b = m(Some("100.0"), "2", "2");
         let c = m(Some("99.5"), "3", "3");
-        let tie = [
-            Candidate {
-                file_name: "b.log",
-                medians: &b,
-            },
-            Candidate {
-                file_name: "a.log",
-                medians: &a,
-            },
-        ];
+        let tie = [cand("b.log", &b), cand("a.log", &a)];
         assert_eq!(best(&tie), Some(1));
-        let numeric = [
-            Candidate {
-                file_name: "a.log",
-                medians: &a,
-            },
-            Candidate {
-                file_name: "c.log",
-                medians: &c,
-            },
-        ];
+        let numeric = [cand("a.log", &a), cand("c.log", &c)];
         assert_eq!(best(&numeric), Some(1), "99.5 < 100.00 although '9' > '1'");
     }
 
     #[test]
     fn logs_without_result_are_skipped_and_none_gives_empty_cells() {
         let dead = ToolkitMedians::default();
-        let c = [Candidate {
-            file_name: "a.log",
-            medians: &dead,
-        }];
+        let c = [cand("a.log", &dead)];
         let (cells, outcome) = predict("4", &c, None);
         assert_eq!(cells, LoadCells::empty("4"));
         assert_eq!(outcome, CellOutcome::NoResult { candidates: 1 });
@@ -236,10 +210,7 @@ mod tests {
     #[test]
     fn combined_rule_needs_completion_evidence() {
         let r = m(Some("1.00"), "2.00", "3.00");
-        let c = [Candidate {
-            file_name: "a.log",
-            medians: &r,
-        }];
+        let c = [cand("a.log", &r)];
         let mut ev = CompletionEvidence::default();
         let (cells, outcome) = predict("4", &c, Some(&ev));
         assert_eq!(cells, LoadCells::empty("4"));

@@ -100,6 +100,14 @@ impl CommandSpec {
     }
 }
 
+/// Environment pairs of a command, owned.
+pub fn env_pairs(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
 /// `K=V K2=V2`: environment pairs as the console and the dry run list them (unquoted).
 pub fn env_text(env: &[(String, String)]) -> String {
     env.iter()

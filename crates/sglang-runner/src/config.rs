@@ -17,7 +17,7 @@ use std::time::Duration;
 use docker_ctl::ImageParts;
 use serde::Serialize;
 
-use crate::command::split_words;
+use crate::command::{env_pairs, split_words};
 use crate::engine::{ClientImpl, Engine, ExecutorKind, Steps};
 use crate::error::RunnerError;
 
@@ -430,6 +430,57 @@ impl GrokType {
             Self::Grok2 => "grok2",
         }
     }
+
+    /// The environment of the sglang process serving the model's weights (§1.6), online and
+    /// offline.
+    pub fn environment(self) -> Vec<(String, String)> {
+        env_pairs(match self {
+            Self::Grok1 => &[("SGLANG_USE_AITER", "1"), ("SGLANG_INT4_WEIGHT", "1")],
+            Self::Grok2 => &[
+                ("RCCL_MSCCL_ENABLE", "0"),
+                ("SGLANG_USE_AITER", "1"),
+                ("SGLANG_INT4_WEIGHT", "0"),
+            ],
+        })
+    }
+}
+
+/// The model flags of the Grok binaries, online and offline (`--model` is in
+/// [`BaseOptions`]), as parsed.
+#[derive(Debug, Clone, Default)]
+pub struct GrokModelOptions {
+    /// `--model-type`.
+    pub model_type: Option<String>,
+    /// `--tokenizer`.
+    pub tokenizer: Option<String>,
+    /// `--model-name` (new offline, as online: fix F-17).
+    pub model_name: Option<String>,
+}
+
+/// The Grok model type of `o` and `model` (see [`grok_type`]) with the console notes of its
+/// resolution, each starting with `prefix`: the type detected from the path when it is one
+/// of `noted_detections`, then the configuration used.
+pub fn grok_type_with_notes(
+    r: &mut Resolver<'_>,
+    o: &GrokModelOptions,
+    model: Option<&str>,
+    prefix: &str,
+    noted_detections: &[&str],
+) -> (GrokType, Vec<String>) {
+    let mut notes = Vec::new();
+    let (model_type, detected) = grok_type(r, o.model_type.as_deref(), model);
+    if let (Some(d), Some(m)) = (detected, model)
+        && noted_detections.contains(&d)
+    {
+        notes.push(format!(
+            "{prefix} Auto-detected model type: {d} from path: {m}"
+        ));
+    }
+    notes.push(match model_type {
+        GrokType::Grok1 => format!("{prefix} Using Grok 1 configuration"),
+        GrokType::Grok2 => format!("{prefix} Using Grok 2 configuration"),
+    });
+    (model_type, notes)
 }
 
 /// The Grok model type (§2.3, §4.3): `--model-type`; else `DEFAULT_MODEL_TYPE` (`grok1`)
@@ -512,6 +563,18 @@ pub fn variant_of(mut variant: String, simulated: bool) -> String {
 /// The DeepSeek default model.
 pub const DEEPSEEK_MODEL: &str = "/mnt/raid/models/huggingface/deepseek-ai/DeepSeek-V3-0324";
 
+/// The model flags of the DeepSeek binaries, online and offline (`--model` is in
+/// [`BaseOptions`]), as parsed.
+#[derive(Debug, Clone, Default)]
+pub struct DeepSeekModelOptions {
+    /// `--model-name`.
+    pub model_name: Option<String>,
+    /// `--hf-model-id`.
+    pub hf_model_id: Option<String>,
+    /// `--download-model`.
+    pub download_model: bool,
+}
+
 /// The model of a DeepSeek run, online or offline (§3.2, §5.2).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeepSeekModel {
@@ -526,24 +589,35 @@ pub struct DeepSeekModel {
 }
 
 impl DeepSeekModel {
-    /// Resolves the model of `base`'s flags with `--model-name` and `--hf-model-id`.
+    /// Resolves the model of `--model` (`model`), `--model-name` and `--hf-model-id`.
     pub fn resolve(
         r: &Resolver<'_>,
         model: Option<&String>,
-        model_name: Option<&String>,
-        hf_model_id: Option<&String>,
+        o: &DeepSeekModelOptions,
         simulated: bool,
     ) -> Self {
         Self {
             model: r.s(model, "DEFAULT_MODEL_PATH", DEEPSEEK_MODEL),
-            model_name: r.s(model_name, "DEFAULT_MODEL_NAME", "DeepSeek-V3-0324"),
+            model_name: r.s(
+                o.model_name.as_ref(),
+                "DEFAULT_MODEL_NAME",
+                "DeepSeek-V3-0324",
+            ),
             hf_model_id: r.s(
-                hf_model_id,
+                o.hf_model_id.as_ref(),
                 "DEFAULT_HF_MODEL_ID",
                 "deepseek-ai/DeepSeek-V3-0324",
             ),
             variant: variant_of(r.env.var_or("BENCHMARK_MODEL_VARIANT", "FP8"), simulated),
         }
+    }
+
+    /// The hint of a missing model directory.
+    pub fn missing_hint(&self) -> String {
+        format!(
+            "pass --model, or --download-model to fetch {}",
+            self.hf_model_id
+        )
     }
 }
 

@@ -287,7 +287,7 @@ pub struct ServerArgs {
     /// Fault: exit with status 1 after N generation requests were answered.
     #[arg(long, value_name = "N")]
     pub sim_exit_after: Option<u64>,
-    /// Fault: after N generation requests, accept new ones but never answer; streams in flight stop.
+    /// Fault: request N+1 freezes the scheduler; later requests are never answered, streams stop.
     #[arg(long, value_name = "N")]
     pub sim_hang_after: Option<u64>,
     /// Fault: answer this fraction of generation requests with HTTP 500 and a JSON error body.

@@ -1,13 +1,18 @@
-//! Pieces both consolidations share: dates in names, the look-back window, the host name,
-//! folder listings, the summary CSV writer, the progress sink, and the configuration echo,
-//! phases and closing lines of both scripts.
+//! Pieces both consolidations share: the options and folders both scripts resolve, dates in
+//! names, the look-back window, folder listings, typed frame columns, the summary CSV writer,
+//! the progress sink, and the configuration echo, phases and closing lines of both scripts.
 
+use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use chrono::{Datelike, Days, NaiveDate};
+use polars::prelude::{
+    BooleanChunked, DataFrame, Float64Chunked, Int64Chunked, PolarsResult, StringChunked,
+};
 
 use super::error::HistoryError;
+use super::online::{OnlineModel, plot_dir_for};
 
 /// Receives the progress lines the original printed on stdout (the binaries print them; the
 /// orchestrator captures them into `process_and_generate_*_plots.log`).
@@ -180,29 +185,94 @@ pub(crate) fn py_bool(b: bool) -> &'static str {
     if b { "True" } else { "False" }
 }
 
-/// Rejects `--process-only` together with `--plot-only`.
-pub(crate) fn check_phases(process_only: bool, plot_only: bool) -> Result<(), HistoryError> {
-    if process_only && plot_only {
-        return Err(HistoryError::Usage {
-            flag: "--process-only",
-            message: "--process-only and --plot-only are mutually exclusive".into(),
-        });
-    }
-    Ok(())
+/// The options both scripts share, as given (before defaults are resolved): the original
+/// scripts' common flags plus `--node-name`, `--summary-dir`, `--legacy` and `--format`.
+#[derive(Debug, Clone)]
+pub struct HistoryOptions {
+    /// `--model` (the same four values in both scripts).
+    pub model: OnlineModel,
+    /// `--base-dir`.
+    pub base_dir: PathBuf,
+    /// `--data-dir`.
+    pub data_dir: Option<PathBuf>,
+    /// `--output-prefix`.
+    pub output_prefix: Option<String>,
+    /// `--plot-dir`.
+    pub plot_dir: Option<PathBuf>,
+    /// `--model-name`.
+    pub model_name: Option<String>,
+    /// `--days`.
+    pub days: u32,
+    /// `--process-only`.
+    pub process_only: bool,
+    /// `--plot-only`.
+    pub plot_only: bool,
+    /// `--summary-csv`.
+    pub summary_csv: Option<PathBuf>,
+    /// `--node-name` (default: the host name).
+    pub node_name: String,
+    /// `--summary-dir` (default: the data dir).
+    pub summary_dir: Option<PathBuf>,
+    /// `--legacy`: reproduce the original summary CSV byte for byte, quirks included.
+    pub legacy: bool,
+    /// `--format`.
+    pub format: PlotFormat,
+    /// The processing day (US Pacific).
+    pub today: NaiveDate,
 }
 
-/// The summary CSV: `--summary-csv` with `--plot-only`, else `name` in `--summary-dir`
-/// (default: the data folder).
-pub(crate) fn summary_path(
-    summary_csv: Option<&Path>,
-    plot_only: bool,
-    summary_dir: Option<&Path>,
-    data_dir: &Path,
-    name: &str,
-) -> PathBuf {
-    match summary_csv {
-        Some(p) if plot_only => p.to_owned(),
-        _ => summary_dir.unwrap_or(data_dir).join(name),
+impl HistoryOptions {
+    /// Rejects `--process-only` together with `--plot-only`.
+    pub(crate) fn check_phases(&self) -> Result<(), HistoryError> {
+        if self.process_only && self.plot_only {
+            return Err(HistoryError::Usage {
+                flag: "--process-only",
+                message: "--process-only and --plot-only are mutually exclusive".into(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Resolves the folders and names of `mode` (`online`/`offline`) for the model folder
+    /// `dir_name`: each flag, else its default. `default_model_name` `None` names the model
+    /// after the output prefix. The summary CSV is `<prefix><summary_infix>_summary_<node>.csv`
+    /// in `--summary-dir` (default: the data folder), or `--summary-csv` with `--plot-only`.
+    pub(crate) fn folders(
+        &self,
+        mode: &str,
+        dir_name: String,
+        default_prefix: String,
+        default_model_name: Option<&str>,
+        summary_infix: &str,
+    ) -> Folders {
+        let data_dir = self
+            .data_dir
+            .clone()
+            .unwrap_or_else(|| self.base_dir.join(mode).join(&dir_name));
+        let output_prefix = self.output_prefix.clone().unwrap_or(default_prefix);
+        let plot_dir = plot_dir_for(self.plot_dir.as_deref(), &self.base_dir, &dir_name, mode);
+        let model_name = self.model_name.clone().unwrap_or_else(|| {
+            default_model_name.map_or_else(|| output_prefix.clone(), str::to_owned)
+        });
+        let summary_path = match &self.summary_csv {
+            Some(p) if self.plot_only => p.clone(),
+            _ => self
+                .summary_dir
+                .as_deref()
+                .unwrap_or(&data_dir)
+                .join(format!(
+                    "{output_prefix}{summary_infix}_summary_{}.csv",
+                    self.node_name
+                )),
+        };
+        Folders {
+            dir_name,
+            data_dir,
+            output_prefix,
+            plot_dir,
+            model_name,
+            summary_path,
+        }
     }
 }
 
@@ -224,8 +294,11 @@ pub struct Folders {
 }
 
 impl Folders {
-    /// The configuration lines both scripts echo after their `Model:` line.
-    pub(crate) fn say(&self, say: Say<'_>) {
+    /// The start of the configuration echo both scripts print: the heading, the `Model:`
+    /// line (with the script's `variant`) and the folders.
+    pub(crate) fn say_config(&self, say: Say<'_>, model: OnlineModel, variant: &str) {
+        say("=== CONFIGURATION ===");
+        say(&format!("Model: {} (variant: {variant})", model.as_str()));
         say(&format!("Data directory: {}", self.data_dir.display()));
         say(&format!("Output prefix: {}", self.output_prefix));
         say(&format!("Plot directory: {}", self.plot_dir.display()));
@@ -234,16 +307,10 @@ impl Folders {
 }
 
 /// The configuration lines both scripts echo about the phases and the summary.
-pub(crate) fn say_phases(
-    say: Say<'_>,
-    process_only: bool,
-    plot_only: bool,
-    node_name: &str,
-    summary: &Path,
-) {
-    say(&format!("Process only: {}", py_bool(process_only)));
-    say(&format!("Plot only: {}", py_bool(plot_only)));
-    say(&format!("Node name: {node_name}"));
+pub(crate) fn say_phases(say: Say<'_>, o: &HistoryOptions, summary: &Path) {
+    say(&format!("Process only: {}", py_bool(o.process_only)));
+    say(&format!("Plot only: {}", py_bool(o.plot_only)));
+    say(&format!("Node name: {}", o.node_name));
     say(&format!("Summary CSV: {}", summary.display()));
 }
 
@@ -262,11 +329,11 @@ pub(crate) fn require_summary(summary: &Path, say: Say<'_>) -> Result<(), Histor
 }
 
 /// The closing lines of a successful run.
-pub(crate) fn say_complete(say: Say<'_>, process_only: bool, plot_only: bool) {
+pub(crate) fn say_complete(say: Say<'_>, o: &HistoryOptions) {
     say("=== COMPLETE ===");
-    say(if plot_only {
+    say(if o.plot_only {
         "Plotting completed successfully!"
-    } else if process_only {
+    } else if o.process_only {
         "Processing completed successfully!"
     } else {
         "Both processing and plotting completed successfully!"
@@ -281,6 +348,65 @@ pub(crate) fn no_data(say: Say<'_>, what: &'static str, data_dir: &Path) -> Hist
         what,
         data_dir: data_dir.to_owned(),
     }
+}
+
+/// Python's `str.capitalize()` of an ASCII word (`concurrency` -> `Concurrency`).
+pub(crate) fn capitalized(word: &str) -> String {
+    let mut c = word.to_owned();
+    if let Some(first) = c.get_mut(..1) {
+        first.make_ascii_uppercase();
+    }
+    c
+}
+
+/// Prints the loads of `mode` that `have` lacks or adds against `want` (`label, Mode m:
+/// Missing/Extra <metric>s: [...]`); true when they are the same set.
+pub(crate) fn say_load_mismatch(
+    say: Say<'_>,
+    label: &str,
+    mode: &str,
+    load_metric: &str,
+    want: &BTreeSet<i64>,
+    have: &BTreeSet<i64>,
+) -> bool {
+    if have == want {
+        return true;
+    }
+    let missing: Vec<i64> = want.difference(have).copied().collect();
+    let extra: Vec<i64> = have.difference(want).copied().collect();
+    if !missing.is_empty() {
+        say(&format!(
+            "{label}, Mode {mode}: Missing {load_metric}s: {}",
+            py_int_list(&missing)
+        ));
+    }
+    if !extra.is_empty() {
+        say(&format!(
+            "{label}, Mode {mode}: Extra {load_metric}s: {}",
+            py_int_list(&extra)
+        ));
+    }
+    false
+}
+
+/// Column `name` of `df` as strings (an error when missing or of another type).
+pub(crate) fn str_col(df: &DataFrame, name: &str) -> PolarsResult<StringChunked> {
+    df.column(name).and_then(|c| c.str().cloned())
+}
+
+/// Column `name` of `df` as 64-bit integers.
+pub(crate) fn i64_col(df: &DataFrame, name: &str) -> PolarsResult<Int64Chunked> {
+    df.column(name).and_then(|c| c.i64().cloned())
+}
+
+/// Column `name` of `df` as 64-bit floats.
+pub(crate) fn f64_col(df: &DataFrame, name: &str) -> PolarsResult<Float64Chunked> {
+    df.column(name).and_then(|c| c.f64().cloned())
+}
+
+/// Column `name` of `df` as booleans.
+pub(crate) fn bool_col(df: &DataFrame, name: &str) -> PolarsResult<BooleanChunked> {
+    df.column(name).and_then(|c| c.bool().cloned())
 }
 
 /// `[1, 2, 4]` as Python prints a list of ints.

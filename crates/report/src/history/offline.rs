@@ -4,16 +4,16 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use chrono::{Days, NaiveDate};
+use chrono::Days;
 use polars::prelude::*;
 
 use super::common::{
-    Folders, Outcome, PlotFormat, Say, Window, check_phases, csv_cell, first_8_digits, float_cell,
-    no_data, parse_ymd, py_int_list, require_summary, say_complete, say_phases, sorted_entries,
-    summary_path, write_file, ymd,
+    Folders, HistoryOptions, Outcome, Say, Window, csv_cell, f64_col, first_8_digits, float_cell,
+    i64_col, no_data, parse_ymd, py_int_list, require_summary, say_complete, say_phases,
+    sorted_entries, str_col, write_file, ymd,
 };
 use super::error::HistoryError;
-use super::online::{OnlineModel, plot_dir_for};
+use super::online::OnlineModel;
 use super::plot::{self, Annotate, Figure, Marker, Panel, PanelKind, Series};
 
 /// The 11 column names of the Grok offline CSV (spec §7.3).
@@ -37,40 +37,12 @@ pub const LEGACY_BATCH_SIZES: [i64; 9] = [1, 2, 4, 8, 16, 32, 64, 128, 256];
 /// Options of the original offline script plus the rewrite's.
 #[derive(Debug, Clone)]
 pub struct OfflineOptions {
-    /// `--model` (same four values as the online script).
-    pub model: OnlineModel,
-    /// `--base-dir`.
-    pub base_dir: PathBuf,
-    /// `--data-dir`.
-    pub data_dir: Option<PathBuf>,
-    /// `--output-prefix`.
-    pub output_prefix: Option<String>,
-    /// `--plot-dir`.
-    pub plot_dir: Option<PathBuf>,
-    /// `--model-name` (default: the output prefix).
-    pub model_name: Option<String>,
+    /// The options both scripts share (`--model-name` defaults to the output prefix).
+    pub common: HistoryOptions,
     /// `--ilen` written into every row.
     pub ilen: i64,
     /// `--olen` written into every row.
     pub olen: i64,
-    /// `--days`.
-    pub days: u32,
-    /// `--process-only`.
-    pub process_only: bool,
-    /// `--plot-only`.
-    pub plot_only: bool,
-    /// `--summary-csv`.
-    pub summary_csv: Option<PathBuf>,
-    /// `--node-name`.
-    pub node_name: String,
-    /// `--summary-dir`.
-    pub summary_dir: Option<PathBuf>,
-    /// `--legacy`.
-    pub legacy: bool,
-    /// `--format`.
-    pub format: PlotFormat,
-    /// The processing day (US Pacific).
-    pub today: NaiveDate,
 }
 
 /// Resolved configuration.
@@ -89,9 +61,10 @@ impl OfflineOptions {
     /// offline benchmark writes (`DeepSeek-V3-0324`) and requires only its batch size 32
     /// (F-22).
     pub fn resolve(self) -> Result<OfflineConfig, HistoryError> {
-        check_phases(self.process_only, self.plot_only)?;
-        let legacy = self.legacy;
-        let (dir, prefix, batches): (&str, &str, Vec<i64>) = match self.model {
+        let c = &self.common;
+        c.check_phases()?;
+        let legacy = c.legacy;
+        let (dir, prefix, batches): (&str, &str, Vec<i64>) = match c.model {
             OnlineModel::Grok => (
                 "GROK1",
                 "GROK1_MOE-I4F8_offline",
@@ -115,35 +88,8 @@ impl OfflineOptions {
             OnlineModel::Deepseek => ("DeepSeek-V3-0324", "DeepSeek_FP8_offline", vec![32]),
             OnlineModel::DeepSeekV3 => ("DeepSeek-V3-0324", "DeepSeek-V3_FP8_offline", vec![32]),
         };
-        let data_dir = self
-            .data_dir
-            .clone()
-            .unwrap_or_else(|| self.base_dir.join("offline").join(dir));
-        let output_prefix = self
-            .output_prefix
-            .clone()
-            .unwrap_or_else(|| prefix.to_owned());
-        let plot_dir = plot_dir_for(self.plot_dir.as_deref(), &self.base_dir, dir, "offline");
-        let model_name = self
-            .model_name
-            .clone()
-            .unwrap_or_else(|| output_prefix.clone());
-        let summary_path = summary_path(
-            self.summary_csv.as_deref(),
-            self.plot_only,
-            self.summary_dir.as_deref(),
-            &data_dir,
-            &format!("{output_prefix}_summary_{}.csv", self.node_name),
-        );
         Ok(OfflineConfig {
-            folders: Folders {
-                dir_name: dir.to_owned(),
-                data_dir,
-                output_prefix,
-                plot_dir,
-                model_name,
-                summary_path,
-            },
+            folders: c.folders("offline", dir.to_owned(), prefix.to_owned(), None, ""),
             required_batch_sizes: batches,
             opts: self,
         })
@@ -180,27 +126,15 @@ pub type OfflineOutcome = Outcome;
 
 /// Runs the whole script.
 pub fn run(cfg: &OfflineConfig, say: Say<'_>) -> Result<OfflineOutcome, HistoryError> {
-    let o = &cfg.opts;
-    say("=== CONFIGURATION ===");
-    say(&format!(
-        "Model: {} (variant: {})",
-        o.model.as_str(),
-        cfg.folders.dir_name
-    ));
-    cfg.folders.say(say);
+    let (o, c) = (&cfg.opts, &cfg.opts.common);
+    cfg.folders.say_config(say, c.model, &cfg.folders.dir_name);
     say(&format!("Input length: {}", o.ilen));
     say(&format!("Output length: {}", o.olen));
-    say(&format!("Days to process: {}", o.days));
-    say_phases(
-        say,
-        o.process_only,
-        o.plot_only,
-        &o.node_name,
-        &cfg.folders.summary_path,
-    );
+    say(&format!("Days to process: {}", c.days));
+    say_phases(say, c, &cfg.folders.summary_path);
     say("");
     let mut outcome = OfflineOutcome::default();
-    if !o.plot_only {
+    if !c.plot_only {
         let records = consolidate(cfg, say)?;
         if records.is_empty() {
             return Err(no_data(say, "offline records", &cfg.folders.data_dir));
@@ -215,7 +149,7 @@ pub fn run(cfg: &OfflineConfig, say: Say<'_>) -> Result<OfflineOutcome, HistoryE
         ));
         outcome.rows = records.len();
         outcome.summary = Some(cfg.folders.summary_path.clone());
-        if o.legacy {
+        if c.legacy {
             let stem = cfg
                 .folders
                 .output_prefix
@@ -229,15 +163,15 @@ pub fn run(cfg: &OfflineConfig, say: Say<'_>) -> Result<OfflineOutcome, HistoryE
             }
         }
     }
-    if !o.process_only {
+    if !c.process_only {
         require_summary(&cfg.folders.summary_path, say)?;
         outcome.plots = plot(cfg, say)?;
     }
-    say_complete(say, o.process_only, o.plot_only);
+    say_complete(say, c);
     Ok(outcome)
 }
 
-fn window(o: &OfflineOptions) -> Window {
+fn window(o: &HistoryOptions) -> Window {
     if o.legacy {
         // The original: yesterday back to N days ago (today excluded).
         let yesterday = o.today.checked_sub_days(Days::new(1)).unwrap_or(o.today);
@@ -264,7 +198,7 @@ fn config_backend(folder: &Path, say: Say<'_>) -> String {
 
 /// Reads every offline CSV of the window (one polars lazy scan per file).
 pub fn consolidate(cfg: &OfflineConfig, say: Say<'_>) -> Result<Vec<OfflineRecord>, HistoryError> {
-    let win = window(&cfg.opts);
+    let win = window(&cfg.opts.common);
     let mut out = Vec::new();
     for (name, path) in sorted_entries(&cfg.folders.data_dir)? {
         if !path.is_dir() || !name.ends_with("_offline") {
@@ -372,22 +306,10 @@ fn read_offline_csv(
         ])
         .collect()
         .map_err(|e| e.to_string())?;
-    let bsc = rows
-        .column("bs")
-        .and_then(|c| c.i64().cloned())
-        .map_err(|e| e.to_string())?;
-    let e2ec = rows
-        .column("e2e")
-        .and_then(|c| c.f64().cloned())
-        .map_err(|e| e.to_string())?;
-    let thrc = rows
-        .column("thr")
-        .and_then(|c| c.f64().cloned())
-        .map_err(|e| e.to_string())?;
-    let bkc = rows
-        .column("backend")
-        .and_then(|c| c.str().cloned())
-        .map_err(|e| e.to_string())?;
+    let bsc = i64_col(&rows, "bs").map_err(|e| e.to_string())?;
+    let e2ec = f64_col(&rows, "e2e").map_err(|e| e.to_string())?;
+    let thrc = f64_col(&rows, "thr").map_err(|e| e.to_string())?;
+    let bkc = str_col(&rows, "backend").map_err(|e| e.to_string())?;
     // Per batch size, in order of first appearance.
     let mut order: Vec<i64> = Vec::new();
     let mut acc: BTreeMap<i64, BatchAcc> = BTreeMap::new();
@@ -449,7 +371,7 @@ pub fn summary_text(cfg: &OfflineConfig, records: &[OfflineRecord]) -> String {
         out.push(',');
         csv_cell(&mut out, &r.backend);
         out.push(',');
-        csv_cell(&mut out, &cfg.opts.node_name);
+        csv_cell(&mut out, &cfg.opts.common.node_name);
         out.push(',');
         float_cell(&mut out, r.e2e_latency);
         out.push(',');
@@ -505,22 +427,10 @@ pub fn plot(cfg: &OfflineConfig, say: Say<'_>) -> Result<Vec<PathBuf>, HistoryEr
         what: format!("reading {}", path.display()),
         source: e,
     };
-    let dc = means
-        .column("date")
-        .and_then(|c| c.str().cloned())
-        .map_err(bad)?;
-    let bc = means
-        .column("bs")
-        .and_then(|c| c.i64().cloned())
-        .map_err(bad)?;
-    let lc = means
-        .column("lat")
-        .and_then(|c| c.f64().cloned())
-        .map_err(bad)?;
-    let tc = means
-        .column("thr")
-        .and_then(|c| c.f64().cloned())
-        .map_err(bad)?;
+    let dc = str_col(&means, "date").map_err(bad)?;
+    let bc = i64_col(&means, "bs").map_err(bad)?;
+    let lc = f64_col(&means, "lat").map_err(bad)?;
+    let tc = f64_col(&means, "thr").map_err(bad)?;
     let mut by_date: BTreeMap<String, BTreeMap<i64, Means>> = BTreeMap::new();
     for i in 0..means.height() {
         let (Some(d), Some(b)) = (dc.get(i), bc.get(i)) else {
@@ -625,8 +535,8 @@ pub fn plot(cfg: &OfflineConfig, say: Say<'_>) -> Result<Vec<PathBuf>, HistoryEr
     let stem = cfg
         .folders
         .plot_dir
-        .join(format!("{}_{base}_offline", ymd(cfg.opts.today)));
-    let files = plot::render(&fig, &stem, cfg.opts.format)?;
+        .join(format!("{}_{base}_offline", ymd(cfg.opts.common.today)));
+    let files = plot::render(&fig, &stem, cfg.opts.common.format)?;
     for f in &files {
         say(&format!("Combined plot saved to: {}", f.display()));
     }

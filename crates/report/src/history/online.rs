@@ -8,9 +8,10 @@ use chrono::NaiveDate;
 use polars::prelude::*;
 
 use super::common::{
-    Folders, Outcome, PlotFormat, Say, Window, check_phases, csv_cell, first_8_digits, float_cell,
-    int_cell, no_data, parse_ymd, py_bool, py_int_list, require_summary, say_complete, say_phases,
-    sorted_entries, summary_path, write_file, ymd,
+    Folders, HistoryOptions, Outcome, Say, Window, bool_col, capitalized, csv_cell, f64_col,
+    first_8_digits, float_cell, i64_col, int_cell, no_data, parse_ymd, py_bool, py_int_list,
+    require_summary, say_complete, say_load_mismatch, say_phases, sorted_entries, str_col,
+    write_file, ymd,
 };
 use super::error::HistoryError;
 use super::online_plot;
@@ -65,22 +66,10 @@ impl OnlineModel {
 /// `--format`, as given (before defaults are resolved).
 #[derive(Debug, Clone)]
 pub struct OnlineOptions {
-    /// `--model`.
-    pub model: OnlineModel,
-    /// `--base-dir`.
-    pub base_dir: PathBuf,
-    /// `--data-dir`.
-    pub data_dir: Option<PathBuf>,
-    /// `--output-prefix`.
-    pub output_prefix: Option<String>,
-    /// `--plot-dir`.
-    pub plot_dir: Option<PathBuf>,
-    /// `--model-name`.
-    pub model_name: Option<String>,
+    /// The options both scripts share.
+    pub common: HistoryOptions,
     /// `--enable-mtp-test`.
     pub enable_mtp_test: bool,
-    /// `--days`.
-    pub days: u32,
     /// `--request-rates` (comma-separated integers).
     pub request_rates: Option<String>,
     /// `--split-request-rates`.
@@ -89,24 +78,8 @@ pub struct OnlineOptions {
     pub mode_filter: Option<String>,
     /// `--variant-filter`.
     pub variant_filter: Option<String>,
-    /// `--process-only`.
-    pub process_only: bool,
-    /// `--plot-only`.
-    pub plot_only: bool,
-    /// `--summary-csv`.
-    pub summary_csv: Option<PathBuf>,
     /// `--plot-date` (`YYYYMMDD`, file name only).
     pub plot_date: Option<String>,
-    /// `--node-name` (default: the host name).
-    pub node_name: String,
-    /// `--summary-dir` (default: the data dir).
-    pub summary_dir: Option<PathBuf>,
-    /// `--legacy`: reproduce the original summary CSV byte for byte, quirks included.
-    pub legacy: bool,
-    /// `--format`.
-    pub format: PlotFormat,
-    /// The processing day (US Pacific).
-    pub today: NaiveDate,
 }
 
 /// Everything resolved: paths, names, expected loads.
@@ -161,9 +134,10 @@ impl OnlineOptions {
     /// Resolves defaults exactly as the original (§12.2), with the F-22 fix for
     /// `--model DeepSeek-V3` unless `legacy`.
     pub fn resolve(self) -> Result<OnlineConfig, HistoryError> {
-        check_phases(self.process_only, self.plot_only)?;
+        let c = &self.common;
+        c.check_phases()?;
         let (dir_name, prefix, default_name, metric, rates): (String, String, &str, _, Vec<i64>) =
-            match self.model {
+            match c.model {
                 OnlineModel::Grok => (
                     "GROK1".into(),
                     "GROK1_MOE-I4F8_online".into(),
@@ -179,7 +153,7 @@ impl OnlineOptions {
                     vec![1, 2, 4, 8, 16],
                 ),
                 OnlineModel::Deepseek => {
-                    let dir = self
+                    let dir = c
                         .model_name
                         .as_deref()
                         .map_or_else(|| "DeepSeek-V3-0324".to_owned(), |n| n.replace(' ', "_"));
@@ -194,7 +168,7 @@ impl OnlineOptions {
                 }
                 OnlineModel::DeepSeekV3 => {
                     // F-22: the DeepSeek-V3 benchmark writes `online/DeepSeek-V3-0324`.
-                    let dir = if self.legacy {
+                    let dir = if c.legacy {
                         "DeepSeek-V3"
                     } else {
                         "DeepSeek-V3-0324"
@@ -218,7 +192,7 @@ impl OnlineOptions {
             })?;
             expected.sort_unstable();
         }
-        if self.enable_mtp_test && self.model.is_deepseek() {
+        if self.enable_mtp_test && c.model.is_deepseek() {
             expected = vec![1, 4, 16, 64, 128];
         }
         let variants = filter_list(self.variant_filter.as_deref());
@@ -235,26 +209,6 @@ impl OnlineOptions {
             }
         }
         let modes = filter_list(Some(self.mode_filter.as_deref().unwrap_or("aiter")));
-        let data_dir = self
-            .data_dir
-            .clone()
-            .unwrap_or_else(|| self.base_dir.join("online").join(&dir_name));
-        let output_prefix = self.output_prefix.clone().unwrap_or(prefix);
-        let plot_dir = plot_dir_for(
-            self.plot_dir.as_deref(),
-            &self.base_dir,
-            &dir_name,
-            "online",
-        );
-        let model_name = self
-            .model_name
-            .clone()
-            .unwrap_or_else(|| default_name.to_owned());
-        let base_name = model_name
-            .split_whitespace()
-            .next()
-            .unwrap_or(&model_name)
-            .to_owned();
         let suffix = |v: &Option<Vec<String>>, all: &str| match v {
             None => format!("_{all}"),
             Some(list) => {
@@ -263,28 +217,25 @@ impl OnlineOptions {
                 format!("_{}", l.join("_"))
             }
         };
-        let summary_name = format!(
-            "{output_prefix}{}{}_summary_{}.csv",
-            suffix(&variants, "all_variants"),
-            suffix(&modes, "all_modes"),
-            self.node_name
+        let folders = c.folders(
+            "online",
+            dir_name,
+            prefix,
+            Some(default_name),
+            &format!(
+                "{}{}",
+                suffix(&variants, "all_variants"),
+                suffix(&modes, "all_modes")
+            ),
         );
-        let summary_path = summary_path(
-            self.summary_csv.as_deref(),
-            self.plot_only,
-            self.summary_dir.as_deref(),
-            &data_dir,
-            &summary_name,
-        );
+        let base_name = folders
+            .model_name
+            .split_whitespace()
+            .next()
+            .unwrap_or(&folders.model_name)
+            .to_owned();
         Ok(OnlineConfig {
-            folders: Folders {
-                dir_name,
-                data_dir,
-                output_prefix,
-                plot_dir,
-                model_name,
-                summary_path,
-            },
+            folders,
             base_name,
             load_metric: metric,
             expected,
@@ -300,18 +251,13 @@ pub type OnlineOutcome = Outcome;
 
 /// Runs the whole script: configuration echo, processing phase, plot phase.
 pub fn run(cfg: &OnlineConfig, say: Say<'_>) -> Result<OnlineOutcome, HistoryError> {
-    let o = &cfg.opts;
-    say("=== CONFIGURATION ===");
-    say(&format!(
-        "Model: {} (variant: {})",
-        o.model.as_str(),
-        if o.model.is_deepseek() {
-            "DeepSeek-V3"
-        } else {
-            cfg.folders.dir_name.as_str()
-        }
-    ));
-    cfg.folders.say(say);
+    let (o, c) = (&cfg.opts, &cfg.opts.common);
+    let variant = if c.model.is_deepseek() {
+        "DeepSeek-V3"
+    } else {
+        cfg.folders.dir_name.as_str()
+    };
+    cfg.folders.say_config(say, c.model, variant);
     say(&format!(
         "Mode filter: {}",
         cfg.modes
@@ -330,34 +276,28 @@ pub fn run(cfg: &OnlineConfig, say: Say<'_>) -> Result<OnlineOutcome, HistoryErr
         cfg.load_metric,
         py_int_list(&cfg.expected)
     ));
-    say(&format!("Days to process: {}", o.days));
+    say(&format!("Days to process: {}", c.days));
     say(&format!(
         "Split request rates: {}",
         py_bool(o.split_request_rates)
     ));
-    say_phases(
-        say,
-        o.process_only,
-        o.plot_only,
-        &o.node_name,
-        &cfg.folders.summary_path,
-    );
-    say(&format!("Legacy: {}", py_bool(o.legacy)));
+    say_phases(say, c, &cfg.folders.summary_path);
+    say(&format!("Legacy: {}", py_bool(c.legacy)));
     say("");
     let mut outcome = OnlineOutcome::default();
-    if !o.plot_only {
+    if !c.plot_only {
         say("=== DATA PROCESSING PHASE ===");
         let frame = consolidate(cfg, say)?;
         outcome.rows = frame.height();
         write_summary(cfg, &frame, say)?;
         outcome.summary = Some(cfg.folders.summary_path.clone());
     }
-    if !o.process_only {
+    if !c.process_only {
         say("=== PLOT GENERATION PHASE ===");
         require_summary(&cfg.folders.summary_path, say)?;
         outcome.plots = online_plot::plot(cfg, say)?;
     }
-    say_complete(say, o.process_only, o.plot_only);
+    say_complete(say, c);
     Ok(outcome)
 }
 
@@ -379,7 +319,7 @@ struct Source {
 
 /// Reads every run folder in the window into the consolidated, filtered, sorted frame.
 pub fn consolidate(cfg: &OnlineConfig, say: Say<'_>) -> Result<DataFrame, HistoryError> {
-    let o = &cfg.opts;
+    let o = &cfg.opts.common;
     let legacy = o.legacy;
     let window = Window::ending(o.today, o.days);
     let filter_has_aiter = cfg
@@ -615,7 +555,7 @@ fn filter_complete(
     sources: &[Source],
     say: Say<'_>,
 ) -> Result<DataFrame, HistoryError> {
-    let legacy = cfg.opts.legacy;
+    let legacy = cfg.opts.common.legacy;
     let lm = cfg.load_metric;
     let mut group: Vec<Expr> = vec![col("date"), col("variant")];
     if !legacy {
@@ -638,10 +578,10 @@ fn filter_complete(
         .map_err(HistoryError::frame(
             "grouping records by date, variant, mode and load",
         ))?;
-    let date = per_load.column("date").and_then(|c| c.str().cloned());
-    let variant = per_load.column("variant").and_then(|c| c.str().cloned());
-    let mode = per_load.column("mode").and_then(|c| c.str().cloned());
-    let load = per_load.column(lm).and_then(|c| c.i64().cloned());
+    let date = str_col(&per_load, "date");
+    let variant = str_col(&per_load, "variant");
+    let mode = str_col(&per_load, "mode");
+    let load = i64_col(&per_load, lm);
     let src: Option<UInt32Chunked> = if legacy {
         None
     } else {
@@ -650,7 +590,7 @@ fn filter_complete(
             .ok()
             .and_then(|c| c.u32().ok().cloned())
     };
-    let ok = per_load.column("valid").and_then(|c| c.bool().cloned());
+    let ok = bool_col(&per_load, "valid");
     let (Ok(date), Ok(variant), Ok(mode), Ok(load), Ok(ok)) = (date, variant, mode, load, ok)
     else {
         return Err(HistoryError::Frame {
@@ -686,11 +626,8 @@ fn filter_complete(
             .1
             .push((load.get(i).unwrap_or(0), ok.get(i).unwrap_or(false)));
     }
-    let cap = {
-        let mut c = lm.to_owned();
-        c[..1].make_ascii_uppercase();
-        c
-    };
+    let cap = capitalized(lm);
+    let want: BTreeSet<i64> = cfg.expected.iter().copied().collect();
     let mut kept: Vec<Key> = Vec::new();
     for ((d, v, s), modes) in &groups {
         let mut complete = true;
@@ -704,22 +641,7 @@ fn filter_complete(
         };
         for (m, loads) in modes {
             let present: BTreeSet<i64> = loads.iter().map(|l| l.0).collect();
-            let want: BTreeSet<i64> = cfg.expected.iter().copied().collect();
-            if present != want {
-                let missing: Vec<i64> = want.difference(&present).copied().collect();
-                let extra: Vec<i64> = present.difference(&want).copied().collect();
-                if !missing.is_empty() {
-                    say(&format!(
-                        "{label}, Mode {m}: Missing {lm}s: {}",
-                        py_int_list(&missing)
-                    ));
-                }
-                if !extra.is_empty() {
-                    say(&format!(
-                        "{label}, Mode {m}: Extra {lm}s: {}",
-                        py_int_list(&extra)
-                    ));
-                }
+            if !say_load_mismatch(say, &label, m, lm, &want, &present) {
                 complete = false;
                 continue;
             }
@@ -848,10 +770,8 @@ fn write_summary(cfg: &OnlineConfig, df: &DataFrame, say: Say<'_>) -> Result<(),
         Some(m) => say(&format!("Processed modes: {}", m.join(", "))),
     }
     let distinct = |name: &str| -> Vec<String> {
-        let set: BTreeSet<String> = df
-            .column(name)
+        let set: BTreeSet<String> = str_col(df, name)
             .ok()
-            .and_then(|c| c.str().ok().cloned())
             .map(|s| {
                 (0..s.len())
                     .filter_map(|i| s.get(i))
@@ -879,24 +799,10 @@ pub fn summary_csv_text(cfg: &OnlineConfig, df: &DataFrame) -> Result<String, Hi
         what: format!("writing {}", cfg.folders.summary_path.display()),
         source: PolarsError::ColumnNotFound(what.to_owned().into()),
     };
-    let s = |n: &str| {
-        df.column(n)
-            .ok()
-            .and_then(|c| c.str().ok().cloned())
-            .ok_or_else(|| bad(n))
-    };
-    let f = |n: &str| {
-        df.column(n)
-            .ok()
-            .and_then(|c| c.f64().ok().cloned())
-            .ok_or_else(|| bad(n))
-    };
-    let (date, variant, mode) = (s("date")?, s("variant")?, s("mode")?);
-    let load = df
-        .column(lm)
-        .ok()
-        .and_then(|c| c.i64().ok().cloned())
-        .ok_or_else(|| bad(lm))?;
+    let s = |n: &str| str_col(df, n).map_err(|_| bad(n));
+    let f = |n: &str| f64_col(df, n).map_err(|_| bad(n));
+    let int = |n: &str| i64_col(df, n).map_err(|_| bad(n));
+    let (date, variant, mode, load) = (s("date")?, s("variant")?, s("mode")?, int(lm)?);
     let (gsm, e2e, ttft, itl, kv) = (
         f("GSM8K_Accuracy")?,
         f("E2E_Latency_ms")?,
@@ -904,11 +810,7 @@ pub fn summary_csv_text(cfg: &OnlineConfig, df: &DataFrame) -> Result<String, Hi
         f("ITL_ms")?,
         f("KV_size_GB")?,
     );
-    let tokens = df
-        .column("num_tokens")
-        .ok()
-        .and_then(|c| c.i64().ok().cloned())
-        .ok_or_else(|| bad("num_tokens"))?;
+    let tokens = int("num_tokens")?;
     let mut out = format!(
         "date,variant,mode,{lm},node_name,GSM8K_Accuracy,E2E_Latency_ms,TTFT_ms,ITL_ms,num_tokens,KV_size_GB\n"
     );
@@ -921,7 +823,7 @@ pub fn summary_csv_text(cfg: &OnlineConfig, df: &DataFrame) -> Result<String, Hi
         out.push(',');
         int_cell(&mut out, load.get(i));
         out.push(',');
-        csv_cell(&mut out, &cfg.opts.node_name);
+        csv_cell(&mut out, &cfg.opts.common.node_name);
         for c in [&gsm, &e2e, &ttft, &itl] {
             out.push(',');
             float_cell(&mut out, c.get(i));

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 
-use super::common::{Say, py_int_list};
+use super::common::{Say, bool_col, capitalized, f64_col, i64_col, say_load_mismatch, str_col};
 use super::error::HistoryError;
 use super::online::OnlineConfig;
 use super::plot::{self, Annotate, Figure, Marker, Panel, PanelKind, Series};
@@ -78,14 +78,14 @@ fn rows_of(df: &DataFrame, lm: &str) -> Result<Vec<Row>, HistoryError> {
         what: "reading the summary rows".into(),
         source: e,
     };
-    let s = |n: &str| df.column(n).and_then(|c| c.str().cloned()).map_err(bad);
+    let s = |n: &str| str_col(df, n).map_err(bad);
     let date = s("date")?;
     let variant = s("variant")?;
     let mode = s("mode")?;
-    let load = df.column(lm).and_then(|c| c.i64().cloned()).map_err(bad)?;
+    let load = i64_col(df, lm).map_err(bad)?;
     let mut nums = Vec::new();
     for c in METRIC_COLS.iter().chain(&["num_tokens", "KV_size_GB"]) {
-        nums.push(df.column(c).and_then(|c| c.f64().cloned()).map_err(bad)?);
+        nums.push(f64_col(df, c).map_err(bad)?);
     }
     Ok((0..df.height())
         .map(|i| Row {
@@ -131,22 +131,10 @@ pub fn plot(cfg: &OnlineConfig, say: Say<'_>) -> Result<Vec<PathBuf>, HistoryErr
         what: "checking plotted dates".into(),
         source: e,
     };
-    let d = per_load
-        .column("date")
-        .and_then(|c| c.str().cloned())
-        .map_err(bad)?;
-    let m = per_load
-        .column("mode")
-        .and_then(|c| c.str().cloned())
-        .map_err(bad)?;
-    let l = per_load
-        .column(lm)
-        .and_then(|c| c.i64().cloned())
-        .map_err(bad)?;
-    let v = per_load
-        .column("valid")
-        .and_then(|c| c.bool().cloned())
-        .map_err(bad)?;
+    let d = str_col(&per_load, "date").map_err(bad)?;
+    let m = str_col(&per_load, "mode").map_err(bad)?;
+    let l = i64_col(&per_load, lm).map_err(bad)?;
+    let v = bool_col(&per_load, "valid").map_err(bad)?;
     let mut by_date: BTreeMap<String, BTreeMap<String, Vec<(i64, bool)>>> = BTreeMap::new();
     for i in 0..per_load.height() {
         by_date
@@ -156,32 +144,14 @@ pub fn plot(cfg: &OnlineConfig, say: Say<'_>) -> Result<Vec<PathBuf>, HistoryErr
             .or_default()
             .push((l.get(i).unwrap_or(0), v.get(i).unwrap_or(false)));
     }
-    let cap = {
-        let mut c = lm.to_owned();
-        c[..1].make_ascii_uppercase();
-        c
-    };
+    let cap = capitalized(lm);
     let want: BTreeSet<i64> = cfg.expected.iter().copied().collect();
     let mut kept_dates: BTreeSet<String> = BTreeSet::new();
     for (date, modes) in &by_date {
         let mut ok = true;
         for (mode, loads) in modes {
             let have: BTreeSet<i64> = loads.iter().map(|x| x.0).collect();
-            if have != want {
-                let missing: Vec<i64> = want.difference(&have).copied().collect();
-                let extra: Vec<i64> = have.difference(&want).copied().collect();
-                if !missing.is_empty() {
-                    say(&format!(
-                        "Date {date}, Mode {mode}: Missing {lm}s: {}",
-                        py_int_list(&missing)
-                    ));
-                }
-                if !extra.is_empty() {
-                    say(&format!(
-                        "Date {date}, Mode {mode}: Extra {lm}s: {}",
-                        py_int_list(&extra)
-                    ));
-                }
+            if !say_load_mismatch(say, &format!("Date {date}"), mode, lm, &want, &have) {
                 ok = false;
                 continue;
             }
@@ -235,7 +205,7 @@ pub fn plot(cfg: &OnlineConfig, say: Say<'_>) -> Result<Vec<PathBuf>, HistoryErr
         .opts
         .plot_date
         .clone()
-        .unwrap_or_else(|| super::common::ymd(cfg.opts.today));
+        .unwrap_or_else(|| super::common::ymd(cfg.opts.common.today));
     let mut stem = format!("{plot_date}_{}_online{suffix}", cfg.base_name);
     let fig = if cfg.opts.split_request_rates {
         stem.push_str("_split");
@@ -249,7 +219,11 @@ pub fn plot(cfg: &OnlineConfig, say: Say<'_>) -> Result<Vec<PathBuf>, HistoryErr
         });
         fig
     };
-    let files = plot::render(&fig, &cfg.folders.plot_dir.join(stem), cfg.opts.format)?;
+    let files = plot::render(
+        &fig,
+        &cfg.folders.plot_dir.join(stem),
+        cfg.opts.common.format,
+    )?;
     for f in &files {
         if cfg.opts.split_request_rates {
             say(&format!("Split {lm} plot saved to: {}", f.display()));

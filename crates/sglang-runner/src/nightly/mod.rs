@@ -29,7 +29,7 @@ use docker_ctl::{BlockingEngine, EngineConfig, HubClient, MANAGED_LABEL};
 use gpu_probe::{Probe, Thresholds, Verdict};
 
 use crate::benchmark::{Benchmark, Report};
-use crate::config::{BaseOptions, ProcessEnv};
+use crate::config::{BaseOptions, DeepSeekModelOptions, GrokModelOptions, ProcessEnv};
 use crate::console::Console;
 use crate::container::BenchContainer;
 use crate::engine::{Engine, ExecutorKind, Steps};
@@ -136,7 +136,7 @@ impl Plan {
     /// run folder.
     fn plot_folder(&self, ci: &Path, tag: &str) -> PathBuf {
         match self {
-            Plan::GrokOnline(p) => p.paths.folder.clone(),
+            Plan::GrokOnline(p) => p.steps.paths.folder.clone(),
             Plan::DeepSeekOnline(p) => {
                 let c = &p.cfg;
                 ci.join("online")
@@ -196,7 +196,15 @@ fn plan_for(
 ) -> Result<Plan, String> {
     let env = ProcessEnv;
     let grok2 = cfg.model == NightlyModel::Grok2;
-    let tokenizer = cfg.tokenizer_path.clone().filter(|_| grok2);
+    let grok = GrokModelOptions {
+        model_type: grok2.then(|| "grok2".to_owned()),
+        tokenizer: cfg.tokenizer_path.clone().filter(|_| grok2),
+        model_name: Some(cfg.model_name.clone()),
+    };
+    let deepseek = DeepSeekModelOptions {
+        model_name: Some(cfg.model_name.clone()),
+        ..Default::default()
+    };
     let base = BaseOptions {
         docker_image: Some(image.to_owned()),
         model: model_path.map(str::to_owned),
@@ -219,20 +227,14 @@ fn plan_for(
             if cfg.model.is_deepseek() {
                 let o = DeepSeekOptions {
                     common,
-                    model_name: Some(cfg.model_name.clone()),
+                    deepseek,
                     mode: cfg.deepseek_mode,
-                    ..Default::default()
                 };
                 resolve_deepseek(&o, &env)
                     .map(|c| Plan::DeepSeekOnline(Box::new(DeepSeekPlan::new(c))))
                     .map_err(|e| e.to_string())
             } else {
-                let o = GrokOptions {
-                    common,
-                    model_type: grok2.then(|| "grok2".to_owned()),
-                    tokenizer,
-                    model_name: Some(cfg.model_name.clone()),
-                };
+                let o = GrokOptions { common, grok };
                 resolve_grok(&o, &env)
                     .map(|c| Plan::GrokOnline(Box::new(GrokPlan::new(c))))
                     .map_err(|e| e.to_string())
@@ -244,20 +246,14 @@ fn plan_for(
                 ..Default::default()
             };
             if cfg.model.is_deepseek() {
-                let o = DeepSeekOfflineOptions {
-                    common,
-                    model_name: Some(cfg.model_name.clone()),
-                    ..Default::default()
-                };
+                let o = DeepSeekOfflineOptions { common, deepseek };
                 resolve_deepseek_offline(&o, &env)
                     .map(|c| Plan::Offline(Box::new(crate::offline::deepseek::plan(&c))))
                     .map_err(|e| e.to_string())
             } else {
                 let o = GrokOfflineOptions {
                     common,
-                    model_type: grok2.then(|| "grok2".to_owned()),
-                    tokenizer,
-                    model_name: Some(cfg.model_name.clone()),
+                    grok,
                     ..Default::default()
                 };
                 resolve_grok_offline(&o, &env)

@@ -9,9 +9,11 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use super::OfflinePaths;
 use crate::config::{
-    BaseDefaults, BaseOptions, DeepSeekModel, EnvSource, GrokType, Resolver, RunBase, aiter_var,
-    grok_online_identity, grok_type, resolve_base, variant_of,
+    BaseDefaults, BaseOptions, DeepSeekModel, DeepSeekModelOptions, EnvSource, GrokModelOptions,
+    GrokType, Resolver, RunBase, aiter_var, grok_online_identity, grok_type_with_notes,
+    resolve_base, variant_of,
 };
 use crate::engine::{ClientImpl, Engine, ExecutorKind, find_program};
 use crate::error::RunnerError;
@@ -43,14 +45,10 @@ pub struct GrokOfflineOptions {
     pub common: OfflineOptions,
     /// `--mode`.
     pub mode: Option<String>,
-    /// `--model-type`.
-    pub model_type: Option<String>,
-    /// `--tokenizer`.
-    pub tokenizer: Option<String>,
+    /// `--model-type`, `--tokenizer`, `--model-name`.
+    pub grok: GrokModelOptions,
     /// `--dummy-model`.
     pub dummy_model: Option<String>,
-    /// `--model-name` (new, as in the online binary: fix F-17).
-    pub model_name: Option<String>,
 }
 
 /// `deepseek-perf-offline` flags.
@@ -58,12 +56,8 @@ pub struct GrokOfflineOptions {
 pub struct DeepSeekOfflineOptions {
     /// Shared flags.
     pub common: OfflineOptions,
-    /// `--model-name`.
-    pub model_name: Option<String>,
-    /// `--hf-model-id`.
-    pub hf_model_id: Option<String>,
-    /// `--download-model`.
-    pub download_model: bool,
+    /// `--model-name`, `--hf-model-id`, `--download-model`.
+    pub deepseek: DeepSeekModelOptions,
 }
 
 /// Settings both offline benchmarks share, resolved.
@@ -80,6 +74,18 @@ impl OfflineCommon {
     /// True for the simulated engine.
     pub fn simulated(&self) -> bool {
         self.base.simulated()
+    }
+
+    /// The run folder of `model_name` / `variant` for this image under the output root
+    /// (`suffix`: the mode's, §2.10).
+    pub fn run_paths(&self, model_name: &str, variant: &str, suffix: &str) -> OfflinePaths {
+        OfflinePaths::new(
+            &self.base.output_dir,
+            &self.base.tag,
+            model_name,
+            variant,
+            suffix,
+        )
     }
 }
 
@@ -318,22 +324,14 @@ pub fn resolve_grok_offline(
         GrokMode::Normal
     });
 
-    let mut notes = Vec::new();
     let model_flag = o.common.base.model.as_deref();
-    let (model_type, detected) = grok_type(&mut r, o.model_type.as_deref(), model_flag);
-    if let (Some(d @ "grok2"), Some(m)) = (detected, model_flag) {
-        notes.push(format!(
-            "[csv] Auto-detected model type: {d} from path: {m}"
-        ));
-    }
-    notes.push(match model_type {
-        GrokType::Grok1 => "[csv] Using Grok 1 configuration".to_owned(),
-        GrokType::Grok2 => "[csv] Using Grok 2 configuration".to_owned(),
-    });
+    // Only a path naming Grok-2 is noted (§2.3).
+    let (model_type, notes) =
+        grok_type_with_notes(&mut r, &o.grok, model_flag, "[csv]", &["grok2"]);
     let simulated = common.simulated();
     // The online run of the same image (fix F-14: its own variant, `FP8` for Grok-2).
     let (model_name, online_variant) =
-        grok_online_identity(model_type, o.model_name.as_deref(), env, simulated);
+        grok_online_identity(model_type, o.grok.model_name.as_deref(), env, simulated);
     // Fix F-32: type-specific variables first, the shared BENCHMARK_MODEL_VARIANT after.
     let (variant_var, variant_default, model_default, tok_default) = match model_type {
         GrokType::Grok1 => (
@@ -356,7 +354,7 @@ pub fn resolve_grok_offline(
     );
     let default_model = env.var_or("DEFAULT_MODEL_PATH", model_default);
     let real_model = model_flag.map_or_else(|| default_model.clone(), str::to_owned);
-    let tokenizer = match (&o.tokenizer, model_type) {
+    let tokenizer = match (&o.grok.tokenizer, model_type) {
         (Some(t), _) => t.clone(),
         (None, GrokType::Grok2) if real_model != default_model => {
             format!("{}/tokenizer.tok.json", real_model.trim_end_matches('/'))
@@ -418,16 +416,10 @@ pub fn resolve_deepseek_offline(
         &mut r,
         "rocm/sgl-dev:v0.4.9.post2-rocm630-mi30x-20250716",
     );
-    let DeepSeekModel {
-        model,
-        model_name,
-        hf_model_id,
-        variant,
-    } = DeepSeekModel::resolve(
+    let m = DeepSeekModel::resolve(
         &r,
         o.common.base.model.as_ref(),
-        o.model_name.as_ref(),
-        o.hf_model_id.as_ref(),
+        &o.deepseek,
         common.simulated(),
     );
     let tp = r.num("DEEPSEEK_TP", 8);
@@ -447,22 +439,18 @@ pub fn resolve_deepseek_offline(
             }
         },
     };
-    if !o.download_model {
-        check_model_dir(
-            &mut common,
-            &model,
-            &format!("pass --model, or --download-model to fetch {hf_model_id}"),
-        );
+    if !o.deepseek.download_model {
+        check_model_dir(&mut common, &m.model, &m.missing_hint());
     }
     r.finish()?;
     Ok(DeepSeekOfflineConfig {
         aiter_var: aiter_var(&common.base.image).to_owned(),
         common,
-        model,
-        model_name,
-        variant,
-        hf_model_id,
-        download_model: o.download_model,
+        model: m.model,
+        model_name: m.model_name,
+        variant: m.variant,
+        hf_model_id: m.hf_model_id,
+        download_model: o.deepseek.download_model,
         tp,
         batch_size,
         input_len,
@@ -586,10 +574,7 @@ mod tests {
             o.common.base.model = Some("/data/my-grok-1".into())
         });
         assert_eq!(grok(o, &[]).tokenizer, GROK1_OFFLINE_TOKENIZER);
-        let t2 = GrokOfflineOptions {
-            model_type: Some("grok2".into()),
-            ..Default::default()
-        };
+        let t2 = options(|o: &mut GrokOfflineOptions| o.grok.model_type = Some("grok2".into()));
         let c = grok(t2.clone(), &[]);
         assert_eq!(
             (c.model.as_str(), c.tokenizer.as_str()),
@@ -607,10 +592,7 @@ mod tests {
             ("OFF", "FP8X")
         );
         let e = resolve_grok_offline(
-            &GrokOfflineOptions {
-                model_type: Some("grok3".into()),
-                ..Default::default()
-            },
+            &options(|o: &mut GrokOfflineOptions| o.grok.model_type = Some("grok3".into())),
             &env(&[]),
         )
         .unwrap_err()

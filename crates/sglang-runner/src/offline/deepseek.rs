@@ -10,8 +10,8 @@ use metrics_parse::legacy_csv::OfflineKind;
 use super::config::DeepSeekOfflineConfig;
 use super::download::HfDownload;
 use super::gate::Gate;
-use super::{ModelDownload, OfflinePaths, OfflinePlan, Point, config_json};
-use crate::command::env_text;
+use super::{ModelDownload, OfflinePlan, Point, config_json};
+use crate::command::{env_pairs, env_text};
 use crate::paths::OnlinePaths;
 
 /// Time limit of `--download-model`.
@@ -20,21 +20,12 @@ pub const DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
 /// Builds the plan of `cfg`.
 pub fn plan(cfg: &DeepSeekOfflineConfig) -> OfflinePlan {
     let c = &cfg.common;
-    let paths = OfflinePaths::new(
-        &c.base.output_dir,
-        &c.base.tag,
-        &cfg.model_name,
-        &cfg.variant,
-        "",
-    );
-    let env: Vec<(String, String)> = [
+    let paths = c.run_paths(&cfg.model_name, &cfg.variant, "");
+    let env = env_pairs(&[
         ("RCCL_MSCCL_ENABLE", "0"),
         (cfg.aiter_var.as_str(), "1"),
         ("SGLANG_INT4_WEIGHT", "0"),
-    ]
-    .iter()
-    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-    .collect();
+    ]);
     let args: Vec<String> = vec![
         "--model".into(),
         cfg.model.clone(),
@@ -125,7 +116,7 @@ mod tests {
             o.common.base.docker_image =
                 Some("rocm/sgl-dev:v0.5.4.post1-rocm630-mi30x-20251029".into());
             o.common.base.output_dir = Some("/ci".into());
-            o.download_model = true;
+            o.deepseek.download_model = true;
         });
         let cfg = resolve_deepseek_offline(&o, &env(&[])).unwrap();
         let p = plan(&cfg);

@@ -8,28 +8,20 @@ use metrics_parse::legacy_csv::OfflineKind;
 
 use super::config::{GrokMode, GrokOfflineConfig};
 use super::gate::Gate;
-use super::{OfflinePaths, OfflinePlan, Point, config_json};
-use crate::command::env_text;
+use super::{OfflinePlan, Point, config_json};
+use crate::command::{env_pairs, env_text};
 use crate::config::GrokType;
 use crate::paths::OnlinePaths;
 
-/// The environment of the sglang process (§1.6).
+/// The environment of the sglang process (§1.6): the model type's, except that Grok-1's
+/// dummy weights are not int4.
 pub fn environment(model_type: GrokType, mode: GrokMode) -> Vec<(String, String)> {
-    let pairs: &[(&str, &str)] = match (model_type, mode) {
-        (GrokType::Grok2, _) => &[
-            ("RCCL_MSCCL_ENABLE", "0"),
-            ("SGLANG_USE_AITER", "1"),
-            ("SGLANG_INT4_WEIGHT", "0"),
-        ],
+    match (model_type, mode) {
         (GrokType::Grok1, GrokMode::Dummy) => {
-            &[("SGLANG_USE_AITER", "1"), ("SGLANG_INT4_WEIGHT", "0")]
+            env_pairs(&[("SGLANG_USE_AITER", "1"), ("SGLANG_INT4_WEIGHT", "0")])
         }
-        (GrokType::Grok1, _) => &[("SGLANG_USE_AITER", "1"), ("SGLANG_INT4_WEIGHT", "1")],
-    };
-    pairs
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect()
+        _ => model_type.environment(),
+    }
 }
 
 /// The bench_one_batch arguments of one point, in the original's order (§2.8; `--model`,
@@ -89,13 +81,7 @@ pub fn arguments(cfg: &GrokOfflineConfig, tp: u32, bs: u32, il: u32) -> Vec<Stri
 /// Builds the plan of `cfg`.
 pub fn plan(cfg: &GrokOfflineConfig) -> OfflinePlan {
     let c = &cfg.common;
-    let paths = OfflinePaths::new(
-        &c.base.output_dir,
-        &c.base.tag,
-        &cfg.model_name,
-        &cfg.variant,
-        cfg.mode.suffix(),
-    );
+    let paths = c.run_paths(&cfg.model_name, &cfg.variant, cfg.mode.suffix());
     let env = environment(cfg.model_type, cfg.mode);
     let g = &cfg.grid;
     let mut points = Vec::new();
@@ -184,7 +170,7 @@ mod tests {
                 Some("rocm/sgl-dev:v0.5.4.post1-rocm630-mi30x-20251029".into());
             o.common.base.output_dir = Some("/ci".into());
             o.mode = Some(mode.into());
-            o.model_type = Some(model_type.into());
+            o.grok.model_type = Some(model_type.into());
         });
         resolve_grok_offline(&o, &env(e)).unwrap()
     }

@@ -11,9 +11,11 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::command::CommandSpec;
 use crate::config::{
-    BaseDefaults, BaseOptions, DeepSeekModel, EnvSource, GrokType, Resolver, RunBase, SimScale,
-    absolute, aiter_var, grok_online_identity, hostname, resolve_base,
+    BaseDefaults, BaseOptions, DeepSeekModel, DeepSeekModelOptions, EnvSource, GrokModelOptions,
+    GrokType, Resolver, RunBase, SimScale, absolute, aiter_var, grok_online_identity,
+    grok_type_with_notes, hostname, resolve_base,
 };
 use crate::engine::{ClientImpl, Engine, ExecutorKind};
 use crate::error::RunnerError;
@@ -59,12 +61,8 @@ pub struct CommonOptions {
 pub struct GrokOptions {
     /// Shared flags.
     pub common: CommonOptions,
-    /// `--model-type`.
-    pub model_type: Option<String>,
-    /// `--tokenizer`.
-    pub tokenizer: Option<String>,
-    /// `--model-name` (new: fix F-17).
-    pub model_name: Option<String>,
+    /// `--model-type`, `--tokenizer`, `--model-name`.
+    pub grok: GrokModelOptions,
 }
 
 /// `deepseek-perf-online` flags (the positional image is in [`BaseOptions`]).
@@ -72,12 +70,8 @@ pub struct GrokOptions {
 pub struct DeepSeekOptions {
     /// Shared flags.
     pub common: CommonOptions,
-    /// `--model-name`.
-    pub model_name: Option<String>,
-    /// `--hf-model-id`.
-    pub hf_model_id: Option<String>,
-    /// `--download-model`.
-    pub download_model: bool,
+    /// `--model-name`, `--hf-model-id`, `--download-model`.
+    pub deepseek: DeepSeekModelOptions,
     /// The four mode switches.
     pub mode: DeepSeekMode,
 }
@@ -129,6 +123,19 @@ pub struct Gsm8kSettings {
 }
 
 impl Gsm8kSettings {
+    /// The GSM8K client arguments both benchmarks start with (`--num-questions`,
+    /// `--parallel`, `--num-shots`).
+    pub fn client_args(&self) -> Vec<String> {
+        vec![
+            "--num-questions".into(),
+            self.questions.to_string(),
+            "--parallel".into(),
+            self.parallel.to_string(),
+            "--num-shots".into(),
+            self.shots.to_string(),
+        ]
+    }
+
     fn resolve(r: &mut Resolver<'_>) -> Self {
         Self {
             questions: r.scaled_num("GSM8K_NUM_QUESTIONS", 2000, 20),
@@ -172,6 +179,31 @@ impl Common {
     /// True for the simulated engine.
     pub fn simulated(&self) -> bool {
         self.base.simulated()
+    }
+
+    /// The server command with `args` and `env` (and the simulator's extra flags), run in
+    /// the work dir.
+    pub fn server_command(&self, args: &[String], env: &[(String, String)]) -> CommandSpec {
+        let b = &self.base;
+        b.steps.server(args, env, &b.sim_args).cwd(&b.work_dir)
+    }
+
+    /// One GSM8K run with `args` (the script, or the native client reading the GSM8K data),
+    /// run in the work dir.
+    pub fn gsm8k_command(&self, args: &[String]) -> CommandSpec {
+        let b = &self.base;
+        b.steps
+            .gsm8k(&self.gsm8k_script, args, self.gsm8k_data.as_deref())
+            .cwd(&b.work_dir)
+    }
+
+    /// One serving-client run with `args` (the display shows those at the `quoted` indexes
+    /// in double quotes), run in the work dir.
+    pub fn serving_command(&self, args: &[String], quoted: &[usize]) -> CommandSpec {
+        self.base
+            .steps
+            .serving(args, quoted)
+            .cwd(&self.base.work_dir)
     }
 
     /// The `Docker image:` value of the timing summary (marked on the simulated engine).
@@ -523,28 +555,22 @@ pub fn resolve_grok(o: &GrokOptions, env: &dyn EnvSource) -> Result<GrokConfig, 
             after_run_var: None,
         },
     );
-    let mut notes = Vec::new();
     let model_flag = o.common.base.model.as_deref();
-    let (model_type, detected) =
-        crate::config::grok_type(&mut r, o.model_type.as_deref(), model_flag);
-    if let (Some(d), Some(m)) = (detected, model_flag) {
-        notes.push(format!(
-            "[online] Auto-detected model type: {d} from path: {m}"
-        ));
-    }
-    notes.push(match model_type {
-        GrokType::Grok1 => "[online] Using Grok 1 configuration".to_owned(),
-        GrokType::Grok2 => "[online] Using Grok 2 configuration".to_owned(),
-    });
+    let (model_type, mut notes) =
+        grok_type_with_notes(&mut r, &o.grok, model_flag, "[online]", &["grok1", "grok2"]);
     let (model_default, tok_default) = match model_type {
         GrokType::Grok1 => (GROK1_MODEL, GROK1_MODEL),
         GrokType::Grok2 => (GROK2_MODEL, GROK2_TOKENIZER),
     };
-    let (model_name, variant) =
-        grok_online_identity(model_type, o.model_name.as_deref(), env, common.simulated());
+    let (model_name, variant) = grok_online_identity(
+        model_type,
+        o.grok.model_name.as_deref(),
+        env,
+        common.simulated(),
+    );
     let default_model = env.var_or("DEFAULT_MODEL_PATH", model_default);
     let model = model_flag.map_or_else(|| default_model.clone(), str::to_owned);
-    let tokenizer = match (&o.tokenizer, model_type) {
+    let tokenizer = match (&o.grok.tokenizer, model_type) {
         (Some(t), _) => t.clone(),
         (None, GrokType::Grok1) if model != default_model => {
             notes.push(format!(
@@ -632,16 +658,10 @@ pub fn resolve_deepseek(
             after_run_var: Some("BENCHMARK_SLEEP_BETWEEN_RUNS"),
         },
     );
-    let DeepSeekModel {
-        model,
-        model_name,
-        hf_model_id,
-        variant,
-    } = DeepSeekModel::resolve(
+    let m = DeepSeekModel::resolve(
         &r,
         o.common.base.model.as_ref(),
-        o.model_name.as_ref(),
-        o.hf_model_id.as_ref(),
+        &o.deepseek,
         common.simulated(),
     );
     let tp = r.scaled_num("DEEPSEEK_TP", 8, 8);
@@ -679,25 +699,23 @@ pub fn resolve_deepseek(
         && b.hardware
             .as_deref()
             .is_some_and(|h| h.eq_ignore_ascii_case("mi35x"))
-        && [&model_name, &model, &hf_model_id]
+        && [&m.model_name, &m.model, &m.hf_model_id]
             .iter()
             .any(|s| s.to_lowercase().contains("deepseek-r1-mxfp4-preview"));
-    if !o.download_model {
-        common.base.require_model_dir(
-            Path::new(&model),
-            &model,
-            &format!("pass --model, or --download-model to fetch {hf_model_id}"),
-        );
+    if !o.deepseek.download_model {
+        common
+            .base
+            .require_model_dir(Path::new(&m.model), &m.model, &m.missing_hint());
     }
     r.finish()?;
     Ok(DeepSeekConfig {
         aiter_var: aiter_var(&common.base.image).to_owned(),
         common,
-        model_name,
-        variant,
-        model,
-        hf_model_id,
-        download_model: o.download_model,
+        model_name: m.model_name,
+        variant: m.variant,
+        model: m.model,
+        hf_model_id: m.hf_model_id,
+        download_model: o.deepseek.download_model,
         mode,
         tp,
         gsm8k_host: env.var_or("GSM8K_HOST", "http://127.0.0.1"),
@@ -803,20 +821,14 @@ mod tests {
             c.tokenizer, "/data/my-grok-1",
             "online uses the custom model as tokenizer"
         );
-        let bad = GrokOptions {
-            model_type: Some("grok3".into()),
-            ..Default::default()
-        };
+        let bad = options(|o: &mut GrokOptions| o.grok.model_type = Some("grok3".into()));
         let e = resolve_grok(&bad, &env(&[])).unwrap_err().to_string();
         assert!(e.contains("grok3") && e.contains("grok1 or grok2"), "{e}");
     }
 
     #[test]
     fn f32_type_specific_names_win() {
-        let o = GrokOptions {
-            model_type: Some("grok2".into()),
-            ..Default::default()
-        };
+        let o = options(|o: &mut GrokOptions| o.grok.model_type = Some("grok2".into()));
         let c = grok(
             o,
             &[("BENCHMARK_MODEL_NAME", "X"), ("GROK2_MODEL_NAME", "G2")],
@@ -954,7 +966,10 @@ mod tests {
     #[test]
     fn mtp_artifacts_need_mi35x_and_the_r1_model() {
         let mut o = DeepSeekOptions {
-            model_name: Some("DeepSeek-R1-MXFP4-Preview".into()),
+            deepseek: DeepSeekModelOptions {
+                model_name: Some("DeepSeek-R1-MXFP4-Preview".into()),
+                ..Default::default()
+            },
             mode: DeepSeekMode {
                 mtp_test: true,
                 ..Default::default()

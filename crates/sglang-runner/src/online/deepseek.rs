@@ -14,8 +14,8 @@ use report::online_csv::{Cell, deepseek_row_label};
 
 use super::config::{DeepSeekConfig, serving_extras};
 use super::{
-    CsvState, Describe, RunLog, RunLogState, ServerStart, best_of_load, cell_text, finish, halted,
-    loads_outcome, open_timing, performance_summary, pid_text, run_logs, run_state, scan_gsm8k,
+    CsvState, Describe, PlanSteps, RunLog, RunLogState, best_of_load, cell_text, end_load, halted,
+    loads_outcome, performance_summary, pid_text, run_logs, run_state, scan_gsm8k, scan_verdict,
     session, start_failed, stop_server,
 };
 use crate::benchmark::Benchmark;
@@ -26,7 +26,7 @@ use crate::container::{self, BenchContainer};
 use crate::engine::{Engine, ExecutorKind, find_program};
 use crate::error::RunnerError;
 use crate::exec::{Executor, RunEnd};
-use crate::gsm8k::{self, Gsm8kStage};
+use crate::gsm8k;
 use crate::mtp::{self, MtpRow};
 use crate::outcome::{Outcome, RunReport};
 use crate::paths::OnlinePaths;
@@ -40,14 +40,8 @@ use crate::timing::TimingLog;
 pub struct DeepSeekPlan {
     /// The configuration.
     pub cfg: DeepSeekConfig,
-    /// The run folder's paths.
-    pub paths: OnlinePaths,
-    /// The server command.
-    pub server: CommandSpec,
-    /// One GSM8K run.
-    pub gsm8k: CommandSpec,
-    /// Readiness.
-    pub readiness: Readiness,
+    /// The run folder's paths, the server, one GSM8K run, readiness.
+    pub steps: PlanSteps,
 }
 
 impl DeepSeekPlan {
@@ -112,29 +106,15 @@ impl DeepSeekPlan {
         if cfg.mode.torch_compile {
             args.push("--enable-torch-compile".to_owned());
         }
-        let server = c
-            .base
-            .steps
-            .server(&args, &env, &c.base.sim_args)
-            .cwd(&c.base.work_dir);
-        let g = cfg.gsm8k;
-        let gargs: Vec<String> = vec![
-            "--num-questions".into(),
-            g.questions.to_string(),
-            "--parallel".into(),
-            g.parallel.to_string(),
-            "--num-shots".into(),
-            g.shots.to_string(),
-            "--port".into(),
-            port.clone(),
-            "--host".into(),
+        let server = c.server_command(&args, &env);
+        let mut gargs = cfg.gsm8k.client_args();
+        gargs.extend([
+            "--port".to_owned(),
+            port,
+            "--host".to_owned(),
             cfg.gsm8k_host.clone(),
-        ];
-        let gsm8k = c
-            .base
-            .steps
-            .gsm8k(&c.gsm8k_script, &gargs, c.gsm8k_data.as_deref())
-            .cwd(&c.base.work_dir);
+        ]);
+        let gsm8k = c.gsm8k_command(&gargs);
         let readiness = Readiness {
             url: format!(
                 "{}:{}{}",
@@ -147,10 +127,12 @@ impl DeepSeekPlan {
             max_interval: cfg.health_interval,
         };
         Self {
-            paths,
-            server,
-            gsm8k,
-            readiness,
+            steps: PlanSteps {
+                paths,
+                server,
+                gsm8k,
+                readiness,
+            },
             cfg,
         }
     }
@@ -179,7 +161,7 @@ impl DeepSeekPlan {
             "127.0.0.1".into(),
         ];
         args.extend(serving_extras(c.base.steps.client, c.scale, log));
-        c.base.steps.serving(&args, &[]).cwd(&c.base.work_dir)
+        c.serving_command(&args, &[])
     }
 
     fn download_cmd(&self) -> CommandSpec {
@@ -248,7 +230,7 @@ impl DeepSeekPlan {
     /// complete).
     fn scan(&self, s: &mut Session<'_>) -> Result<bool, RunnerError> {
         let cfg = &self.cfg;
-        let gsm8k_ok = scan_gsm8k(s, &self.paths.gsm8k_log, cfg.gsm8k.runs, None);
+        let gsm8k_ok = scan_gsm8k(s, &self.steps.paths.gsm8k_log, cfg.gsm8k.runs, None);
         let desc = cfg.mode.description();
         if !cfg.mode.serving() {
             s.say(format!(
@@ -270,7 +252,7 @@ impl DeepSeekPlan {
         for conc in &cfg.concurrencies {
             for run in 1..=cfg.runs {
                 if !matches!(
-                    run_state(&self.paths, conc, run)?,
+                    run_state(&self.steps.paths, conc, run)?,
                     RunLogState::Completed(_)
                 ) {
                     s.say(format!("Missing: Concurrency {conc}, Run {run}"));
@@ -284,16 +266,7 @@ impl DeepSeekPlan {
         if missing > 0 {
             s.say(format!("❌ Missing {missing} serving benchmark runs."));
         }
-        if !gsm8k_ok {
-            s.say("❌ GSM8K benchmark is missing, empty, or incomplete.");
-        }
-        let complete = gsm8k_ok && missing == 0;
-        if complete {
-            s.say("✅ All benchmark logs (serving + GSM8K) are present and complete! No server startup needed.");
-        } else {
-            s.say("Server startup required.");
-        }
-        Ok(complete)
+        Ok(scan_verdict(s, gsm8k_ok, missing == 0, "serving"))
     }
 
     fn fresh(
@@ -307,14 +280,9 @@ impl DeepSeekPlan {
         let cfg = &self.cfg;
         let c = &cfg.common;
         s.say("Starting SGLang server for online GSM8K benchmark...");
-        let start = ServerStart {
-            cmd: &self.server,
-            log: &self.paths.server_log,
-            port: c.port,
-            readiness: &self.readiness,
-        };
-        let (server, ready) = start.run(
+        let (server, ready) = self.steps.start_server(
             s,
+            c.port,
             |s, server| {
                 s.say(format!(
                     "Waiting for SGLang server (PID: {}) to start... (Max {} minutes)",
@@ -323,7 +291,7 @@ impl DeepSeekPlan {
                 ));
                 s.say(format!(
                     "Server logs are being written to: {}",
-                    self.paths.server_log.display()
+                    self.steps.paths.server_log.display()
                 ));
             },
             |secs| format!("Still waiting for the SGLang server... ({secs}s elapsed)"),
@@ -367,15 +335,7 @@ impl DeepSeekPlan {
             "=== Online GSM8K Benchmark: TP={}, Questions={}, Parallel={}, Shots={} ===",
             cfg.tp, cfg.gsm8k.questions, cfg.gsm8k.parallel, cfg.gsm8k.shots
         ));
-        let stage = Gsm8kStage {
-            log: &self.paths.gsm8k_log,
-            runs: cfg.gsm8k.runs,
-            mode: None,
-            threshold_text: &c.threshold_text,
-            threshold: c.threshold,
-            cmd: &self.gsm8k,
-            timeout: c.client_timeout,
-        };
+        let stage = self.steps.gsm8k_stage(c, cfg.gsm8k.runs, None);
         let g = match gsm8k::run_stage(s, server, &stage) {
             Ok(g) => g,
             Err(h) => {
@@ -469,7 +429,7 @@ impl DeepSeekPlan {
                     break 'levels;
                 }
             }
-            match best_of_load(&self.paths, conc, &Cell::Empty) {
+            match best_of_load(&self.steps.paths, conc, &Cell::Empty) {
                 Ok(r) if r.has_result() => {
                     s.say(format!(
                         "✅ Best results for concurrency {conc}: E2E={}ms, TTFT={}ms, ITL={}ms, Output={} tok/s",
@@ -490,22 +450,17 @@ impl DeepSeekPlan {
                 }
                 Err(e) => s.say(format!("[online] WARNING: {e}")),
             }
-            timing.line(format!(
-                "Completed concurrency {conc} - Total time: {} seconds",
-                level_start.elapsed().as_secs()
-            ));
-            if Some(conc) != last.as_ref() {
-                if !c.pauses.between_loads.is_zero() {
-                    s.say(format!(
-                        "Sleeping {} seconds before next concurrency level...",
-                        c.pauses.between_loads.as_secs()
-                    ));
-                }
-                if let Err(h) = s.pause(c.pauses.between_loads) {
-                    let during = format!("the pause after concurrency {conc}");
-                    halt = Some(halted(timing, &h, &during).1);
-                    break;
-                }
+            let next = (Some(conc) != last.as_ref()).then_some("concurrency level");
+            halt = end_load(
+                s,
+                timing,
+                c,
+                &format!("concurrency {conc}"),
+                level_start,
+                next,
+            );
+            if halt.is_some() {
+                break;
             }
         }
         if halt.is_none() && cfg.mtp_artifacts {
@@ -524,7 +479,7 @@ impl DeepSeekPlan {
         run: u32,
         stamp: &str,
     ) -> Result<Option<bool>, Halt> {
-        match run_state(&self.paths, conc, run)? {
+        match run_state(&self.steps.paths, conc, run)? {
             RunLogState::Completed(_) => {
                 s.say(format!(
                     "Log for concurrency {conc}, run {run} already exists and completed successfully. Skipping."
@@ -545,11 +500,12 @@ impl DeepSeekPlan {
         s.say(format!(
             "Running serving benchmark with concurrency {conc} (Run {run}) - {prompts} prompts..."
         ));
-        let mut path = self.paths.client_log(conc, run, stamp);
+        let mut path = self.steps.paths.client_log(conc, run, stamp);
         // Never overwrite an earlier attempt's log of the same second (resume).
         if path.exists() {
-            let logs = run_logs(&self.paths, conc, run)?;
+            let logs = run_logs(&self.steps.paths, conc, run)?;
             path = self
+                .steps
                 .paths
                 .client_log(conc, run, &format!("{stamp}_{}", logs.len() + 1));
         }
@@ -612,7 +568,7 @@ impl DeepSeekPlan {
                 }
             })
             .collect();
-        let dir = &self.paths.model_dir;
+        let dir = &self.steps.paths.model_dir;
         timing.blank();
         timing.line("MTP Benchmark Outputs:");
         timing.line(format!("  Output directory: {}", dir.display()));
@@ -702,7 +658,7 @@ impl Benchmark for DeepSeekPlan {
                 if cfg.mtp_artifacts {
                     format!(
                         "{}/bench_results.csv and throughput_vs_median_e2e_latency.png",
-                        self.paths.model_dir.display()
+                        self.steps.paths.model_dir.display()
                     )
                 } else {
                     "no".to_owned()
@@ -711,28 +667,31 @@ impl Benchmark for DeepSeekPlan {
         }
         d.gsm8k(&cfg.gsm8k, c);
         d.files(
-            &self.paths,
+            &self.steps.paths,
             "sglang_serving_benchmark_concurrency_<c>_run<n>_<YYYYMMDD_HHMMSS>.log",
         );
         if cfg.download_model {
             d.line(format!("  download: {}", self.download_cmd().display()));
         }
-        d.line(format!("  server: {}", self.server.display_with_env()));
+        d.line(format!(
+            "  server: {}",
+            self.steps.server.display_with_env()
+        ));
         d.line(format!(
             "  readiness: GET {} answers 200; polled every <= {} ms for at most {} s",
-            self.readiness.url,
-            self.readiness.max_interval.as_millis(),
-            self.readiness.timeout.as_secs()
+            self.steps.readiness.url,
+            self.steps.readiness.max_interval.as_millis(),
+            self.steps.readiness.timeout.as_secs()
         ));
-        d.gsm8k_command(cfg.gsm8k.runs, &self.gsm8k);
+        d.gsm8k_command(cfg.gsm8k.runs, &self.steps.gsm8k);
         if cfg.mode.serving() {
             for conc in &cfg.concurrencies {
-                let log = self.paths.client_log(conc, 1, "<ts>");
-                d.line(format!(
-                    "  concurrency {conc} (x{}): {}",
+                let log = self.steps.paths.client_log(conc, 1, "<ts>");
+                d.load_command(
+                    &format!("concurrency {conc}"),
                     cfg.runs,
-                    self.client(conc, &log).display()
-                ));
+                    &self.client(conc, &log),
+                );
             }
         }
         d.end(c)
@@ -753,19 +712,13 @@ impl Benchmark for DeepSeekPlan {
                 c.base.output_dir.display()
             ));
         }
-        std::fs::create_dir_all(&self.paths.folder)
-            .map_err(|e| RunnerError::io("create run folder", &self.paths.folder, e))?;
+        self.steps.create_folder()?;
         console.line("✅ Parameter validation passed");
         let mut s = session(c, exec, console, interrupt);
         if cfg.download_model {
             self.download(&mut s)?;
         }
-        let started = timefmt::now();
-        s.say(format!(
-            "[online] Script started at: {}",
-            timefmt::human(&started)
-        ));
-        let mut timing = open_timing(&self.paths, &started, c, &cfg.model)?;
+        let mut timing = self.steps.begin(&mut s, c, &cfg.model)?;
         timing.line(format!("DP Attention: {}", cfg.mode.dp_server()));
         timing.line(format!("Torch Compile: {}", cfg.mode.torch_compile));
         timing.line(format!("MTP Test Enabled: {}", cfg.mode.mtp_test));
@@ -778,7 +731,7 @@ impl Benchmark for DeepSeekPlan {
             &c.base.tag,
             &deepseek_row_label(&cfg.model_name, &cfg.variant),
             &cfg.concurrencies,
-            &self.paths.csv,
+            &self.steps.paths.csv,
         );
         let desc = cfg.mode.description();
         let mut serving_secs = 0;
@@ -786,7 +739,10 @@ impl Benchmark for DeepSeekPlan {
         let mut outcome = if self.scan(&mut s)? {
             timing.line("All logs already complete - skipping server startup");
             if cfg.mode.serving() {
-                csv.regenerate(&self.paths, cfg.concurrencies.iter().map(String::as_str))?;
+                csv.regenerate(
+                    &self.steps.paths,
+                    cfg.concurrencies.iter().map(String::as_str),
+                )?;
                 s.say("Note: Both GSM8K and serving benchmarks were already complete");
             } else {
                 s.say(format!(
@@ -818,10 +774,10 @@ impl Benchmark for DeepSeekPlan {
         // Shutdown (§5.6 step 6), timing the real stop (F-7).
         s.say("Shutting down SGLang server...");
         let mut shutdown_secs = 0;
-        if self.paths.server_log.exists() {
+        if self.steps.paths.server_log.exists() {
             let scan = match &server {
                 Some(sv) => sv.error_scan(),
-                None => std::fs::read(&self.paths.server_log)
+                None => std::fs::read(&self.steps.paths.server_log)
                     .map(|d| metrics_parse::server_log::error_scan(&d))
                     .unwrap_or_default(),
             };
@@ -846,6 +802,6 @@ impl Benchmark for DeepSeekPlan {
             shutdown_secs = stop_server(&mut s, sv, &mut timing, c.port);
         }
         timing.line(format!("Server shutdown time: {shutdown_secs} seconds"));
-        Ok(finish(s, timing, &self.paths, &csv, outcome, c.simulated()))
+        Ok(self.steps.finish(s, timing, &csv, outcome, c.simulated()))
     }
 }

@@ -15,8 +15,8 @@ use report::online_csv::{Cell, grok_row_label};
 
 use super::config::{GrokConfig, serving_extras};
 use super::{
-    CsvState, Describe, RunLog, RunLogState, ServerStart, best_of_load, finish, halted,
-    loads_outcome, open_timing, performance_summary, pid_text, run_state, scan_gsm8k, session,
+    CsvState, Describe, PlanSteps, RunLog, RunLogState, best_of_load, end_load, halted,
+    loads_outcome, performance_summary, pid_text, run_state, scan_gsm8k, scan_verdict, session,
     start_failed, stop_server,
 };
 use crate::benchmark::Benchmark;
@@ -27,7 +27,7 @@ use crate::container::{self, BenchContainer};
 use crate::engine::ExecutorKind;
 use crate::error::RunnerError;
 use crate::exec::Executor;
-use crate::gsm8k::{self, Gsm8kStage};
+use crate::gsm8k;
 use crate::outcome::{Outcome, RunReport};
 use crate::paths::OnlinePaths;
 use crate::server::{MAX_POLL, Readiness, Server, StartFailure};
@@ -40,14 +40,8 @@ use crate::timing::TimingLog;
 pub struct GrokPlan {
     /// The configuration.
     pub cfg: GrokConfig,
-    /// The run folder's paths.
-    pub paths: OnlinePaths,
-    /// The server command.
-    pub server: CommandSpec,
-    /// One GSM8K run.
-    pub gsm8k: CommandSpec,
-    /// Readiness.
-    pub readiness: Readiness,
+    /// The run folder's paths, the server, one GSM8K run, readiness.
+    pub steps: PlanSteps,
 }
 
 const DASHES: &str = "----------------------------------------";
@@ -85,39 +79,12 @@ impl GrokPlan {
         if c.port != 30000 {
             args.extend(["--port".to_owned(), c.port.to_string()]);
         }
-        let env: Vec<(String, String)> = match cfg.model_type {
-            GrokType::Grok1 => vec![("SGLANG_USE_AITER", "1"), ("SGLANG_INT4_WEIGHT", "1")],
-            GrokType::Grok2 => vec![
-                ("RCCL_MSCCL_ENABLE", "0"),
-                ("SGLANG_USE_AITER", "1"),
-                ("SGLANG_INT4_WEIGHT", "0"),
-            ],
-        }
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect();
-        let server = c
-            .base
-            .steps
-            .server(&args, &env, &c.base.sim_args)
-            .cwd(&c.base.work_dir);
-        let g = cfg.gsm8k;
-        let mut gargs: Vec<String> = vec![
-            "--num-questions".into(),
-            g.questions.to_string(),
-            "--parallel".into(),
-            g.parallel.to_string(),
-            "--num-shots".into(),
-            g.shots.to_string(),
-        ];
+        let server = c.server_command(&args, &cfg.model_type.environment());
+        let mut gargs = cfg.gsm8k.client_args();
         if c.port != 30000 {
             gargs.extend(["--port".to_owned(), c.port.to_string()]);
         }
-        let gsm8k = c
-            .base
-            .steps
-            .gsm8k(&c.gsm8k_script, &gargs, c.gsm8k_data.as_deref())
-            .cwd(&c.base.work_dir);
+        let gsm8k = c.gsm8k_command(&gargs);
         let readiness = Readiness {
             url: format!("http://127.0.0.1:{}/get_model_info", c.port),
             log_line: Some(READY_LINE),
@@ -125,10 +92,12 @@ impl GrokPlan {
             max_interval: MAX_POLL,
         };
         Self {
-            paths,
-            server,
-            gsm8k,
-            readiness,
+            steps: PlanSteps {
+                paths,
+                server,
+                gsm8k,
+                readiness,
+            },
             cfg,
         }
     }
@@ -159,17 +128,19 @@ impl GrokPlan {
             args.extend(["--port".to_owned(), c.port.to_string()]);
         }
         args.extend(serving_extras(c.base.steps.client, c.scale, log));
-        c.base
-            .steps
-            .serving(&args, if tokenizer { &[3] } else { &[] })
-            .cwd(&c.base.work_dir)
+        c.serving_command(&args, if tokenizer { &[3] } else { &[] })
     }
 
     /// The completion scan (§4.11, fixes F-16/F-26): true when the GSM8K log passed and
     /// every scheduled rate has three completed runs.
     fn scan(&self, s: &mut Session<'_>) -> Result<bool, RunnerError> {
         let cfg = &self.cfg;
-        let gsm8k_ok = scan_gsm8k(s, &self.paths.gsm8k_log, cfg.gsm8k.runs, Some("aiter"));
+        let gsm8k_ok = scan_gsm8k(
+            s,
+            &self.steps.paths.gsm8k_log,
+            cfg.gsm8k.runs,
+            Some("aiter"),
+        );
         s.say("Checking client benchmark logs...");
         let rates = cfg.scheduled_rates();
         let total = rates.len() as u32 * cfg.runs_per_rate;
@@ -177,7 +148,7 @@ impl GrokPlan {
         for rate in &rates {
             for run in 1..=cfg.runs_per_rate {
                 if matches!(
-                    run_state(&self.paths, rate, run)?,
+                    run_state(&self.steps.paths, rate, run)?,
                     RunLogState::Completed(_)
                 ) {
                     done += 1;
@@ -190,16 +161,7 @@ impl GrokPlan {
         if done < total {
             s.say("❌ Missing or incomplete client benchmark runs.");
         }
-        if !gsm8k_ok {
-            s.say("❌ GSM8K benchmark is missing, empty, or incomplete.");
-        }
-        let complete = gsm8k_ok && done == total;
-        if complete {
-            s.say("✅ All benchmark logs (client + GSM8K) are present and complete! No server startup needed.");
-        } else {
-            s.say("Server startup required.");
-        }
-        Ok(complete)
+        Ok(scan_verdict(s, gsm8k_ok, done == total, "client"))
     }
 
     /// Server, GSM8K, client benchmark, shutdown.
@@ -221,21 +183,16 @@ impl GrokPlan {
             } else {
                 "Grok2"
             },
-            env_text(&self.server.env)
+            env_text(&self.steps.server.env)
         ));
         s.say(format!("[online] Launching backend=aiter for {ty}"));
         s.say(format!(
             "[online] Waiting for server to be ready (timeout: {}s)...",
             c.server_timeout.as_secs()
         ));
-        let start = ServerStart {
-            cmd: &self.server,
-            log: &self.paths.server_log,
-            port: c.port,
-            readiness: &self.readiness,
-        };
-        let (mut server, ready) = start.run(
+        let (mut server, ready) = self.steps.start_server(
             s,
+            c.port,
             |_, _| {},
             |secs| format!("[online] Still waiting... ({secs}s elapsed)"),
         )?;
@@ -264,15 +221,7 @@ impl GrokPlan {
             }
         }
 
-        let stage = Gsm8kStage {
-            log: &self.paths.gsm8k_log,
-            runs: cfg.gsm8k.runs,
-            mode: Some("aiter"),
-            threshold_text: &c.threshold_text,
-            threshold: c.threshold,
-            cmd: &self.gsm8k,
-            timeout: c.client_timeout,
-        };
+        let stage = self.steps.gsm8k_stage(c, cfg.gsm8k.runs, Some("aiter"));
         let outcome = match gsm8k::run_stage(s, &mut server, &stage) {
             Ok(g) => {
                 timing.blank();
@@ -375,25 +324,14 @@ impl GrokPlan {
                     break 'rates;
                 }
             }
-            match best_of_load(&self.paths, rate, &Cell::Na) {
+            match best_of_load(&self.steps.paths, rate, &Cell::Na) {
                 Ok(r) => csv.update(s, &format!("rate {rate}"), rate, r),
                 Err(e) => s.say(format!("[online] WARNING: {e}")),
             }
-            timing.line(format!(
-                "Completed rate {rate} - Total time: {} seconds",
-                rate_start.elapsed().as_secs()
-            ));
-            if scheduled.last() != Some(&rate.as_str()) {
-                if !c.pauses.between_loads.is_zero() {
-                    s.say(format!(
-                        "Sleeping {} seconds before next request rate...",
-                        c.pauses.between_loads.as_secs()
-                    ));
-                }
-                if let Err(h) = s.pause(c.pauses.between_loads) {
-                    halt = Some(halted(timing, &h, &format!("the pause after rate {rate}")).1);
-                    break;
-                }
+            let next = (scheduled.last() != Some(&rate.as_str())).then_some("request rate");
+            halt = end_load(s, timing, c, &format!("rate {rate}"), rate_start, next);
+            if halt.is_some() {
+                break;
             }
         }
         timing.line(format!("  End time: {}", timefmt::human(&timefmt::now())));
@@ -447,7 +385,7 @@ impl GrokPlan {
         run: u32,
         stamp: &str,
     ) -> Result<RunDone, Halt> {
-        match run_state(&self.paths, rate, run)? {
+        match run_state(&self.steps.paths, rate, run)? {
             RunLogState::Completed(_) => {
                 s.say(format!(
                     "Complete log for mode aiter, rate {rate}, run {run} already exists. Skipping."
@@ -467,7 +405,7 @@ impl GrokPlan {
             }
             RunLogState::Missing => {}
         }
-        let path = self.paths.client_log(rate, run, stamp);
+        let path = self.steps.paths.client_log(rate, run, stamp);
         let cmd = self.client(rate, &path);
         let mut log = RunLog::create(path, true)?;
         log.line(
@@ -553,27 +491,30 @@ impl Benchmark for GrokPlan {
             d.line(format!("  note: {n}"));
         }
         d.files(
-            &self.paths,
+            &self.steps.paths,
             "sglang_client_log_<MODEL>_aiter_<rate>_run<i>_<YYYYMMDD_HHMMSS>.log",
         );
-        d.line(format!("  server: {}", self.server.display_with_env()));
+        d.line(format!(
+            "  server: {}",
+            self.steps.server.display_with_env()
+        ));
         d.line(format!(
             "  readiness: GET {} answers 200 and the server log shows {READY_LINE:?}; polled every <= 200 ms for at most {} s",
-            self.readiness.url,
-            self.readiness.timeout.as_secs()
+            self.steps.readiness.url,
+            self.steps.readiness.timeout.as_secs()
         ));
-        d.gsm8k_command(cfg.gsm8k.runs, &self.gsm8k);
+        d.gsm8k_command(cfg.gsm8k.runs, &self.steps.gsm8k);
         for rate in &cfg.rates {
             if cfg.skip_rate16 && rate == "16" {
                 d.line("  rate 16: skipped on MI355 hardware");
                 continue;
             }
-            let log = self.paths.client_log(rate, 1, "<ts>");
-            d.line(format!(
-                "  rate {rate} (x{}): {}",
+            let log = self.steps.paths.client_log(rate, 1, "<ts>");
+            d.load_command(
+                &format!("rate {rate}"),
                 cfg.runs_per_rate,
-                self.client(rate, &log).display()
-            ));
+                &self.client(rate, &log),
+            );
         }
         d.end(c)
     }
@@ -586,18 +527,11 @@ impl Benchmark for GrokPlan {
     ) -> Result<RunReport, RunnerError> {
         let c = &self.cfg.common;
         c.base.check()?;
-        let started = timefmt::now();
         let mut s = session(c, exec, console, interrupt);
         for n in &self.cfg.notes {
             s.say(n);
         }
-        s.say(format!(
-            "[online] Script started at: {}",
-            timefmt::human(&started)
-        ));
-        std::fs::create_dir_all(&self.paths.folder)
-            .map_err(|e| RunnerError::io("create run folder", &self.paths.folder, e))?;
-        let mut timing = open_timing(&self.paths, &started, c, &self.cfg.model)?;
+        let mut timing = self.steps.begin(&mut s, c, &self.cfg.model)?;
         timing.line(format!("Model type: {}", self.cfg.model_type.as_str()));
         timing.line("Attention backend: unknown");
         timing.blank();
@@ -608,19 +542,22 @@ impl Benchmark for GrokPlan {
             &c.base.tag,
             &grok_row_label(&c.hostname),
             &self.cfg.rates,
-            &self.paths.csv,
+            &self.steps.paths.csv,
         );
         let outcome = if self.scan(&mut s)? {
             timing.line("All logs already complete - skipping server startup");
-            csv.regenerate(&self.paths, self.cfg.scheduled_rates())?;
+            csv.regenerate(&self.steps.paths, self.cfg.scheduled_rates())?;
             Outcome::Regenerated
         } else {
             self.fresh(&mut s, &mut timing, &mut csv)?
         };
-        s.say(format!("CSV summary saved to {}", self.paths.csv.display()));
+        s.say(format!(
+            "CSV summary saved to {}",
+            self.steps.paths.csv.display()
+        ));
         s.say(format!(
             "All done! Client logs and CSV summary are saved in {}.",
-            self.paths.folder.display()
+            self.steps.paths.folder.display()
         ));
         // F-3: the best run's request throughput.
         performance_summary(&mut timing, &csv, &self.cfg.rates, "Request Rate", |r| {
@@ -630,7 +567,7 @@ impl Benchmark for GrokPlan {
                     .unwrap_or("N/A")
             )
         });
-        Ok(finish(s, timing, &self.paths, &csv, outcome, c.simulated()))
+        Ok(self.steps.finish(s, timing, &csv, outcome, c.simulated()))
     }
 }
 

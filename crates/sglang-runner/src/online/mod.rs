@@ -1,8 +1,9 @@
 //! The online benchmarks: Grok by request rate ([`grok`]) and DeepSeek by concurrency
-//! ([`deepseek`]), their configuration ([`config`]), and the flow they share here: the start
-//! of a run (session, timing summary header), the resume scan of client logs (quirk K-5) and
-//! of the GSM8K log, the server's start and stop, the best run of a load (K-6, through
-//! `report::best_run`), the CSV rewritten atomically after each load, the client logs, the
+//! ([`deepseek`]), their configuration ([`config`]), and the flow they share here: the paths
+//! and commands every plan has ([`PlanSteps`]), the start of a run (session, timing summary
+//! header), the resume scan of client logs (quirk K-5) and of the GSM8K log, the server's
+//! start and stop, the best run of a load (K-6, through `report::best_run`), the CSV
+//! rewritten atomically after each load, the client logs, the pause between loads, the
 //! handling of a step that ends the run early ([`crate::session::Halt`]), the performance
 //! summary, the closing summary and the [`RunReport`], and the shared lines of the dry run.
 //! What differs between the two (wording, loads, pauses, the MTP artifacts) stays in their
@@ -31,7 +32,7 @@ use crate::container::BenchContainer;
 use crate::engine::{ClientImpl, ExecutorKind};
 use crate::error::RunnerError;
 use crate::exec::Executor;
-use crate::gsm8k::{self, LogState};
+use crate::gsm8k::{self, Gsm8kStage, LogState};
 use crate::outcome::{Outcome, RunReport};
 use crate::paths::{Layout, OnlinePaths};
 use crate::server::{Readiness, Server, StartFailure};
@@ -372,35 +373,146 @@ fn scan_gsm8k(s: &mut Session<'_>, log: &Path, runs: u32, mode: Option<&str>) ->
     }
 }
 
-/// The server of a plan and what "ready" means for it.
-struct ServerStart<'p> {
-    cmd: &'p CommandSpec,
-    log: &'p Path,
-    port: u16,
-    readiness: &'p Readiness,
+/// The verdict of the completion scan, said on the console: complete when the GSM8K log
+/// passed (`gsm8k_ok`) and every client run is complete (`runs_ok`; `clients`: `client`,
+/// `serving`).
+fn scan_verdict(s: &mut Session<'_>, gsm8k_ok: bool, runs_ok: bool, clients: &str) -> bool {
+    if !gsm8k_ok {
+        s.say("❌ GSM8K benchmark is missing, empty, or incomplete.");
+    }
+    let complete = gsm8k_ok && runs_ok;
+    if complete {
+        s.say(format!(
+            "✅ All benchmark logs ({clients} + GSM8K) are present and complete! No server startup needed."
+        ));
+    } else {
+        s.say("Server startup required.");
+    }
+    complete
 }
 
-impl ServerStart<'_> {
-    /// Launches the server (`launched` says what follows the launch) and waits until it is
-    /// ready, printing `progress(elapsed seconds)` while it waits; launch and wait count as
-    /// engine time.
-    fn run(
+/// What both online plans run and where they write: the run folder's paths, the server and
+/// what "ready" means for it, and one GSM8K run.
+pub struct PlanSteps {
+    /// The run folder's paths.
+    pub paths: OnlinePaths,
+    /// The server command.
+    pub server: CommandSpec,
+    /// One GSM8K run.
+    pub gsm8k: CommandSpec,
+    /// Readiness.
+    pub readiness: Readiness,
+}
+
+impl PlanSteps {
+    /// Launches the server on `port` (`launched` says what follows the launch) and waits
+    /// until it is ready, printing `progress(elapsed seconds)` while it waits; launch and wait
+    /// count as engine time.
+    fn start_server(
         &self,
         s: &mut Session<'_>,
+        port: u16,
         launched: impl FnOnce(&mut Session<'_>, &Server),
         progress: impl Fn(u64) -> String,
     ) -> Result<(Server, Result<Duration, StartFailure>), RunnerError> {
         let t = Instant::now();
-        let mut server = Server::launch(s.exec, self.cmd, self.log, false, self.port)?;
+        let mut server = Server::launch(s.exec, &self.server, &self.paths.server_log, false, port)?;
         launched(s, &server);
         let ready = {
             let console = &mut *s.console;
-            server.wait_ready(self.readiness, s.interrupt, &mut |d| {
+            server.wait_ready(&self.readiness, s.interrupt, &mut |d| {
                 console.line(progress(d.as_secs()));
             })
         };
         s.clock.add_engine(t.elapsed());
         Ok((server, ready))
+    }
+
+    /// The GSM8K gate: `runs` runs of the GSM8K command against `c`'s threshold (`mode`:
+    /// Grok's ` for mode aiter` clause).
+    fn gsm8k_stage<'a>(
+        &'a self,
+        c: &'a Common,
+        runs: u32,
+        mode: Option<&'a str>,
+    ) -> Gsm8kStage<'a> {
+        Gsm8kStage {
+            log: &self.paths.gsm8k_log,
+            runs,
+            mode,
+            threshold_text: &c.threshold_text,
+            threshold: c.threshold,
+            cmd: &self.gsm8k,
+            timeout: c.client_timeout,
+        }
+    }
+
+    /// Creates the run folder.
+    fn create_folder(&self) -> Result<(), RunnerError> {
+        std::fs::create_dir_all(&self.paths.folder)
+            .map_err(|e| RunnerError::io("create run folder", &self.paths.folder, e))
+    }
+
+    /// Says when the script started, creates the run folder (when it does not exist yet)
+    /// and this invocation's timing summary with the header both benchmarks write.
+    fn begin(
+        &self,
+        s: &mut Session<'_>,
+        c: &Common,
+        model: &str,
+    ) -> Result<TimingLog, RunnerError> {
+        let started = timefmt::now();
+        s.say(format!(
+            "[online] Script started at: {}",
+            timefmt::human(&started)
+        ));
+        self.create_folder()?;
+        open_timing(&self.paths, &started, c, model)
+    }
+
+    /// The end of every run: the overall summary, the console's closing block and the outcome
+    /// line, and the report.
+    fn finish(
+        &self,
+        mut s: Session<'_>,
+        mut timing: TimingLog,
+        csv: &CsvState,
+        outcome: Outcome,
+        simulated: bool,
+    ) -> RunReport {
+        let ended = timefmt::now();
+        let wall = s.clock.elapsed();
+        timing.blank();
+        timing.overall(&ended, wall);
+        let csv_path = csv.written.then_some(self.paths.csv.as_path());
+        let bar = "=".repeat(42);
+        s.say("");
+        s.say(&bar);
+        s.say("SCRIPT EXECUTION SUMMARY");
+        s.say(&bar);
+        s.say(format!("Script completed at: {}", timefmt::human(&ended)));
+        s.say(format!(
+            "Total execution time: {} seconds ({} minutes)",
+            wall.as_secs(),
+            wall.as_secs() / 60
+        ));
+        s.say(format!("Output directory: {}", self.paths.folder.display()));
+        s.say(format!(
+            "CSV file: {}",
+            csv_path.map_or_else(|| "(none written)".to_owned(), |p| p.display().to_string())
+        ));
+        s.say(format!("Timing log: {}", timing.path().display()));
+        s.say(&bar);
+        s.say(format!("[online] {}", outcome.message()));
+        RunReport {
+            exit_code: outcome.exit_code(),
+            outcome,
+            run_folder: self.paths.folder.clone(),
+            timing_summary: timing.path().to_owned(),
+            csv: csv_path.map(Path::to_owned),
+            simulated,
+            accounting: s.clock.accounting(),
+        }
     }
 }
 
@@ -495,6 +607,34 @@ fn halted(timing: &mut TimingLog, h: &Halt, during: &str) -> (String, Outcome) {
     (line, outcome)
 }
 
+/// The end of one load (`load`: `rate 4`, `concurrency 64`, begun at `started`): its timing
+/// line, then, unless it was the last one, the pause before the next (quirk K-14), announced
+/// as `Sleeping N seconds before next <next>...`. Returns the outcome of a halt during the
+/// pause.
+fn end_load(
+    s: &mut Session<'_>,
+    timing: &mut TimingLog,
+    c: &Common,
+    load: &str,
+    started: Instant,
+    next: Option<&str>,
+) -> Option<Outcome> {
+    timing.line(format!(
+        "Completed {load} - Total time: {} seconds",
+        started.elapsed().as_secs()
+    ));
+    let next = next?;
+    let pause = c.pauses.between_loads;
+    if !pause.is_zero() {
+        s.say(format!(
+            "Sleeping {} seconds before next {next}...",
+            pause.as_secs()
+        ));
+    }
+    let during = format!("the pause after {load}");
+    s.pause(pause).err().map(|h| halted(timing, &h, &during).1)
+}
+
 /// The outcome of a benchmark that ran its loads: the halt that ended it early, else
 /// completed (with errors when runs failed).
 fn loads_outcome(halt: Option<Outcome>, failed_runs: u32) -> Outcome {
@@ -575,51 +715,6 @@ fn performance_summary(
         timing.line(format!("  ITL: {} ms", v(|r| &r.cells.itl)));
         timing.line(throughput(r));
         timing.blank();
-    }
-}
-
-/// The end of every run: the overall summary, the console's closing block and the outcome
-/// line, and the report.
-fn finish(
-    mut s: Session<'_>,
-    mut timing: TimingLog,
-    paths: &OnlinePaths,
-    csv: &CsvState,
-    outcome: Outcome,
-    simulated: bool,
-) -> RunReport {
-    let ended = timefmt::now();
-    let wall = s.clock.elapsed();
-    timing.blank();
-    timing.overall(&ended, wall);
-    let csv_path = csv.written.then_some(paths.csv.as_path());
-    let bar = "=".repeat(42);
-    s.say("");
-    s.say(&bar);
-    s.say("SCRIPT EXECUTION SUMMARY");
-    s.say(&bar);
-    s.say(format!("Script completed at: {}", timefmt::human(&ended)));
-    s.say(format!(
-        "Total execution time: {} seconds ({} minutes)",
-        wall.as_secs(),
-        wall.as_secs() / 60
-    ));
-    s.say(format!("Output directory: {}", paths.folder.display()));
-    s.say(format!(
-        "CSV file: {}",
-        csv_path.map_or_else(|| "(none written)".to_owned(), |p| p.display().to_string())
-    ));
-    s.say(format!("Timing log: {}", timing.path().display()));
-    s.say(&bar);
-    s.say(format!("[online] {}", outcome.message()));
-    RunReport {
-        exit_code: outcome.exit_code(),
-        outcome,
-        run_folder: paths.folder.clone(),
-        timing_summary: timing.path().to_owned(),
-        csv: csv_path.map(Path::to_owned),
-        simulated,
-        accounting: s.clock.accounting(),
     }
 }
 
@@ -731,6 +826,12 @@ impl Describe {
             "  GSM8K: {} runs x {} questions, parallel {}, {} shots, threshold {}",
             g.runs, g.questions, g.parallel, g.shots, c.threshold_text
         ));
+    }
+
+    /// The client command of the first run of a load (`load`: `rate 4`, `concurrency 64`;
+    /// `runs` runs each).
+    fn load_command(&mut self, load: &str, runs: u32, cmd: &CommandSpec) {
+        self.line(format!("  {load} (x{runs}): {}", cmd.display()));
     }
 
     /// The GSM8K command line (`runs` times).

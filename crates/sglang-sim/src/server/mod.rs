@@ -6,6 +6,7 @@
 //! Connections are HTTP/1.1 with `TCP_NODELAY`, so every streamed chunk leaves at once.
 
 mod format;
+mod intake;
 pub(crate) mod protocol;
 mod stream;
 
@@ -36,6 +37,7 @@ use crate::trace::{TraceRecord, TraceSink, unix_now};
 use crate::{Outcome, SimError};
 
 use format::{Item, Meta};
+use intake::{Intake, ReadStamp};
 use protocol::{Api, Prompt};
 use stream::{BodyError, TokenStream};
 
@@ -63,8 +65,8 @@ pub(crate) struct App {
     error_rate: f64,
     hang_after: Option<u64>,
     exit_after: Option<u64>,
-    hung: AtomicBool,
-    hung_flag: Arc<AtomicBool>,
+    /// Set by `--sim-hang-after`; shared with the scheduler, which it freezes.
+    hung: Arc<AtomicBool>,
     received: AtomicU64,
     answered: AtomicU64,
     active: AtomicU64,
@@ -83,7 +85,6 @@ impl App {
 
     fn hang(&self) {
         if !self.hung.swap(true, Ordering::AcqRel) {
-            self.hung_flag.store(true, Ordering::Release);
             self.log.tp0(
                 "Watchdog: scheduler is not making progress (simulated hang: --sim-hang-after)",
             );
@@ -195,7 +196,12 @@ fn error_reply(status: StatusCode, message: &str) -> Response<RespBody> {
 pub fn launch(args: ServerArgs, out: Box<dyn Write + Send>) -> Result<Outcome, SimError> {
     validate(&args)?;
     let log = LogSink::spawn(out);
+    // One engine thread (HTTP connections, handlers, response bodies, the scheduler), like
+    // SGLang's single-threaded HTTP server process, plus the intake thread (see `intake`): on a
+    // machine shared with the client the engine then never takes every core from the intake
+    // thread and the client, whose timestamps the trace is compared with.
     let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
         .enable_all()
         .build()
         .map_err(SimError::Runtime)?;
@@ -421,18 +427,6 @@ async fn serve(args: ServerArgs, log: LogSink) -> Result<Outcome, SimError> {
         profile.context_len
     ));
 
-    let addr = format!("{}:{}", args.host, args.port);
-    let listener = tokio::net::TcpListener::bind(&addr)
-        .await
-        .map_err(|source| SimError::Bind {
-            addr: addr.clone(),
-            source,
-        })?;
-    let local = listener.local_addr().map_err(|source| SimError::Bind {
-        addr: addr.clone(),
-        source,
-    })?;
-
     let hung_flag = Arc::new(AtomicBool::new(false));
     let sched = if profile.is_zero() {
         None
@@ -486,8 +480,7 @@ async fn serve(args: ServerArgs, log: LogSink) -> Result<Outcome, SimError> {
         error_rate: args.sim_error_rate.unwrap_or(0.0),
         hang_after: args.sim_hang_after,
         exit_after: args.sim_exit_after,
-        hung: AtomicBool::new(false),
-        hung_flag,
+        hung: hung_flag,
         received: AtomicU64::new(0),
         answered: AtomicU64::new(0),
         active: AtomicU64::new(0),
@@ -497,6 +490,23 @@ async fn serve(args: ServerArgs, log: LogSink) -> Result<Outcome, SimError> {
         model_info: Bytes::from(serde_json::to_vec(&model_info).unwrap_or_default()),
         models: Bytes::from(serde_json::to_vec(&models).unwrap_or_default()),
     });
+
+    let main = tokio::runtime::Handle::current();
+    let conn_app = app.clone();
+    let addr = format!("{}:{}", args.host, args.port);
+    let (_intake, local) = Intake::start(&addr, move |io, peer| {
+        let app = conn_app.clone();
+        let stamp = io.stamp();
+        main.spawn(async move {
+            let svc = hyper::service::service_fn(move |req| {
+                handle(app.clone(), peer, stamp.clone(), req)
+            });
+            let _ = hyper::server::conn::http1::Builder::new()
+                .keep_alive(true)
+                .serve_connection(TokioIo::new(io), svc)
+                .await;
+        });
+    })?;
 
     let pid = std::process::id();
     log.info(&format!("INFO:     Started server process [{pid}]"));
@@ -515,37 +525,25 @@ async fn serve(args: ServerArgs, log: LogSink) -> Result<Outcome, SimError> {
         });
     }
 
-    loop {
-        tokio::select! {
-            accepted = listener.accept() => {
-                let Ok((stream, peer)) = accepted else { continue };
-                let _ = stream.set_nodelay(true);
-                let app = app.clone();
-                tokio::spawn(async move {
-                    let svc = hyper::service::service_fn(move |req| handle(app.clone(), peer, req));
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .keep_alive(true)
-                        .serve_connection(TokioIo::new(stream), svc)
-                        .await;
-                });
-            }
-            _ = app.exit.notified() => {
-                let n = app.exit_after.unwrap_or(0);
-                // Let the last response leave the socket before the process ends.
-                tokio::time::sleep(Duration::from_millis(100)).await;
-                log.tp0(&format!("Simulated fault: exiting with status 1 after {n} generation requests (--sim-exit-after)"));
-                log.info("Received sigquit from a child process. It usually means the child failed.");
-                if let Some(t) = &app.trace { t.flush(Duration::from_secs(2)); }
-                return Ok(Outcome::ExitedAfter(n));
-            }
-            _ = signals.recv() => {
-                log.info("INFO:     Shutting down");
-                log.info(&format!("INFO:     Finished server process [{pid}]"));
-                if let Some(t) = &app.trace { t.flush(Duration::from_secs(2)); }
-                return Ok(Outcome::Done);
-            }
+    let outcome = tokio::select! {
+        _ = app.exit.notified() => {
+            let n = app.exit_after.unwrap_or(0);
+            // Let the last response leave the socket before the process ends.
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            log.tp0(&format!("Simulated fault: exiting with status 1 after {n} generation requests (--sim-exit-after)"));
+            log.info("Received sigquit from a child process. It usually means the child failed.");
+            Outcome::ExitedAfter(n)
         }
+        _ = signals.recv() => {
+            log.info("INFO:     Shutting down");
+            log.info(&format!("INFO:     Finished server process [{pid}]"));
+            Outcome::Done
+        }
+    };
+    if let Some(t) = &app.trace {
+        t.flush(Duration::from_secs(2));
     }
+    Ok(outcome)
 }
 
 /// SIGTERM and SIGINT.
@@ -656,11 +654,12 @@ fn check_key(app: &App, req: &Request<Incoming>) -> bool {
 async fn handle(
     app: Arc<App>,
     peer: SocketAddr,
+    stamp: Arc<ReadStamp>,
     req: Request<Incoming>,
 ) -> Result<Response<RespBody>, Infallible> {
     let method = req.method().clone();
     let path = req.uri().path().to_string();
-    let resp = route(&app, req, &method, &path).await;
+    let resp = route(&app, req, &method, &path, &stamp).await;
     let status = resp.status();
     app.log.info(&format!(
         "INFO:     {peer} - \"{method} {path} HTTP/1.1\" {} {}",
@@ -675,6 +674,7 @@ async fn route(
     req: Request<Incoming>,
     method: &Method,
     path: &str,
+    stamp: &ReadStamp,
 ) -> Response<RespBody> {
     let open = matches!(path, "/health" | "/health_generate");
     if !open && !check_key(app, &req) {
@@ -728,9 +728,9 @@ async fn route(
                 &json!([{"dp_rank": 0, "num_reqs": active, "num_waiting_reqs": 0, "num_tokens": 0}]),
             )
         }
-        "/generate" if post => generation(app, Api::Generate, req).await,
-        "/v1/completions" if post => generation(app, Api::Completions, req).await,
-        "/v1/chat/completions" if post => generation(app, Api::Chat, req).await,
+        "/generate" if post => generation(app, Api::Generate, req, stamp).await,
+        "/v1/completions" if post => generation(app, Api::Completions, req, stamp).await,
+        "/v1/chat/completions" if post => generation(app, Api::Chat, req, stamp).await,
         "/health"
         | "/health_generate"
         | "/get_model_info"
@@ -769,7 +769,12 @@ impl Drop for AbortGuard<'_> {
     }
 }
 
-async fn generation(app: &Arc<App>, api: Api, req: Request<Incoming>) -> Response<RespBody> {
+async fn generation(
+    app: &Arc<App>,
+    api: Api,
+    req: Request<Incoming>,
+    stamp: &ReadStamp,
+) -> Response<RespBody> {
     let body = match http_body_util::Limited::new(req.into_body(), MAX_BODY)
         .collect()
         .await
@@ -782,12 +787,13 @@ async fn generation(app: &Arc<App>, api: Api, req: Request<Incoming>) -> Respons
             );
         }
     };
-    let received = unix_now();
+    // When the intake thread read the body's last bytes (see `intake`).
+    let received = stamp.last_read();
     let n = app.received.fetch_add(1, Ordering::AcqRel) + 1;
     if app.hang_after.is_some_and(|h| n > h) {
+        // --sim-hang-after: request N+1 freezes the scheduler and is never answered; requests
+        // 1..=N still get the tokens the scheduler released before it froze.
         app.hang();
-    }
-    if app.is_hung() {
         std::future::pending::<()>().await;
     }
     let parsed = match protocol::parse(api, &body) {
@@ -943,9 +949,6 @@ async fn generation(app: &Arc<App>, api: Api, req: Request<Incoming>) -> Respons
             }
         })
         .await;
-    }
-    if app.is_hung() {
-        std::future::pending::<()>().await;
     }
     guard.armed = false;
     let now = unix_now();

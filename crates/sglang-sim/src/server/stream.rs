@@ -17,6 +17,10 @@ use crate::trace::{TraceRecord, unix_now};
 /// Time a cut stream waits after its last token so that the connection flushes it first.
 const CUT_FLUSH_DELAY: Duration = Duration::from_millis(20);
 
+/// A frame stops taking more events once it holds this many bytes (a socket-sized write; the
+/// rest follows in the next frame at once).
+const MAX_FRAME: usize = 16 << 10;
+
 /// Error that aborts a connection mid-stream.
 pub(crate) type BodyError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -91,10 +95,6 @@ impl Body for TokenStream {
         if this.done {
             return Poll::Ready(None);
         }
-        if this.app.is_hung() {
-            // --sim-hang-after: streams in flight stop sending (and are never woken again).
-            return Poll::Pending;
-        }
         if let Some(k) = this.cut_after
             && this.emitted >= k
         {
@@ -115,31 +115,44 @@ impl Body for TokenStream {
         }
         this.shared.register(cx.waker());
         let (released, finished) = this.shared.progress();
-        let avail = released.saturating_sub(this.emitted);
-        let want = match this.cut_after {
-            Some(k) => this.chunk.min(k - this.emitted),
-            None => this.chunk,
-        };
-        if !finished && avail < want {
-            return Poll::Pending;
-        }
-        let n = avail.min(want);
-        let last = finished && this.emitted + n == released;
-        if n == 0 && !last {
-            return Poll::Pending;
-        }
-        let from = this.emitted as usize;
-        let to = from + n as usize;
+        // The chunks released since the last poll go out in this frame (one event per chunk,
+        // as SGLang sends them, up to `MAX_FRAME` bytes): a stream whose writer fell behind
+        // catches up in a few socket writes instead of one poll per chunk.
         let now = unix_now();
-        let mut out = Vec::with_capacity(256 + this.item.plan.visible_len);
-        this.writer
-            .event(&mut out, &this.meta, &this.item, from..to, last, now);
-        this.emitted += n;
-        this.times.extend(std::iter::repeat_n(now, n as usize));
-        if last {
-            this.done = true;
-            this.record("ok", now);
-            this.app.answered();
+        let mut out = Vec::new();
+        loop {
+            let avail = released.saturating_sub(this.emitted);
+            let want = match this.cut_after {
+                Some(k) => this.chunk.min(k.saturating_sub(this.emitted)),
+                None => this.chunk,
+            };
+            if want == 0 || (!finished && avail < want) {
+                break;
+            }
+            let n = avail.min(want);
+            let last = finished && this.emitted + n == released;
+            if n == 0 && !last {
+                break;
+            }
+            let from = this.emitted as usize;
+            let to = from + n as usize;
+            out.reserve(256 + this.item.plan.visible_len);
+            this.writer
+                .event(&mut out, &this.meta, &this.item, from..to, last, now);
+            this.emitted += n;
+            this.times.extend(std::iter::repeat_n(now, n as usize));
+            if last {
+                this.done = true;
+                this.record("ok", now);
+                this.app.answered();
+                break;
+            }
+            if out.len() >= MAX_FRAME {
+                break;
+            }
+        }
+        if out.is_empty() {
+            return Poll::Pending;
         }
         Poll::Ready(Some(Ok(Frame::data(Bytes::from(out)))))
     }
