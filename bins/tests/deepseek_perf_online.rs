@@ -236,7 +236,7 @@ fn below_threshold_and_no_silent_pass_on_rerun() {
 #[test]
 fn server_dies_mid_sweep() {
     let o = Online::new();
-    let out = o.run(o.cmd("deepseek-perf-online", "--sim-exit-after 32"), LIMIT);
+    let out = o.run(o.cmd("deepseek-perf-online", "--sim-exit-after 40"), LIMIT);
     assert_eq!(out.code, Some(5), "{}", out.all());
     let folder = o.folder("DeepSeek-V3-0324");
     let text = std::fs::read_to_string(&timing_summaries(&folder)[0]).unwrap();

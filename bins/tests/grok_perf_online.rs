@@ -249,7 +249,7 @@ fn server_dies_during_gsm8k() {
 #[test]
 fn server_dies_mid_sweep() {
     let o = Online::new();
-    let out = o.run(o.cmd("grok-perf-online", "--sim-exit-after 28"), LIMIT);
+    let out = o.run(o.cmd("grok-perf-online", "--sim-exit-after 40"), LIMIT);
     assert_eq!(out.code, Some(5), "{}", out.all());
     let folder = o.folder("GROK1");
     let (text, t) = first_summary(&folder);

@@ -99,6 +99,12 @@ impl App {
         }
     }
 
+    /// True once `--sim-exit-after` has triggered (the process exits shortly).
+    fn exiting(&self) -> bool {
+        self.exit_after
+            .is_some_and(|n| self.answered.load(Ordering::Acquire) >= n)
+    }
+
     /// A generation response body is gone (finished or dropped).
     pub(crate) fn request_done(&self) {
         self.active.fetch_sub(1, Ordering::AcqRel);
@@ -794,6 +800,11 @@ async fn generation(
         // --sim-hang-after: request N+1 freezes the scheduler and is never answered; requests
         // 1..=N still get the tokens the scheduler released before it froze.
         app.hang();
+        std::future::pending::<()>().await;
+    }
+    if app.exiting() {
+        // --sim-exit-after: the process is going down; a request that came in after the N-th
+        // answer is never answered (its connection drops when the process exits).
         std::future::pending::<()>().await;
     }
     let parsed = match protocol::parse(api, &body) {
