@@ -60,17 +60,31 @@ fn one_line(s: &str) -> String {
 
 /// Runs a binary's body; on `Err` prints `<bin>: error: <message>` to stderr and returns the
 /// error's code.
+///
+/// First it registers every secret the process knows with [`report::redact`] (secret-named
+/// environment variables and flag values), so that every line masked afterwards — log lines,
+/// relayed child output, files written — has those values replaced.
 pub fn run(bin: &str, body: impl FnOnce() -> Result<ExitCode, Fatal>) -> ExitCode {
+    register_secrets();
     match body() {
         Ok(code) => code,
         Err(fatal) => {
             #[allow(clippy::print_stderr)]
             {
-                eprintln!("{bin}: error: {}", fatal.message);
+                eprintln!(
+                    "{bin}: error: {}",
+                    report::redact::redact(&fatal.message)
+                );
             }
             ExitCode::from(fatal.code)
         }
     }
+}
+
+/// Registers the process's secrets (environment and command line) for masking by value.
+pub fn register_secrets() {
+    report::redact::register_from_env();
+    report::redact::register_from_args(std::env::args_os().filter_map(|a| a.into_string().ok()));
 }
 
 #[cfg(test)]

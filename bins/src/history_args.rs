@@ -5,8 +5,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use report::history::online::OnlineModel;
-use report::history::{HistoryError, HistoryOptions, PlotFormat, Say, today_pacific};
+use report::history::{HistoryError, HistoryOptions, OnlineModel, PlotFormat, Say, today_pacific};
 
 use crate::exit::{self, Fatal};
 

@@ -16,3 +16,4 @@ pub mod offline_args;
 pub mod online_args;
 pub mod sim_image_args;
 pub mod sys;
+pub mod teams_glue;

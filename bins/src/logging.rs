@@ -17,6 +17,8 @@ pub fn init(verbose: bool) {
         .ok()
         .and_then(|s| EnvFilter::try_new(s).ok())
         .unwrap_or_else(|| EnvFilter::new(default));
+    // Binaries that do not go through `exit::run` still get masking by value.
+    crate::exit::register_secrets();
     let secrets = secret_values();
     // A second init (tests calling twice) is harmless: keep the first subscriber.
     let _ = tracing_subscriber::fmt()
@@ -71,6 +73,8 @@ impl Drop for MaskingWriter<'_> {
     fn drop(&mut self) {
         let text = String::from_utf8_lossy(&self.buf);
         let masked = report::redact::redact_with(&text, self.secrets);
-        let _ = io::stderr().lock().write_all(masked.as_bytes());
+        // Text from a bad file never brings its control characters into a log line.
+        let clean = report::redact::escape_controls_keep_newlines(&masked);
+        let _ = io::stderr().lock().write_all(clean.as_bytes());
     }
 }

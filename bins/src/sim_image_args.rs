@@ -1,12 +1,12 @@
 //! `sglang-sim build-image` and `sglang-sim keep-alive`: the flags and the binary's end of
-//! `sglang_runner::sim_image` (the image-building logic lives there; the `sglang-sim` crate
-//! itself knows nothing of Docker).
+//! `sglang_sim::image` (what goes into the image and its build, through docker-ctl) and
+//! `sglang_sim::keep_alive`. The `sglang-sim` binary does not use the runner.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use sglang_runner::sim_image;
+use sglang_sim::image as sim_image;
 
 use crate::exit::Fatal;
 
@@ -63,8 +63,7 @@ pub fn build_image(args: &BuildImageArgs) -> Result<ExitCode, Fatal> {
 
 /// Waits for SIGTERM/SIGINT and exits 0.
 pub fn keep_alive() -> Result<ExitCode, Fatal> {
-    let interrupt = crate::sys::install_interrupt(1)?;
-    sim_image::keep_alive(&interrupt);
+    sglang_sim::keep_alive().map_err(|e| Fatal::from_error(1, &e))?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use docker_ctl::upstream::{self, UpstreamConfig};
 use docker_ctl::{BlockingEngine, RegistryClient};
+use image_jobs::upstream::{self, UpstreamConfig};
 use sglang_ci::exit::Fatal;
 use sglang_ci::sys::Tee;
 

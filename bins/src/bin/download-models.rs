@@ -12,7 +12,7 @@ use sglang_ci::exit::Fatal;
 use sglang_runner::config::ProcessEnv;
 use sglang_runner::console::Console;
 use sglang_runner::exec::LocalExecutor;
-use sglang_runner::offline::models::{self, DownloadModelsOptions};
+use sglang_runner::models::{self, DownloadModelsOptions};
 
 /// Download the benchmark and sanity-check models from HuggingFace.
 ///

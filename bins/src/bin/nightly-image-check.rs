@@ -6,8 +6,8 @@ use std::process::{Command, ExitCode};
 use std::time::Duration;
 
 use clap::Parser;
-use docker_ctl::image_check::{self, CheckConfig};
 use docker_ctl::{HubClient, RegistryClient, dates};
+use image_jobs::image_check::{self, CheckConfig};
 use sglang_ci::exit::Fatal;
 use sglang_ci::sys;
 
@@ -164,7 +164,43 @@ fn send_alert(out: &mut dyn Write, alert_args: &[String]) -> std::io::Result<()>
     writeln!(out, "[check] Sending Teams Notification")?;
     writeln!(out, "[check] {sep}")?;
     out.flush()?;
-    match sys::run_with_limit(&mut cmd, Duration::from_secs(120)) {
+    // The program's output (stdout and stderr together) is relayed masked: it may print the
+    // webhook it was given, or what a failing HTTP client says about it.
+    let (reader, writer) = std::io::pipe()?;
+    cmd.stdout(writer.try_clone()?).stderr(writer);
+    let (tx, rx) = std::sync::mpsc::channel::<Vec<u8>>();
+    std::thread::spawn(move || {
+        use std::io::Read;
+        let mut reader = reader;
+        let mut buf = [0u8; 8192];
+        while let Ok(n @ 1..) = reader.read(&mut buf) {
+            if tx.send(buf[..n].to_vec()).is_err() {
+                break;
+            }
+        }
+    });
+    let result = sys::run_with_limit(&mut cmd, Duration::from_secs(120));
+    drop(cmd); // closes our copies of the pipe's write end
+    let mut masker = report::redact::LineMasker::new();
+    let mut write_err = None;
+    let mut relay = |b: &[u8]| {
+        if let Err(e) = out.write_all(b) {
+            write_err.get_or_insert(e);
+        }
+    };
+    // A grandchild that keeps the pipe open does not hold us: two seconds after the program
+    // ended is all the output gets.
+    let deadline = std::time::Instant::now() + Duration::from_secs(2);
+    while let Some(left) = deadline.checked_duration_since(std::time::Instant::now())
+        && let Ok(bytes) = rx.recv_timeout(left)
+    {
+        masker.push(&bytes, &mut relay);
+    }
+    masker.finish(&mut relay);
+    if let Some(e) = write_err {
+        return Err(e);
+    }
+    match result {
         Ok(Some(status)) if status.success() => {
             writeln!(out, "[check] Teams notification sent successfully")
         }

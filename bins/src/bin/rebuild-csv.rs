@@ -74,6 +74,9 @@ fn fatal(e: &(dyn std::error::Error + 'static)) -> Fatal {
 
 fn run(args: &Args) -> Result<ExitCode, Fatal> {
     let folder = RunFolder::load(&args.run_dir).map_err(|e| fatal(&e))?;
+    for why in &folder.skipped {
+        tracing::warn!("{}", report::redact::escape_controls(why));
+    }
     let opts = RebuildOptions {
         host: args.host.clone(),
         loads: args.loads.clone(),

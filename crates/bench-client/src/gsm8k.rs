@@ -26,7 +26,7 @@ pub struct Gsm8kArgs {
     #[arg(long, default_value_t = 5)]
     pub num_shots: usize,
     /// GSM8K test set (JSON Lines with question and answer)
-    /// [default: <repo>/../shared/data/gsm8k/test.jsonl; env SGLCI_GSM8K_DATA].
+    /// [default: the built-in GSM8K test split; env SGLCI_GSM8K_DATA].
     #[arg(long, value_name = "FILE", env = "SGLCI_GSM8K_DATA")]
     pub data_path: Option<PathBuf>,
     /// Questions to ask (the first n rows; capped at the file's size).
@@ -153,8 +153,27 @@ pub fn extract_answer(text: &str) -> i64 {
 pub fn load(path: &Path) -> Result<Vec<Problem>, BenchError> {
     let text = std::fs::read_to_string(path).map_err(|e| BenchError::Input {
         path: path.to_path_buf(),
-        message: format!("{e} (pass --data-path FILE or set SGLCI_GSM8K_DATA)"),
+        message: format!(
+            "{e} (pass --data-path FILE or set SGLCI_GSM8K_DATA, or give neither for the built-in test set)"
+        ),
     })?;
+    parse(&text, path)
+}
+
+/// The built-in test set ([`crate::data::GSM8K_TEST_JSONL`]): the default when no file is given.
+pub fn builtin() -> Result<Vec<Problem>, BenchError> {
+    parse(
+        crate::data::GSM8K_TEST_JSONL,
+        Path::new(crate::data::GSM8K_BUILTIN_NAME),
+    )
+}
+
+/// `path` when given, else the built-in test set.
+pub fn load_or_builtin(path: Option<&Path>) -> Result<Vec<Problem>, BenchError> {
+    path.map_or_else(builtin, load)
+}
+
+fn parse(text: &str, path: &Path) -> Result<Vec<Problem>, BenchError> {
     let mut out = Vec::new();
     for (i, l) in text.lines().enumerate() {
         if l.trim().is_empty() || l.starts_with('#') {
@@ -167,14 +186,6 @@ pub fn load(path: &Path) -> Result<Vec<Problem>, BenchError> {
         out.push(p);
     }
     Ok(out)
-}
-
-/// `<repo>/../shared/data/gsm8k/test.jsonl` relative to this crate's repository.
-pub fn default_data_path() -> PathBuf {
-    PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/data/gsm8k/test.jsonl"
-    ))
 }
 
 fn few_shot(problems: &[Problem], k: usize) -> String {
@@ -199,12 +210,14 @@ pub fn run(args: &Gsm8kArgs) -> Result<Gsm8kReport, BenchError> {
     if args.parallel == 0 {
         return Err(BenchError::flag("--parallel", "must be at least 1"));
     }
-    let path = args.data_path.clone().unwrap_or_else(default_data_path);
-    let problems = load(&path)?;
+    let problems = load_or_builtin(args.data_path.as_deref())?;
     let n = args.num_questions.min(problems.len());
     if n == 0 {
         return Err(BenchError::Input {
-            path,
+            path: args
+                .data_path
+                .clone()
+                .unwrap_or_else(|| PathBuf::from(crate::data::GSM8K_BUILTIN_NAME)),
             message: "no questions (empty file or --num-questions 0)".into(),
         });
     }
@@ -399,11 +412,27 @@ mod tests {
     }
 
     #[test]
-    fn default_test_set_loads() {
-        let p = default_data_path();
-        let rows =
-            load(&p).unwrap_or_else(|e| panic!("{e}: shared/data of the checkout is missing"));
+    fn builtin_test_set_is_the_default() {
+        let rows = load_or_builtin(None).unwrap();
         assert_eq!(rows.len(), 1319);
         assert_eq!(extract_answer(&rows[0].answer), 18);
+        assert_eq!(extract_answer(&rows[1318].answer), extract_answer(&builtin().unwrap()[1318].answer));
+    }
+
+    #[test]
+    fn a_given_file_overrides_the_builtin_set_and_errors_name_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("two.jsonl");
+        std::fs::write(
+            &p,
+            "{\"question\": \"q1\", \"answer\": \"#### 1\"}\n# note\n{\"question\": \"q2\", \"answer\": \"#### 2\"}\n",
+        )
+        .unwrap();
+        let rows = load_or_builtin(Some(&p)).unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[1].question, "q2");
+        let e = load_or_builtin(Some(&dir.path().join("nope.jsonl"))).unwrap_err();
+        assert!(e.to_string().contains("nope.jsonl"), "{e}");
+        assert!(e.to_string().contains("SGLCI_GSM8K_DATA"), "{e}");
     }
 }

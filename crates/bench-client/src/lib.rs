@@ -9,6 +9,7 @@
 //! prints: the binary prints the texts the functions return (or writes them to the writer it
 //! passes in).
 
+pub mod data;
 pub mod dataset;
 pub mod error;
 pub mod gsm8k;

@@ -11,6 +11,39 @@ use crate::error::DockerError;
 use crate::exec::{ExecLogs, ExecOutcome, ExecSpec, StreamKind};
 use crate::image::PullProgress;
 
+/// The tokio runtime a synchronous caller drives the [`Engine`] on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuntimeKind {
+    /// On the calling thread only ([`BlockingEngine`]).
+    CurrentThread,
+    /// One worker thread with this name, so that spawned tasks (an exec's output pump) make
+    /// progress while the caller is between `block_on` calls.
+    Worker(&'static str),
+}
+
+/// Starts a runtime of `kind` and connects an [`Engine`] on it (with `cfg`): the one place
+/// where synchronous code gets its runtime, so a failure to start one is reported as such
+/// ([`DockerError::Runtime`]).
+pub fn connect_blocking(
+    cfg: &EngineConfig,
+    kind: RuntimeKind,
+) -> Result<(tokio::runtime::Runtime, Engine), DockerError> {
+    let mut builder = match kind {
+        RuntimeKind::CurrentThread => tokio::runtime::Builder::new_current_thread(),
+        RuntimeKind::Worker(name) => {
+            let mut b = tokio::runtime::Builder::new_multi_thread();
+            b.worker_threads(1).thread_name(name);
+            b
+        }
+    };
+    let rt = builder
+        .enable_all()
+        .build()
+        .map_err(|source| DockerError::Runtime { source })?;
+    let engine = rt.block_on(Engine::connect_with(cfg))?;
+    Ok((rt, engine))
+}
+
 /// [`Engine`] for synchronous code.
 #[derive(Debug)]
 pub struct BlockingEngine {
@@ -26,14 +59,7 @@ impl BlockingEngine {
 
     /// Connects with an explicit configuration.
     pub fn connect_with(cfg: &EngineConfig) -> Result<Self, DockerError> {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|source| DockerError::Io {
-                path: "tokio runtime".into(),
-                source,
-            })?;
-        let engine = rt.block_on(Engine::connect_with(cfg))?;
+        let (rt, engine) = connect_blocking(cfg, RuntimeKind::CurrentThread)?;
         Ok(Self { rt, engine })
     }
 

@@ -23,6 +23,12 @@ pub const MANAGED_LABEL: &str = "org.sglang-ci.managed";
 pub const IMAGE_LABEL: &str = "org.sglang-ci.built";
 /// Label naming the program that created the container (`perf-nightly`, `build-sglang-docker`).
 pub const CREATED_BY_LABEL: &str = "org.sglang-ci.created-by";
+/// Label marking a simulated-engine image (`sglang-sim build-image`; value: the toolkit
+/// version): the runner reads it to run the image's own `sglang-sim` and to let the image keep
+/// itself running.
+pub const SIM_IMAGE_LABEL: &str = "org.sglang-ci.sim-image";
+/// Where a simulated-engine image keeps its programs (`sglang-sim`, `sglang-bench`).
+pub const SIM_BIN_DIR: &str = "/usr/local/bin";
 
 /// The devices the original passed (`--device=/dev/kfd --device=/dev/dri`); only those that
 /// exist on the host are passed (a host without an AMD driver has neither).

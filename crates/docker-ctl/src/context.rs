@@ -82,6 +82,16 @@ impl BuildContext {
     }
 }
 
+/// The entry paths of a finished context's tar, in order (what an image build will see).
+pub fn entry_names(tar: &[u8]) -> std::io::Result<Vec<String>> {
+    let mut archive = tar::Archive::new(tar);
+    let mut names = Vec::new();
+    for entry in archive.entries()? {
+        names.push(entry?.path()?.display().to_string());
+    }
+    Ok(names)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -93,12 +103,10 @@ mod tests {
         c.file("bin/app", b"\x7fELF", 0o755).unwrap();
         c.dir("sgl-workspace").unwrap();
         let bytes = c.finish().unwrap();
-        let mut a = tar::Archive::new(&bytes[..]);
-        let names: Vec<String> = a
-            .entries()
-            .unwrap()
-            .map(|e| e.unwrap().path().unwrap().display().to_string())
-            .collect();
-        assert_eq!(names, ["Dockerfile", "bin/app", "sgl-workspace/"]);
+        assert_eq!(
+            entry_names(&bytes).unwrap(),
+            ["Dockerfile", "bin/app", "sgl-workspace/"]
+        );
+        assert!(entry_names(b"not a tar archive, too short").is_err());
     }
 }

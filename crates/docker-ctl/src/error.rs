@@ -108,6 +108,16 @@ pub enum DockerError {
         #[source]
         source: io::Error,
     },
+    /// The async runtime that drives the Engine calls of synchronous code could not start
+    /// (out of threads or file descriptors).
+    #[error(
+        "cannot start the runtime for Docker Engine calls: {source} (too many threads or open files? check ulimit -u / ulimit -n)"
+    )]
+    Runtime {
+        /// The OS error.
+        #[source]
+        source: io::Error,
+    },
 }
 
 impl DockerError {

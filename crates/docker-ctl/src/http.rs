@@ -48,7 +48,9 @@ pub struct NoAnswer {
     pub last: String,
 }
 
-pub(crate) fn agent(timeout: Duration) -> ureq::Agent {
+/// An HTTP agent with a whole-request `timeout`, statuses as values (not errors) and the
+/// toolkit's user agent.
+pub fn agent(timeout: Duration) -> ureq::Agent {
     ureq::Agent::config_builder()
         .timeout_global(Some(timeout))
         .http_status_as_error(false)
@@ -58,7 +60,7 @@ pub(crate) fn agent(timeout: Duration) -> ureq::Agent {
 }
 
 /// Sends the request (GET, or HEAD when `head`) with `headers`, retrying per `policy`.
-pub(crate) fn fetch(
+pub fn fetch(
     agent: &ureq::Agent,
     url: &str,
     head: bool,

@@ -15,8 +15,18 @@
 //! filters ([`tags`]), Pacific dates ([`dates`]), the yesterday fallback ([`find_recent`]),
 //! retries with backoff; "not found" ([`Lookup::NotFound`]) and "could not ask"
 //! ([`HubError::CouldNotAsk`]) are different outcomes. [`RegistryClient`] checks that a tag's
-//! manifest is pullable. [`image_check`] is the `nightly-image-check` report and
-//! [`upstream`] the `build-sglang-docker` helper.
+//! manifest is pullable; [`http`] is the GET/HEAD with timeouts and retries both use (and
+//! image-jobs' GitHub downloads).
+//!
+//! Images without a registry: [`BuildContext`] (in-memory tar) and [`scratch`] (host programs
+//! for `FROM scratch` images: ELF linkage, the libraries `ldd` lists).
+//!
+//! What the binaries do with these calls lives elsewhere: the `nightly-image-check` and
+//! `build-sglang-docker` workflows in the `image-jobs` crate, the simulated-engine image in
+//! `sglang-sim` (feature `image`), the benchmark container in `sglang-runner`.
+//!
+//! Feature `testkit` (tests only, through dev-dependencies): module `testkit`, support for Docker
+//! tests on the real daemon and HTTP stand-ins for Docker Hub, a registry or GitHub.
 
 mod blocking;
 mod container;
@@ -25,23 +35,23 @@ pub mod dates;
 mod engine;
 mod error;
 mod exec;
-mod http;
+pub mod http;
 pub mod hub;
 mod image;
-pub mod image_check;
 mod inside;
 mod names;
 pub mod registry;
+pub mod scratch;
 pub mod tags;
+#[cfg(feature = "testkit")]
 pub mod testkit;
-pub mod upstream;
 
-pub use blocking::BlockingEngine;
+pub use blocking::{BlockingEngine, RuntimeKind, connect_blocking};
 pub use container::{
     CREATED_BY_LABEL, ContainerInfo, ContainerSpec, Ensured, GPU_DEVICES, IMAGE_LABEL,
-    MANAGED_LABEL, Mount, PathKind, parse_size, present_devices,
+    MANAGED_LABEL, Mount, PathKind, SIM_BIN_DIR, SIM_IMAGE_LABEL, parse_size, present_devices,
 };
-pub use context::BuildContext;
+pub use context::{BuildContext, entry_names};
 pub use engine::{DEFAULT_HOST, Engine, EngineConfig};
 pub use error::DockerError;
 pub use exec::{ExecLogs, ExecOutcome, ExecSpec, ExecState, StreamKind, TIMEOUT_EXIT_CODE};

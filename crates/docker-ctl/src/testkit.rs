@@ -1,11 +1,14 @@
-//! Support for Docker tests on the real daemon, shared by the test suites of every crate.
+//! Test support (feature `testkit`, enabled only by the test suites' dev-dependencies; never
+//! part of a binary): Docker tests on the real daemon and HTTP stand-ins for Docker Hub, a
+//! registry or GitHub, shared by the test suites of every crate.
 //!
 //! * [`connect_or_skip`]: a connected engine, or `None` with the reason printed when no daemon
 //!   answers — except under `SGLCI_REQUIRE_DOCKER=1` (set by `.ci/run`), where a missing
 //!   daemon panics (a failure).
 //! * [`host_programs_context`]: a build context for a tiny `FROM scratch` image holding host
-//!   programs (`/bin/sh`, `/bin/sleep`, ...) and the shared libraries `ldd` lists for them, so
-//!   tests get a shell in a container without any registry.
+//!   programs (`/bin/sh`, `/bin/sleep`, ...) and the shared libraries `ldd` lists for them
+//!   ([`crate::scratch`]), so tests get a shell in a container without any registry.
+//! * [`elf_program`]: a minimal static or dynamic ELF64 file for image-content tests.
 //! * [`unique`]: names that do not collide between parallel tests and runs.
 //! * [`Cleanup`]: removes the containers and images a test made, also when it panics;
 //!   [`with_engine`] runs a test body with both.
@@ -19,6 +22,7 @@ use bollard::models::ContainerInspectResponse;
 use crate::blocking::BlockingEngine;
 use crate::container::{ContainerInfo, ContainerSpec};
 use crate::context::BuildContext;
+use crate::scratch::{HostProgram, ProgramError};
 
 /// Environment variable that turns a missing daemon into a test failure.
 pub const REQUIRE_DOCKER_ENV: &str = "SGLCI_REQUIRE_DOCKER";
@@ -101,53 +105,60 @@ pub fn unique(prefix: &str) -> String {
     )
 }
 
-/// A build context: `FROM scratch`, the given host programs at `/bin/<name>` (resolved through
-/// `PATH`-independent absolute paths such as `/bin/sh`), their libraries at the paths `ldd`
-/// prints, `CMD` = `cmd`. `extra_dockerfile` lines are appended (e.g. `LABEL ...`).
+/// A build context: `FROM scratch`, the given host programs at `/bin/<name>` (given as
+/// absolute paths such as `/bin/sh`), their libraries at the paths `ldd` prints
+/// ([`crate::scratch`]), `CMD` = `cmd`. `extra_dockerfile` lines are appended (e.g. `LABEL ...`).
 pub fn host_programs_context(
     programs: &[&str],
     cmd: &[&str],
     extra_dockerfile: &str,
-) -> std::io::Result<BuildContext> {
+) -> Result<BuildContext, ProgramError> {
     let mut ctx = BuildContext::new();
     let mut libs: BTreeSet<PathBuf> = BTreeSet::new();
+    let io = |path: &str| {
+        let path = PathBuf::from(path);
+        move |source| ProgramError::Io { path, source }
+    };
     for p in programs {
-        let path = Path::new(p);
-        let real = std::fs::canonicalize(path)?;
-        let name = path
+        let program = HostProgram::read(Path::new(p))?;
+        let name = Path::new(p)
             .file_name()
             .and_then(|n| n.to_str())
             .unwrap_or("program");
-        ctx.host_file(&format!("rootfs/bin/{name}"), &real)?;
-        libs.extend(ldd(path)?);
+        ctx.file(&format!("rootfs/bin/{name}"), &program.data, 0o755)
+            .map_err(io(p))?;
+        libs.extend(program.libraries);
     }
-    for lib in libs {
-        let real = std::fs::canonicalize(&lib)?;
-        ctx.host_file(&format!("rootfs{}", lib.display()), &real)?;
-    }
-    ctx.dir("rootfs/tmp")?;
+    ctx.libraries("rootfs", &libs)?;
+    ctx.dir("rootfs/tmp").map_err(io("rootfs/tmp"))?;
     let cmd_json = serde_json::to_string(cmd).unwrap_or_else(|_| "[]".into());
     ctx.dockerfile(&format!(
         "FROM scratch\nCOPY rootfs/ /\nCMD {cmd_json}\n{extra_dockerfile}\n"
-    ))?;
+    ))
+    .map_err(io("Dockerfile"))?;
     Ok(ctx)
 }
 
-/// Absolute library paths `ldd` lists for `program`.
-fn ldd(program: &Path) -> std::io::Result<Vec<PathBuf>> {
-    let out = std::process::Command::new("ldd").arg(program).output()?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    Ok(text
-        .lines()
-        .filter_map(|l| {
-            let l = l.trim();
-            let path = match l.split_once("=>") {
-                Some((_, rhs)) => rhs.split_whitespace().next()?,
-                None => l.split_whitespace().next()?,
-            };
-            path.starts_with('/').then(|| PathBuf::from(path))
-        })
-        .collect())
+/// The smallest ELF64 program [`crate::scratch::linkage`] reads: the file header and one
+/// program header, `PT_INTERP` naming `interpreter` (a dynamic program) or `PT_LOAD` (`None`:
+/// a static one). It does not run; it stands in for a program going into an image.
+pub fn elf_program(interpreter: Option<&str>) -> Vec<u8> {
+    let interp = interpreter.map(|i| format!("{i}\0")).unwrap_or_default();
+    let ph = 0x40;
+    let off = ph + 0x38;
+    let mut d = vec![0u8; off + interp.len()];
+    d[..4].copy_from_slice(b"\x7fELF");
+    d[4] = 2; // 64-bit
+    d[5] = 1; // little-endian
+    d[0x20..0x28].copy_from_slice(&(ph as u64).to_le_bytes());
+    d[0x36..0x38].copy_from_slice(&0x38u16.to_le_bytes());
+    d[0x38..0x3a].copy_from_slice(&1u16.to_le_bytes());
+    let ptype: u32 = if interpreter.is_some() { 3 } else { 1 };
+    d[ph..ph + 4].copy_from_slice(&ptype.to_le_bytes());
+    d[off..].copy_from_slice(interp.as_bytes());
+    d[ph + 8..ph + 16].copy_from_slice(&(off as u64).to_le_bytes());
+    d[ph + 0x20..ph + 0x28].copy_from_slice(&(interp.len() as u64).to_le_bytes());
+    d
 }
 
 /// Removes the registered containers and images when dropped (errors ignored).

@@ -16,6 +16,11 @@
 //! The probe command can be replaced with `SGLCI_GPU_PROBE_CMD` (run through `sh -c`), which is
 //! how tests feed recorded outputs (`SGLCI_GPU_PROBE_CMD="cat fixture.txt"`).
 //!
+//! Modules, in layers without cycles: the parsers ([`rocm_smi`], [`amd_smi`], [`nvidia_smi`]);
+//! `verdict` (thresholds and the numeric judgement, pure); `probe` (running the tool with a
+//! time limit, detecting its format, one check: [`Probe::check`]); `idle` (the "ensure idle"
+//! procedure over repeated checks: [`ensure_idle`]).
+//!
 //! This crate never touches Docker. When the GPUs are busy, [`ensure_idle`] calls a closure the
 //! caller provides; the orchestrator passes one that stops only the containers sglang-ci
 //! created (`docker_ctl::Engine::stop_managed_running`), never foreign ones.
@@ -25,14 +30,14 @@ mod idle;
 pub mod nvidia_smi;
 mod probe;
 pub mod rocm_smi;
+mod verdict;
 
-pub use idle::{
-    BusyGpu, EnsureIdleReport, IdleReport, ThresholdError, Thresholds, Verdict, ensure_idle, judge,
-};
+pub use idle::{EnsureIdleReport, ensure_idle};
 pub use probe::{
-    PROBE_CMD_ENV, Probe, ProbeCommand, ProbeError, ProbeFormat, ProbeOutput, detect_format,
-    parse_auto,
+    IdleReport, PROBE_CMD_ENV, Probe, ProbeCommand, ProbeError, ProbeFormat, ProbeOutput,
+    detect_format, parse_auto,
 };
+pub use verdict::{BusyGpu, ThresholdError, Thresholds, Verdict, judge};
 
 /// Usage of one GPU as the probe reported it. `None` where the tool printed `N/A`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::idle::{IdleReport, Thresholds, Verdict, judge};
+use crate::verdict::{Thresholds, Verdict, judge};
 use crate::{GpuUsage, ParseError, amd_smi, nvidia_smi, rocm_smi};
 
 /// Environment variable that replaces the probe command (run with `sh -c`).
@@ -185,6 +185,21 @@ pub enum ProbeError {
         /// Timeout in seconds.
         secs: u64,
     },
+}
+
+/// One check: the verdict and what it was based on.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct IdleReport {
+    /// The verdict.
+    pub verdict: Verdict,
+    /// Every GPU the tool listed.
+    pub gpus: Vec<GpuUsage>,
+    /// Which tool's format was read (`None` when skipped).
+    pub format: Option<ProbeFormat>,
+    /// The command that was run, for log lines.
+    pub source: String,
+    /// What the tool printed on stderr (the original let it land in the job log).
+    pub stderr: String,
 }
 
 /// The probe: a command, a timeout and the thresholds.

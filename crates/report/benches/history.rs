@@ -11,8 +11,8 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use report::history::online::{OnlineModel, OnlineOptions};
-use report::history::{HistoryOptions, PlotFormat};
+use report::history::online::OnlineOptions;
+use report::history::{HistoryOptions, OnlineModel, PlotFormat};
 
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();

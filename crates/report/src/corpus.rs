@@ -1,5 +1,5 @@
-//! Where the corpus of real nightly output is, for the conformance tests and benchmarks of
-//! every crate: `$SGLCI_CORPUS`, else `../shared/corpus` next to the workspace root. A missing
+//! Test support (feature `testkit`): where the corpus of real nightly output is, for the
+//! conformance tests and benchmarks of every crate: `$SGLCI_CORPUS`, else `../shared/corpus` next to the workspace root. A missing
 //! corpus is an error that names the variable (tests fail on it, they never skip).
 
 use std::path::{Path, PathBuf};

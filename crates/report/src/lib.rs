@@ -3,10 +3,13 @@
 //!
 //! Features: `plot` (module `plot`: plotters and the embedded font, no polars) and `history`
 //! (module `history`, the consolidation and trend plots: polars and `plot`). Without either,
-//! no plotting crate is compiled.
+//! no plotting crate is compiled. `testkit` (tests and benches only, through their
+//! dev-dependencies): module `corpus`, where the corpus of real nightly output is.
 
 pub mod atomic;
 pub mod best_run;
+pub mod bounded;
+#[cfg(feature = "testkit")]
 pub mod corpus;
 #[cfg(feature = "history")]
 pub mod history;
@@ -15,4 +18,5 @@ pub mod online_csv;
 #[cfg(feature = "plot")]
 pub mod plot;
 pub mod redact;
+pub mod regression;
 pub mod run_folder;

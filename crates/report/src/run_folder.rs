@@ -191,6 +191,9 @@ pub struct RunFolder {
     pub summaries: Vec<SummaryFile>,
     /// CSV files in the folder (`*.csv` whose name contains `_online` or `_serving`).
     pub csv_files: Vec<PathBuf>,
+    /// Files named like inputs that were not read (not regular files, or larger than
+    /// [`crate::bounded::MAX_INPUT_BYTES`]): one warning line each.
+    pub skipped: Vec<String>,
 }
 
 /// The rebuilt CSV and how each load was decided.
@@ -206,11 +209,23 @@ pub struct Rebuild {
     pub notes: Vec<String>,
 }
 
-fn read(path: &Path) -> Result<Vec<u8>, RunFolderError> {
-    std::fs::read(path).map_err(|source| RunFolderError::Unreadable {
-        path: path.to_owned(),
-        source,
-    })
+/// Reads an input file: `Ok(None)` (with the reason in `skipped`) for a FIFO, a device, a
+/// socket or a file above the cap, which are skipped rather than read.
+fn read(path: &Path, skipped: &mut Vec<String>) -> Result<Option<Vec<u8>>, RunFolderError> {
+    match crate::bounded::read_regular(path) {
+        Ok(d) => Ok(Some(d)),
+        Err(e) if e.is_refused() => {
+            skipped.push(e.to_string());
+            Ok(None)
+        }
+        Err(crate::bounded::ReadError::Io { path, source }) => {
+            Err(RunFolderError::Unreadable { path, source })
+        }
+        Err(e) => Err(RunFolderError::Unreadable {
+            path: path.to_owned(),
+            source: std::io::Error::other(e.to_string()),
+        }),
+    }
 }
 
 impl RunFolder {
@@ -244,22 +259,33 @@ impl RunFolder {
         let mut client_logs = Vec::new();
         let mut summaries = Vec::new();
         let mut csv_files = Vec::new();
+        let mut skipped = Vec::new();
         for n in names {
             let path = dir.join(&n);
             if let Some(name) = ClientLogName::parse(&n) {
-                let log = ClientLog::parse(&read(&path)?);
+                let Some(data) = read(&path, &mut skipped)? else {
+                    continue;
+                };
+                let log = ClientLog::parse(&data);
                 client_logs.push(ClientLogFile {
                     file_name: n,
                     name,
                     log,
                 });
             } else if n.starts_with("timing_summary_") && n.ends_with(".log") {
-                let summary = TimingSummary::parse(&read(&path)?);
+                let Some(data) = read(&path, &mut skipped)? else {
+                    continue;
+                };
+                let summary = TimingSummary::parse(&data);
                 summaries.push(SummaryFile {
                     file_name: n,
                     summary,
                 });
             } else if n.ends_with(".csv") && (n.contains("_online") || n.contains("_serving")) {
+                if !crate::bounded::is_regular(&path) {
+                    skipped.push(format!("{} is not a regular file; skipped", path.display()));
+                    continue;
+                }
                 csv_files.push(path);
             }
         }
@@ -286,6 +312,7 @@ impl RunFolder {
             client_logs,
             summaries,
             csv_files,
+            skipped,
         })
     }
 
@@ -306,7 +333,7 @@ impl RunFolder {
 
     fn existing_csv_parsed(&self) -> Option<OnlineCsv> {
         let p = self.existing_csv()?;
-        OnlineCsv::parse(&std::fs::read(p).ok()?).ok()
+        OnlineCsv::parse(&crate::bounded::read_regular(&p).ok()?).ok()
     }
 
     /// Client logs of one load, in file-name order.
@@ -495,7 +522,13 @@ impl RunFolder {
                 &rebuild.csv_file_name
             }))
         })?;
-        let bytes = read(&path)?;
+        let mut refused = Vec::new();
+        let bytes = read(&path, &mut refused)?.ok_or_else(|| {
+            RunFolderError::Unreadable {
+                path: path.clone(),
+                source: std::io::Error::other(refused.join("; ")),
+            }
+        })?;
         let csv = OnlineCsv::parse(&bytes).map_err(|source| RunFolderError::BadCsv {
             path: path.clone(),
             source,

@@ -1,5 +1,6 @@
 //! Where the runner's console lines go (the binaries pass stdout; tests pass a buffer).
-//! Every line is masked with [`report::redact::redact`] before it is written.
+//! Every line is masked with [`report::redact::redact`] before it is written, relayed child
+//! output included (held until its line ends, so a secret split across reads is found).
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -8,12 +9,16 @@ use std::sync::{Arc, Mutex};
 /// its files are what counts.
 pub struct Console {
     out: Box<dyn Write + Send>,
+    masker: report::redact::LineMasker,
 }
 
 impl Console {
     /// A console writing to `out`.
     pub fn new(out: Box<dyn Write + Send>) -> Self {
-        Self { out }
+        Self {
+            out,
+            masker: report::redact::LineMasker::new(),
+        }
     }
 
     /// A console that keeps everything in memory; the returned buffer can be read after the
@@ -21,30 +26,46 @@ impl Console {
     pub fn memory() -> (Self, Arc<Mutex<Vec<u8>>>) {
         let buf = Arc::new(Mutex::new(Vec::new()));
         (
-            Self {
-                out: Box::new(Shared(buf.clone())),
-            },
+            Self::new(Box::new(Shared(buf.clone()))),
             buf,
         )
     }
 
     /// A console that drops everything.
     pub fn null() -> Self {
-        Self {
-            out: Box::new(std::io::sink()),
-        }
+        Self::new(Box::new(std::io::sink()))
     }
 
     /// Writes one line (masked) and flushes.
     pub fn line(&mut self, text: impl AsRef<str>) {
+        self.end_raw();
         let text = report::redact::redact(text.as_ref());
         let _ = writeln!(self.out, "{text}");
         let _ = self.out.flush();
     }
 
-    /// Writes raw bytes (a command's output echoed as it streams), unmasked.
+    /// Writes a command's output as it streams, masked line by line (a line is written when
+    /// it ends; an unfinished last line when the next [`Console::line`] comes or the console
+    /// is dropped).
     pub fn raw(&mut self, bytes: &[u8]) {
-        let _ = self.out.write_all(bytes);
+        let out = &mut self.out;
+        self.masker.push(bytes, &mut |b| {
+            let _ = out.write_all(b);
+        });
+        let _ = self.out.flush();
+    }
+
+    fn end_raw(&mut self) {
+        let out = &mut self.out;
+        self.masker.finish(&mut |b| {
+            let _ = out.write_all(b);
+        });
+    }
+}
+
+impl Drop for Console {
+    fn drop(&mut self) {
+        self.end_raw();
         let _ = self.out.flush();
     }
 }
@@ -60,5 +81,22 @@ impl Write for Shared {
     }
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relayed_output_is_masked_by_value_even_when_split() {
+        report::redact::register_secret("console-secret-token-77");
+        let (mut c, buf) = Console::memory();
+        c.raw(b"child says console-secr");
+        c.raw(b"et-token-77\npartial console-secret-token-77");
+        c.line("own line");
+        drop(c);
+        let text = String::from_utf8(buf.lock().unwrap().clone()).unwrap();
+        assert_eq!(text, "child says ***\npartial ***own line\n");
     }
 }

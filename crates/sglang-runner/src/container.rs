@@ -9,7 +9,7 @@
 //! a path that does not exist on this machine is skipped with a note.
 //!
 //! The simulated engine in a container: the image holds `sglang-sim` and `sglang-bench` in
-//! [`crate::sim_image::SIM_BIN_DIR`] (`sglang-sim build-image`); the host's copies named in
+//! [`docker_ctl::SIM_BIN_DIR`] (`sglang-sim build-image`); the host's copies named in
 //! the plan are mapped to those. The GSM8K test set the native client and the simulator's
 //! GSM8K oracle read is mounted read-only, and `SGLCI_SIM_GSM8K_DATA` names it. Commands run
 //! as this user (so files written into the run folder are this user's), the real engine's as
@@ -20,6 +20,7 @@ use std::time::Duration;
 
 use docker_ctl::{
     BlockingEngine, ContainerSpec, DockerError, EngineConfig, Ensured, Mount, PathKind,
+    SIM_BIN_DIR, SIM_IMAGE_LABEL,
 };
 use thiserror::Error;
 
@@ -28,7 +29,6 @@ use crate::engine::{Engine, ExecutorKind, Steps};
 use crate::error::RunnerError;
 use crate::exec::{Executor, LocalExecutor};
 use crate::exec_docker::{DockerExecutor, ExecTemplate};
-use crate::sim_image::{SIM_BIN_DIR, SIM_IMAGE_LABEL};
 
 /// Why the container could not be made ready.
 #[derive(Debug, Error)]

@@ -1,9 +1,8 @@
 //! Executors: where a command of a plan runs. [`LocalExecutor`] spawns processes on this
-//! machine (inside the benchmark container, or anywhere for the simulated engine); a docker
-//! executor (`docker exec` into the benchmark container through docker-ctl) comes with the
-//! containers issue and implements the same object-safe [`Executor`] trait. Paths are the
-//! same inside and outside a container (bind mounts are `P:P`), so a plan never translates
-//! paths.
+//! machine (inside the benchmark container, or anywhere for the simulated engine);
+//! [`crate::exec_docker::DockerExecutor`] runs them in the benchmark container through
+//! docker-ctl's exec. Both implement the object-safe [`Executor`] trait. Paths are the same
+//! inside and outside a container (bind mounts are `P:P`), so a plan never translates paths.
 //!
 //! Every process runs in its own process group: stopping it signals the whole group
 //! (SIGTERM, then SIGKILL after a grace period), so a server's worker processes never

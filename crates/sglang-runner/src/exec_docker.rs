@@ -21,7 +21,10 @@ use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
-use docker_ctl::{DockerError, Engine, EngineConfig, ExecLogs, ExecOutcome, ExecSpec, StreamKind};
+use docker_ctl::{
+    DockerError, Engine, EngineConfig, ExecLogs, ExecOutcome, ExecSpec, RuntimeKind, StreamKind,
+    connect_blocking,
+};
 use nix::sys::signal::{Signal, kill, killpg};
 use nix::unistd::Pid;
 
@@ -106,16 +109,7 @@ impl DockerExecutor {
 
     /// [`DockerExecutor::connect`] with an explicit engine configuration.
     pub fn connect_with(cfg: &EngineConfig, container: &str) -> Result<Self, DockerError> {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .thread_name("docker-exec")
-            .enable_all()
-            .build()
-            .map_err(|source| DockerError::Io {
-                path: "tokio runtime".into(),
-                source,
-            })?;
-        let engine = rt.block_on(Engine::connect_with(cfg))?;
+        let (rt, engine) = connect_blocking(cfg, RuntimeKind::Worker("docker-exec"))?;
         Ok(Self {
             rt: Arc::new(rt),
             engine,

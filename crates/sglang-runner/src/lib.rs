@@ -1,6 +1,7 @@
 //! What to run and in what order: the run plans of the online benchmarks (`grok-perf-online`,
 //! `deepseek-perf-online`, `run-grok-benchmark`), the offline benchmarks (`grok-perf-offline`,
-//! `deepseek-perf-offline`, `download-models`) and the nightly orchestrator (`perf-nightly`),
+//! `deepseek-perf-offline`), the model downloads (`download-models`) and the nightly
+//! orchestrator (`perf-nightly`),
 //! the engines and executors that carry out their steps, the server lifecycle, the GSM8K gate,
 //! timing summaries and the resume scan. Spec: `../shared/spec/benchmarks.md`.
 //!
@@ -24,6 +25,13 @@
 //!
 //! Nothing here prints to stdout directly: console lines go through the [`console::Console`]
 //! the caller passes in (the binaries give it stdout).
+//!
+//! Where things live: [`models`] holds the models on disk (the model table, `download-models`,
+//! and [`models::download`], the one HuggingFace download with its free-space check that
+//! `download-models`, the offline runs and the nightly all use); [`container`] and
+//! [`exec_docker`] are the benchmark container and its executor over docker-ctl. The
+//! simulated-engine image (`sglang-sim build-image`) is not here: it is sglang-sim's `image`
+//! module, so the `sglang-sim` binary does not use this crate.
 
 pub mod benchmark;
 pub mod clock;
@@ -36,6 +44,7 @@ pub mod error;
 pub mod exec;
 pub mod exec_docker;
 pub mod gsm8k;
+pub mod models;
 pub mod mtp;
 pub mod nightly;
 pub mod offline;
@@ -45,7 +54,6 @@ pub mod paths;
 pub mod server;
 pub mod session;
 pub mod signals;
-pub mod sim_image;
 pub mod timefmt;
 pub mod timing;
 

@@ -92,14 +92,19 @@ impl Session<'_> {
         let interrupt = self.interrupt;
         let console = &mut *self.console;
         let mut write_err: Option<std::io::Error> = None;
+        // The client log is a file we write: masked line by line (secrets by value).
+        let mut masker = report::redact::LineMasker::new();
+        let mut to_log = |b: &[u8]| {
+            if let Err(e) = log.write_all(b)
+                && write_err.is_none()
+            {
+                write_err = Some(e);
+            }
+        };
         let end = self.exec.run(
             cmd,
             &mut |bytes| {
-                if let Err(e) = log.write_all(bytes)
-                    && write_err.is_none()
-                {
-                    write_err = Some(e);
-                }
+                masker.push(bytes, &mut to_log);
                 if echo {
                     console.raw(bytes);
                 }
@@ -117,6 +122,7 @@ impl Session<'_> {
                 false
             },
         );
+        masker.finish(&mut to_log);
         let duration = start.elapsed();
         self.clock.add_engine(duration);
         let _ = log.flush();

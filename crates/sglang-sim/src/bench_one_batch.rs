@@ -250,28 +250,13 @@ fn crash(con: &mut Console, bs: u32) -> Result<(), SimError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::writer::SharedBuf;
     use clap::Parser;
-    use std::sync::{Arc, Mutex};
 
     #[derive(Parser)]
     struct T {
         #[command(flatten)]
         a: BenchOneBatchArgs,
-    }
-
-    #[derive(Clone, Default)]
-    struct Buf(Arc<Mutex<Vec<u8>>>);
-    impl Write for Buf {
-        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-            self.0
-                .lock()
-                .map_err(|_| std::io::Error::other("poisoned"))?
-                .extend_from_slice(b);
-            Ok(b.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
     }
 
     fn run_args(extra: &[&str]) -> (Outcome, String, tempfile::TempDir) {
@@ -286,9 +271,9 @@ mod tests {
         ];
         argv.extend_from_slice(extra);
         let t = T::try_parse_from(argv).unwrap();
-        let buf = Buf::default();
+        let buf = SharedBuf::default();
         let o = run(&t.a, Box::new(buf.clone())).unwrap();
-        let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+        let text = buf.text();
         (o, text, dir)
     }
 

@@ -133,6 +133,56 @@ impl LatencyArgs {
     }
 }
 
+/// SGLang engine settings that `sglang.launch_server` and `sglang.bench_one_batch` both take
+/// (their shared `ServerArgs`). Accepted by both subcommands so that the toolkit's command
+/// lines run unchanged; they change nothing in the simulation, and `launch-server` shows them
+/// in its log's `server_args` line and in /get_server_info.
+#[derive(Debug, Clone, Args)]
+pub struct EngineFlags {
+    /// Accepted, shown in server info.
+    #[arg(long, value_name = "NAME")]
+    pub quantization: Option<String>,
+    /// Accepted, shown in server info.
+    #[arg(long)]
+    pub trust_remote_code: bool,
+    /// Accepted, shown in server info.
+    #[arg(long, value_name = "NAME")]
+    pub attention_backend: Option<String>,
+    /// Accepted, shown in server info.
+    #[arg(long, value_name = "NAME")]
+    pub sampling_backend: Option<String>,
+    /// Accepted, shown in the log's server_args (the sanity check reads it).
+    #[arg(long, value_name = "FRACTION")]
+    pub mem_fraction_static: Option<f64>,
+    /// Accepted, shown in server info.
+    #[arg(long)]
+    pub enable_torch_compile: bool,
+    /// Accepted, shown in server info.
+    #[arg(long, value_name = "N")]
+    pub torch_compile_max_bs: Option<u32>,
+    /// Accepted, shown in server info.
+    #[arg(long, value_name = "N")]
+    pub cuda_graph_max_bs: Option<u32>,
+    /// Accepted, shown in server info.
+    #[arg(long)]
+    pub disable_cuda_graph: bool,
+    /// Accepted, shown in server info.
+    #[arg(long)]
+    pub enable_dp_attention: bool,
+    /// Accepted, shown in server info.
+    #[arg(long)]
+    pub disable_radix_cache: bool,
+    /// Accepted, shown in server info.
+    #[arg(long, value_name = "NAME")]
+    pub kv_cache_dtype: Option<String>,
+    /// Accepted, shown in server info.
+    #[arg(long, value_name = "NAME")]
+    pub dtype: Option<String>,
+    /// Accepted, shown in server info.
+    #[arg(long, value_name = "NAME")]
+    pub load_format: Option<String>,
+}
+
 /// Flags of `sglang-sim launch-server` (`sglang.launch_server`'s flags the toolkit uses, plus `--sim-*`).
 #[derive(Debug, Clone, Args)]
 pub struct ServerArgs {
@@ -197,59 +247,17 @@ pub struct ServerArgs {
     #[arg(long, value_name = "KEY")]
     pub api_key: Option<String>,
     /// Accepted, shown in server info.
-    #[arg(long, value_name = "NAME")]
-    pub quantization: Option<String>,
-    /// Accepted, shown in server info.
-    #[arg(long)]
-    pub trust_remote_code: bool,
-    /// Accepted, shown in server info.
-    #[arg(long, value_name = "NAME")]
-    pub attention_backend: Option<String>,
-    /// Accepted, shown in server info.
-    #[arg(long, value_name = "NAME")]
-    pub sampling_backend: Option<String>,
-    /// Accepted, shown in the log's server_args (the sanity check reads it).
-    #[arg(long, value_name = "FRACTION")]
-    pub mem_fraction_static: Option<f64>,
-    /// Accepted, shown in server info.
     #[arg(long, value_name = "SECS", default_value_t = 300.0)]
     pub watchdog_timeout: f64,
     /// Accepted, shown in server info.
     #[arg(long)]
-    pub enable_torch_compile: bool,
-    /// Accepted, shown in server info.
-    #[arg(long, value_name = "N")]
-    pub torch_compile_max_bs: Option<u32>,
-    /// Accepted, shown in server info.
-    #[arg(long, value_name = "N")]
-    pub cuda_graph_max_bs: Option<u32>,
-    /// Accepted, shown in server info.
-    #[arg(long)]
-    pub disable_cuda_graph: bool,
-    /// Accepted, shown in server info.
-    #[arg(long)]
-    pub enable_dp_attention: bool,
-    /// Accepted, shown in server info.
-    #[arg(long)]
     pub enable_two_batch_overlap: bool,
-    /// Accepted, shown in server info.
-    #[arg(long)]
-    pub disable_radix_cache: bool,
     /// Accepted, shown in server info.
     #[arg(long)]
     pub enable_mixed_chunk: bool,
     /// Accepted, shown in server info.
     #[arg(long)]
     pub enable_metrics: bool,
-    /// Accepted, shown in server info.
-    #[arg(long, value_name = "NAME")]
-    pub kv_cache_dtype: Option<String>,
-    /// Accepted, shown in server info.
-    #[arg(long, value_name = "NAME")]
-    pub dtype: Option<String>,
-    /// Accepted, shown in server info.
-    #[arg(long, value_name = "NAME")]
-    pub load_format: Option<String>,
     /// Accepted, shown in server info.
     #[arg(long, value_name = "NAME")]
     pub device: Option<String>,
@@ -266,6 +274,9 @@ pub struct ServerArgs {
     #[arg(long, value_name = "NAME")]
     pub speculative_algorithm: Option<String>,
 
+    /// SGLang's engine settings (accepted, shown in the server log and info).
+    #[command(flatten)]
+    pub engine: EngineFlags,
     /// Latency model.
     #[command(flatten)]
     pub latency: LatencyArgs,
@@ -338,54 +349,15 @@ pub struct BenchOneBatchArgs {
     #[arg(long, value_name = "N")]
     pub cut_len: Option<u32>,
     /// Accepted.
-    #[arg(long, value_name = "NAME")]
-    pub quantization: Option<String>,
-    /// Accepted.
-    #[arg(long)]
-    pub trust_remote_code: bool,
-    /// Accepted.
-    #[arg(long, value_name = "NAME")]
-    pub attention_backend: Option<String>,
-    /// Accepted.
-    #[arg(long, value_name = "NAME")]
-    pub sampling_backend: Option<String>,
-    /// Accepted.
-    #[arg(long, value_name = "N")]
-    pub cuda_graph_max_bs: Option<u32>,
-    /// Accepted.
-    #[arg(long, value_name = "FRACTION")]
-    pub mem_fraction_static: Option<f64>,
-    /// Accepted.
-    #[arg(long, value_name = "NAME")]
-    pub load_format: Option<String>,
-    /// Accepted.
-    #[arg(long, value_name = "N")]
-    pub torch_compile_max_bs: Option<u32>,
-    /// Accepted.
-    #[arg(long)]
-    pub enable_torch_compile: bool,
-    /// Accepted.
-    #[arg(long)]
-    pub disable_radix_cache: bool,
-    /// Accepted.
-    #[arg(long)]
-    pub disable_cuda_graph: bool,
-    /// Accepted.
-    #[arg(long, value_name = "NAME")]
-    pub kv_cache_dtype: Option<String>,
-    /// Accepted.
-    #[arg(long, value_name = "NAME")]
-    pub dtype: Option<String>,
-    /// Accepted.
     #[arg(long, alias = "dp", default_value_t = 1)]
     pub dp_size: u32,
-    /// Accepted.
-    #[arg(long)]
-    pub enable_dp_attention: bool,
     /// Seed of the step jitter (also `--random-seed`).
     #[arg(long, alias = "random-seed", default_value_t = 1)]
     pub seed: u64,
 
+    /// SGLang's engine settings (accepted, shown in the server log and info).
+    #[command(flatten)]
+    pub engine: EngineFlags,
     /// Latency model.
     #[command(flatten)]
     pub latency: LatencyArgs,

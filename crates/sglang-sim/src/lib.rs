@@ -10,12 +10,19 @@
 //! accuracy. Every output a human or a CSV sees says it is simulated.
 //!
 //! The crate never prints by itself: the binary hands it the writers for the server log and
-//! the bench_one_batch output. Entry point: [`run`].
+//! the bench_one_batch output. Entry point: [`run`]; [`keep_alive`] is the default command of
+//! the simulated-engine image.
+//!
+//! Feature `image` (module `image`, through docker-ctl): what goes into that image
+//! (`sglang-sim build-image`: the two programs, their libraries when dynamic, the labels and
+//! the keep-alive command) and its build. Without it the crate knows nothing of Docker.
 
 pub mod bench_one_batch;
 pub mod cli;
 mod error;
 pub mod gsm8k;
+#[cfg(feature = "image")]
+pub mod image;
 mod json;
 mod logsink;
 mod plan;
@@ -24,13 +31,16 @@ mod rng;
 pub mod router;
 pub mod sched;
 pub mod server;
+mod signals;
 pub mod tokens;
 mod trace;
+mod writer;
 
 use std::io::Write;
 
 pub use cli::Command;
 pub use error::SimError;
+pub use signals::keep_alive;
 
 /// How a subcommand ended when it did not fail: the binary turns it into an exit status.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -31,6 +31,7 @@ use crate::cli::RouterArgs;
 use crate::logsink::{LogSink, now_stamp};
 use crate::rng::SplitMix64;
 use crate::server::SIM_VERSION;
+use crate::signals::Signals;
 use crate::{Outcome, SimError};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -203,8 +204,7 @@ async fn serve(
     for w in &app.workers {
         tokio::spawn(register(app.clone(), w.clone()));
     }
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .map_err(SimError::Runtime)?;
+    let mut signals = Signals::new()?;
     loop {
         tokio::select! {
             accepted = listener.accept() => {
@@ -216,8 +216,7 @@ async fn serve(
                     let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), svc).await;
                 });
             }
-            _ = term.recv() => break,
-            _ = tokio::signal::ctrl_c() => break,
+            _ = signals.recv() => break,
         }
     }
     log.info(
@@ -752,12 +751,7 @@ async fn pd_attempt(
             .map_err(|_| format!("request to {} timed out", p.url))?
             .map_err(|e| format!("error sending request for url ({}{path}): {e}", p.url))?;
         let status = r.status();
-        let body = r
-            .into_body()
-            .collect()
-            .await
-            .map(|c| c.to_bytes())
-            .unwrap_or_default();
+        let body = body_bytes(r).await;
         Ok::<_, String>((status, body))
     };
     let decode = async {
@@ -823,12 +817,7 @@ async fn pd_attempt(
                     d.url
                 ),
             );
-            let body = r
-                .into_body()
-                .collect()
-                .await
-                .map(|c| c.to_bytes())
-                .unwrap_or_default();
+            let body = body_bytes(r).await;
             Err(Failure {
                 status: s,
                 kind: "Internal Server Error",
@@ -838,6 +827,15 @@ async fn pd_attempt(
         }
         Ok(r) => Ok(relay(r)),
     }
+}
+
+/// The whole body of a worker's response (empty when it breaks off).
+async fn body_bytes(r: Response<Incoming>) -> Bytes {
+    r.into_body()
+        .collect()
+        .await
+        .map(|c| c.to_bytes())
+        .unwrap_or_default()
 }
 
 fn bad_gateway(role: &str, m: &str) -> Failure {
@@ -869,14 +867,7 @@ async fn regular_attempt(
             status: r.status(),
             kind: "Internal Server Error",
             code: "internal_error",
-            message: String::from_utf8_lossy(
-                &r.into_body()
-                    .collect()
-                    .await
-                    .map(|c| c.to_bytes())
-                    .unwrap_or_default(),
-            )
-            .to_string(),
+            message: String::from_utf8_lossy(&body_bytes(r).await).to_string(),
         }),
         Ok(Ok(r)) => Ok(relay(r)),
         Ok(Err(e)) => Err(bad_gateway(

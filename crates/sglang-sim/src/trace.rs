@@ -2,14 +2,14 @@
 //! (format in notes/sim-contract.md and docs/sglang-sim.md).
 
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::BufWriter;
 use std::path::Path;
-use std::sync::mpsc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 
 use crate::SimError;
+use crate::writer::LineWriter;
 
 /// One finished request.
 #[derive(Debug, Clone, Serialize)]
@@ -39,67 +39,35 @@ pub(crate) fn unix_now() -> f64 {
         .map_or(0.0, |d| d.as_secs_f64())
 }
 
-enum Msg {
-    Rec(Box<TraceRecord>),
-    Flush(mpsc::SyncSender<()>),
-}
-
 /// Handle to the trace writer thread.
 #[derive(Clone)]
 pub(crate) struct TraceSink {
-    tx: mpsc::Sender<Msg>,
+    out: LineWriter,
 }
 
 impl TraceSink {
     /// Creates (truncates) `path` and starts the writer thread.
     pub(crate) fn create(path: &Path) -> Result<TraceSink, SimError> {
-        let file = File::create(path).map_err(|source| SimError::Write {
+        let write_err = |source| SimError::Write {
             path: path.to_path_buf(),
             source,
-        })?;
-        let (tx, rx) = mpsc::channel::<Msg>();
-        let mut out = BufWriter::new(file);
-        std::thread::Builder::new()
-            .name("sim-trace".into())
-            .spawn(move || {
-                while let Ok(m) = rx.recv() {
-                    let mut next = Some(m);
-                    while let Some(m) = next.take() {
-                        match m {
-                            Msg::Rec(r) => {
-                                if serde_json::to_writer(&mut out, &r).is_ok() {
-                                    let _ = out.write_all(b"\n");
-                                }
-                            }
-                            Msg::Flush(ack) => {
-                                let _ = out.flush();
-                                let _ = ack.send(());
-                            }
-                        }
-                        next = rx.try_recv().ok();
-                    }
-                    let _ = out.flush();
-                }
-                let _ = out.flush();
-            })
-            .map_err(|source| SimError::Write {
-                path: path.to_path_buf(),
-                source,
-            })?;
-        Ok(TraceSink { tx })
+        };
+        let file = File::create(path).map_err(write_err)?;
+        let out =
+            LineWriter::spawn("sim-trace", Box::new(BufWriter::new(file))).map_err(write_err)?;
+        Ok(TraceSink { out })
     }
 
-    /// Queues a record.
+    /// Queues a record (one JSON line).
     pub(crate) fn record(&self, r: TraceRecord) {
-        let _ = self.tx.send(Msg::Rec(Box::new(r)));
+        if let Ok(line) = serde_json::to_string(&r) {
+            self.out.line(line);
+        }
     }
 
     /// Waits (at most `timeout`) until every queued record is on disk.
     pub(crate) fn flush(&self, timeout: Duration) {
-        let (ack_tx, ack_rx) = mpsc::sync_channel(1);
-        if self.tx.send(Msg::Flush(ack_tx)).is_ok() {
-            let _ = ack_rx.recv_timeout(timeout);
-        }
+        self.out.flush(timeout);
     }
 }
 

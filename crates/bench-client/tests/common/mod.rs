@@ -87,8 +87,7 @@ pub fn start(cfg: StubConfig) -> Stub {
     let records = Arc::new(Mutex::new(Vec::new()));
     let mut gsm8k = HashMap::new();
     if cfg.gsm8k_wrong_every.is_some() {
-        let path = bench_client::gsm8k::default_data_path();
-        for (i, p) in bench_client::gsm8k::load(&path)
+        for (i, p) in bench_client::gsm8k::builtin()
             .unwrap()
             .into_iter()
             .enumerate()

@@ -1,4 +1,5 @@
-//! Pieces both consolidations share: the options and folders both scripts resolve, dates in
+//! Pieces both consolidations share: the model names (`--model`, [`OnlineModel`]) and plot
+//! folders ([`plot_dir_for`]), the options and folders both scripts resolve, dates in
 //! names, the look-back window, folder listings, typed frame columns, the summary CSV writer,
 //! the progress sink, and the configuration echo, phases and closing lines of both scripts.
 
@@ -12,7 +13,68 @@ use polars::prelude::{
 };
 
 use super::error::HistoryError;
-use super::online::{OnlineModel, plot_dir_for};
+
+/// `--model` of the online script.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnlineModel {
+    /// `grok` (Grok-1).
+    Grok,
+    /// `grok2`.
+    Grok2,
+    /// `deepseek` (folder from `--model-name`).
+    Deepseek,
+    /// `DeepSeek-V3`.
+    DeepSeekV3,
+}
+
+impl OnlineModel {
+    /// Parses the original's `--model` values.
+    pub fn parse(s: &str) -> Result<Self, HistoryError> {
+        match s {
+            "grok" => Ok(Self::Grok),
+            "grok2" => Ok(Self::Grok2),
+            "deepseek" => Ok(Self::Deepseek),
+            "DeepSeek-V3" => Ok(Self::DeepSeekV3),
+            other => Err(HistoryError::Usage {
+                flag: "--model",
+                message: format!(
+                    "invalid choice {other:?} (choose from 'grok', 'grok2', 'deepseek', 'DeepSeek-V3')"
+                ),
+            }),
+        }
+    }
+
+    /// The `--model` spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Grok => "grok",
+            Self::Grok2 => "grok2",
+            Self::Deepseek => "deepseek",
+            Self::DeepSeekV3 => "DeepSeek-V3",
+        }
+    }
+
+    /// One of the DeepSeek models.
+    pub(crate) fn is_deepseek(self) -> bool {
+        matches!(self, Self::Deepseek | Self::DeepSeekV3)
+    }
+}
+
+/// Appends `/<DIR>/<mode>` to an explicit plot dir that does not end in `online`/`offline`.
+pub fn plot_dir_for(explicit: Option<&Path>, base: &Path, dir: &str, mode: &str) -> PathBuf {
+    match explicit {
+        None => base.join("plots_server").join(dir).join(mode),
+        Some(p) => {
+            let s = p.to_string_lossy();
+            let t = s.trim_end_matches('/');
+            if t.ends_with("online") || t.ends_with("offline") {
+                p.to_owned()
+            } else {
+                p.join(dir).join(mode)
+            }
+        }
+    }
+}
 
 /// Receives the progress lines the original printed on stdout (the binaries print them; the
 /// orchestrator captures them into `process_and_generate_*_plots.log`).

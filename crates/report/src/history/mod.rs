@@ -17,5 +17,5 @@ pub mod online_read;
 pub mod plot;
 pub mod pyfmt;
 
-pub use common::{HistoryOptions, PlotFormat, Say, today_pacific};
+pub use common::{HistoryOptions, OnlineModel, PlotFormat, Say, plot_dir_for, today_pacific};
 pub use error::HistoryError;

@@ -8,12 +8,11 @@ use chrono::Days;
 use polars::prelude::*;
 
 use super::common::{
-    Folders, HistoryOptions, Outcome, Say, Window, csv_cell, f64_col, first_8_digits, float_cell,
-    i64_col, no_data, parse_ymd, py_int_list, require_summary, say_complete, say_phases,
-    sorted_entries, str_col, write_file, ymd,
+    Folders, HistoryOptions, OnlineModel, Outcome, Say, Window, csv_cell, f64_col, first_8_digits,
+    float_cell, i64_col, no_data, parse_ymd, py_int_list, require_summary, say_complete,
+    say_phases, sorted_entries, str_col, write_file, ymd,
 };
 use super::error::HistoryError;
-use super::online::OnlineModel;
 use super::plot::{self, Annotate, Figure, Marker, Panel, PanelKind, Series};
 
 /// The 11 column names of the Grok offline CSV (spec §7.3).
@@ -183,11 +182,15 @@ fn window(o: &HistoryOptions) -> Window {
 
 fn config_backend(folder: &Path, say: Say<'_>) -> String {
     let path = folder.join("config.json");
-    let text = match std::fs::read_to_string(&path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return "unknown".into(),
+    let text = match crate::bounded::read_regular(&path) {
+        Ok(t) => String::from_utf8_lossy(&t).into_owned(),
+        Err(crate::bounded::ReadError::Io { source: e, .. })
+            if e.kind() == std::io::ErrorKind::NotFound =>
+        {
+            return "unknown".into();
+        }
         Err(e) => {
-            say(&format!("Warning: Could not read {}: {e}", path.display()));
+            say(&format!("Warning: {e}"));
             return "unknown".into();
         }
     };
@@ -255,6 +258,15 @@ fn read_offline_csv(
 ) -> Result<Vec<OfflineRecord>, String> {
     if std::fs::metadata(path).map(|m| m.len()).unwrap_or(0) == 0 {
         return Err("the file is empty".into());
+    }
+    if !crate::bounded::is_regular(path) {
+        return Err("it is not a regular file".into());
+    }
+    if std::fs::metadata(path).is_ok_and(|m| m.len() > crate::bounded::MAX_INPUT_BYTES) {
+        return Err(format!(
+            "it holds more than {} bytes",
+            crate::bounded::MAX_INPUT_BYTES
+        ));
     }
     let lf = LazyCsvReader::new(PlRefPath::new(path.to_string_lossy().as_ref()))
         .with_has_header(true)

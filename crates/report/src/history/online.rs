@@ -2,65 +2,20 @@
 //! summary CSV and draw the trend plot (spec benchmarks.md §12).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use chrono::NaiveDate;
 use polars::prelude::*;
 
 use super::common::{
-    Folders, HistoryOptions, Outcome, Say, Window, bool_col, capitalized, csv_cell, f64_col,
-    first_8_digits, float_cell, i64_col, int_cell, no_data, parse_ymd, py_bool, py_int_list,
-    require_summary, say_complete, say_load_mismatch, say_phases, sorted_entries, str_col,
-    write_file, ymd,
+    Folders, HistoryOptions, OnlineModel, Outcome, Say, Window, bool_col, capitalized, csv_cell,
+    f64_col, first_8_digits, float_cell, i64_col, int_cell, no_data, parse_ymd, py_bool,
+    py_int_list, require_summary, say_complete, say_load_mismatch, say_phases, sorted_entries,
+    str_col, write_file, ymd,
 };
 use super::error::HistoryError;
 use super::online_plot;
 use super::online_read::{self as read, METRICS};
-
-/// `--model` of the online script.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OnlineModel {
-    /// `grok` (Grok-1).
-    Grok,
-    /// `grok2`.
-    Grok2,
-    /// `deepseek` (folder from `--model-name`).
-    Deepseek,
-    /// `DeepSeek-V3`.
-    DeepSeekV3,
-}
-
-impl OnlineModel {
-    /// Parses the original's `--model` values.
-    pub fn parse(s: &str) -> Result<Self, HistoryError> {
-        match s {
-            "grok" => Ok(Self::Grok),
-            "grok2" => Ok(Self::Grok2),
-            "deepseek" => Ok(Self::Deepseek),
-            "DeepSeek-V3" => Ok(Self::DeepSeekV3),
-            other => Err(HistoryError::Usage {
-                flag: "--model",
-                message: format!(
-                    "invalid choice {other:?} (choose from 'grok', 'grok2', 'deepseek', 'DeepSeek-V3')"
-                ),
-            }),
-        }
-    }
-
-    /// The `--model` spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Grok => "grok",
-            Self::Grok2 => "grok2",
-            Self::Deepseek => "deepseek",
-            Self::DeepSeekV3 => "DeepSeek-V3",
-        }
-    }
-
-    fn is_deepseek(self) -> bool {
-        matches!(self, Self::Deepseek | Self::DeepSeekV3)
-    }
-}
 
 /// The options of the original script plus `--node-name`, `--summary-dir`, `--legacy` and
 /// `--format`, as given (before defaults are resolved).
@@ -112,22 +67,6 @@ fn filter_list(v: Option<&str>) -> Option<Vec<String>> {
             .filter(|s| !s.is_empty())
             .collect(),
     )
-}
-
-/// Appends `/<DIR>/<mode>` to an explicit plot dir that does not end in `online`/`offline`.
-pub fn plot_dir_for(explicit: Option<&Path>, base: &Path, dir: &str, mode: &str) -> PathBuf {
-    match explicit {
-        None => base.join("plots_server").join(dir).join(mode),
-        Some(p) => {
-            let s = p.to_string_lossy();
-            let t = s.trim_end_matches('/');
-            if t.ends_with("online") || t.ends_with("offline") {
-                p.to_owned()
-            } else {
-                p.join(dir).join(mode)
-            }
-        }
-    }
 }
 
 impl OnlineOptions {
@@ -388,10 +327,22 @@ pub fn consolidate(cfg: &OnlineConfig, say: Say<'_>) -> Result<DataFrame, Histor
                 say(&format!("Skipping file with invalid date format: {fname}"));
                 continue;
             }
-            let data = std::fs::read(fpath).map_err(|source| HistoryError::Read {
-                path: fpath.clone(),
-                source,
-            })?;
+            let data = match crate::bounded::read_regular(fpath) {
+                Ok(d) => d,
+                Err(e) if e.is_refused() => {
+                    say(&format!("Warning: {e}"));
+                    continue;
+                }
+                Err(_) => {
+                    let source = std::fs::read(fpath)
+                        .err()
+                        .unwrap_or_else(|| std::io::Error::other("read failed"));
+                    return Err(HistoryError::Read {
+                        path: fpath.clone(),
+                        source,
+                    });
+                }
+            };
             let Some(reading) =
                 read::read_csv(&data, filter_has_aiter, cfg.load_metric, legacy, say)
             else {

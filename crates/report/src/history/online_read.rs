@@ -253,9 +253,16 @@ pub fn gsm8k_by_mode(
             continue;
         }
         let key = gsm8k_mode_key(name, say);
-        let Ok(data) = std::fs::read(path) else {
-            say(&format!("Warning: Could not read GSM8K log file: {name}"));
-            continue;
+        let data = match crate::bounded::read_regular(path) {
+            Ok(d) => d,
+            Err(e) if e.is_refused() => {
+                say(&format!("Warning: {e}"));
+                continue;
+            }
+            Err(_) => {
+                say(&format!("Warning: Could not read GSM8K log file: {name}"));
+                continue;
+            }
         };
         let found = if legacy {
             gsm8k::plot_script_accuracy(&data)
@@ -290,6 +297,10 @@ pub fn kv_cache(folder: &Path) -> Option<(i64, f64)> {
 /// the line comes at start-up, so multi-gigabyte logs are not read whole.
 fn kv_cache_in(path: &Path) -> Option<server_log::KvCacheAllocation> {
     use std::io::Read;
+    // A FIFO or device named like the server log is not read (it would never end).
+    if !crate::bounded::is_regular(path) {
+        return None;
+    }
     let mut file = std::fs::File::open(path).ok()?;
     let mut buf = Vec::new();
     let mut chunk: u64 = 1 << 20;

@@ -34,11 +34,11 @@ use crate::console::Console;
 use crate::container::BenchContainer;
 use crate::engine::{Engine, ExecutorKind, Steps};
 use crate::exec::{Executor, LocalExecutor};
+use crate::models::download::{self, HfCli, HfDownload};
 use crate::offline::config::{
     DeepSeekOfflineOptions, GrokOfflineOptions, OfflineOptions, resolve_deepseek_offline,
     resolve_grok_offline,
 };
-use crate::offline::download::{self, HfCli, HfDownload};
 use crate::offline::{OfflinePaths, OfflinePlan};
 use crate::online::config::{
     CommonOptions, DeepSeekOptions, GrokOptions, resolve_deepseek, resolve_grok,

@@ -98,18 +98,21 @@ fn run_logged(cmd: &CommandSpec, log: &Path, interrupt: &Interrupt) -> Result<Ru
     let mut f =
         std::fs::File::create(log).map_err(|e| format!("cannot create {}: {e}", log.display()))?;
     let mut write_err = None;
-    let end = LocalExecutor::default()
-        .run(
-            cmd,
-            &mut |b| {
-                if let Err(e) = std::io::Write::write_all(&mut f, b) {
-                    write_err.get_or_insert(e);
-                }
-            },
-            Some(STEP_LIMIT),
-            &mut || interrupt.check().is_err(),
-        )
-        .map_err(|e| e.to_string())?;
+    // The log is a file we write: masked line by line like everything else.
+    let mut masker = report::redact::LineMasker::new();
+    let mut write = |b: &[u8]| {
+        if let Err(e) = std::io::Write::write_all(&mut f, b) {
+            write_err.get_or_insert(e);
+        }
+    };
+    let end = LocalExecutor::default().run(
+        cmd,
+        &mut |b| masker.push(b, &mut write),
+        Some(STEP_LIMIT),
+        &mut || interrupt.check().is_err(),
+    );
+    masker.finish(&mut write);
+    let end = end.map_err(|e| e.to_string())?;
     if let Some(e) = write_err {
         return Err(format!("cannot write {}: {e}", log.display()));
     }

@@ -426,14 +426,14 @@ pub fn resolve_deepseek_offline(
     let batch_size = r.num("DEEPSEEK_BATCH_SIZE", 32);
     let input_len = r.num("DEEPSEEK_INPUT_LENGTH", 128);
     let output_len = r.num("DEEPSEEK_OUTPUT_LENGTH", 32);
-    let min_free_gb = match env.var(super::models::MIN_FREE_VAR) {
+    let min_free_gb = match env.var(crate::models::MIN_FREE_VAR) {
         None => None,
         Some(v) => match v.trim().parse::<f64>() {
             Ok(x) if x.is_finite() && x >= 0.0 => Some(x),
             _ => {
                 r.errors.push(format!(
                     "{}={v:?} must be a number of GB >= 0",
-                    super::models::MIN_FREE_VAR
+                    crate::models::MIN_FREE_VAR
                 ));
                 None
             }

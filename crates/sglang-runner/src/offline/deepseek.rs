@@ -8,10 +8,10 @@ use std::time::Duration;
 use metrics_parse::legacy_csv::OfflineKind;
 
 use super::config::DeepSeekOfflineConfig;
-use super::download::HfDownload;
 use super::gate::Gate;
 use super::{ModelDownload, OfflinePlan, Point, config_json};
 use crate::command::{env_pairs, env_text};
+use crate::models::download::HfDownload;
 use crate::paths::OnlinePaths;
 
 /// Time limit of `--download-model`.

@@ -17,15 +17,13 @@
 //!   every point, so a killed run keeps what it measured.
 //! * F-14, F-25: see [`gate`].
 //!
-//! [`download`] and [`models`] are the model downloads (`download-models`, `--download-model`,
-//! reused by the nightly orchestrator).
+//! `--download-model` goes through [`crate::models::download`] (shared with `download-models`
+//! and the nightly orchestrator).
 
 pub mod config;
 pub mod deepseek;
-pub mod download;
 pub mod gate;
 pub mod grok;
-pub mod models;
 
 use std::fs::File;
 use std::io::Write;
@@ -48,9 +46,9 @@ use crate::container::{self, BenchContainer};
 use crate::engine::ExecutorKind;
 use crate::error::RunnerError;
 use crate::exec::{Executor, LocalExecutor, RunEnd};
+use crate::models::download::{self, DownloadError, HfCli, HfDownload};
 use crate::signals::{Interrupt, Interrupted};
 use config::OfflineCommon;
-use download::{DownloadError, HfCli, HfDownload};
 use gate::{Gate, GateDecision};
 
 /// Why an offline run could not be set up or carried out (exit status 1).

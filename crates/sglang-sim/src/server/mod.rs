@@ -32,6 +32,7 @@ use crate::plan::OutputPlan;
 use crate::profile::LatencyProfile;
 use crate::rng::{mix, unit};
 use crate::sched::{Core, ReqShared, Ticket};
+use crate::signals::Signals;
 use crate::tokens::TokenCounter;
 use crate::trace::{TraceRecord, TraceSink, unix_now};
 use crate::{Outcome, SimError};
@@ -281,15 +282,16 @@ fn server_args_line(
         "server_args=ServerArgs(model_path='{}', tokenizer_path='{}', tokenizer_mode='auto', skip_tokenizer_init=False, load_format='{}', trust_remote_code={}, context_length=None, dtype='{}', kv_cache_dtype='{}', quantization={}, served_model_name='{}', host='{}', port={}, mem_fraction_static={}, max_running_requests={}, chunked_prefill_size={}, max_prefill_tokens={}, schedule_policy='{}', device='{}', tp_size={}, pp_size={}, dp_size={}, stream_interval={}, random_seed={}, watchdog_timeout={:?}, log_level='{}', api_key={}, enable_dp_attention={}, enable_two_batch_overlap={}, attention_backend={}, sampling_backend={}, disable_radix_cache={}, disable_cuda_graph={}, cuda_graph_max_bs={}, enable_torch_compile={}, torch_compile_max_bs={}, disaggregation_mode='{}', disaggregation_bootstrap_port={}, disaggregation_ib_device={}, sim_profile='{}')",
         a.model_path,
         tok,
-        a.load_format.as_deref().unwrap_or("auto"),
-        py_bool(a.trust_remote_code),
-        a.dtype.as_deref().unwrap_or("auto"),
-        a.kv_cache_dtype.as_deref().unwrap_or("auto"),
-        py_opt(&a.quantization),
+        a.engine.load_format.as_deref().unwrap_or("auto"),
+        py_bool(a.engine.trust_remote_code),
+        a.engine.dtype.as_deref().unwrap_or("auto"),
+        a.engine.kv_cache_dtype.as_deref().unwrap_or("auto"),
+        py_opt(&a.engine.quantization),
         served,
         a.host,
         a.port,
-        a.mem_fraction_static
+        a.engine
+            .mem_fraction_static
             .map_or("None".to_string(), |m| m.to_string()),
         a.max_running_requests
             .unwrap_or(p.max_running_requests.min(1 << 20)),
@@ -305,16 +307,17 @@ fn server_args_line(
         a.watchdog_timeout,
         a.log_level,
         if a.api_key.is_some() { "'***'" } else { "None" },
-        py_bool(a.enable_dp_attention),
+        py_bool(a.engine.enable_dp_attention),
         py_bool(a.enable_two_batch_overlap),
-        py_opt(&a.attention_backend),
-        py_opt(&a.sampling_backend),
-        py_bool(a.disable_radix_cache),
-        py_bool(a.disable_cuda_graph),
-        a.cuda_graph_max_bs
+        py_opt(&a.engine.attention_backend),
+        py_opt(&a.engine.sampling_backend),
+        py_bool(a.engine.disable_radix_cache),
+        py_bool(a.engine.disable_cuda_graph),
+        a.engine
+            .cuda_graph_max_bs
             .map_or("None".to_string(), |v| v.to_string()),
-        py_bool(a.enable_torch_compile),
-        a.torch_compile_max_bs.unwrap_or(32),
+        py_bool(a.engine.enable_torch_compile),
+        a.engine.torch_compile_max_bs.unwrap_or(32),
         a.disaggregation_mode.as_str(),
         a.disaggregation_bootstrap_port,
         py_opt(&a.disaggregation_ib_device),
@@ -552,36 +555,6 @@ async fn serve(args: ServerArgs, log: LogSink) -> Result<Outcome, SimError> {
     Ok(outcome)
 }
 
-/// SIGTERM and SIGINT.
-struct Signals {
-    #[cfg(unix)]
-    term: tokio::signal::unix::Signal,
-}
-
-impl Signals {
-    fn new() -> Result<Self, SimError> {
-        Ok(Signals {
-            #[cfg(unix)]
-            term: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-                .map_err(SimError::Runtime)?,
-        })
-    }
-
-    async fn recv(&mut self) {
-        #[cfg(unix)]
-        {
-            tokio::select! {
-                _ = self.term.recv() => {}
-                _ = tokio::signal::ctrl_c() => {}
-            }
-        }
-        #[cfg(not(unix))]
-        {
-            let _ = tokio::signal::ctrl_c().await;
-        }
-    }
-}
-
 fn runtime_error(log: &LogSink, at: f64) {
     log.tp0("Scheduler hit an exception: Traceback (most recent call last):");
     for l in [
@@ -613,7 +586,7 @@ fn server_info(
         "tp_size": a.tp_size,
         "dp_size": a.dp_size,
         "pp_size": a.pp_size,
-        "mem_fraction_static": a.mem_fraction_static,
+        "mem_fraction_static": a.engine.mem_fraction_static,
         "max_running_requests": p.max_running_requests.min(1 << 20),
         "chunked_prefill_size": if p.chunked_prefill_size == usize::MAX { -1 } else { p.chunked_prefill_size as i64 },
         "max_prefill_tokens": a.max_prefill_tokens.unwrap_or(16384),
@@ -621,20 +594,20 @@ fn server_info(
         "stream_interval": a.stream_interval,
         "random_seed": a.seed,
         "watchdog_timeout": a.watchdog_timeout,
-        "quantization": a.quantization,
-        "attention_backend": a.attention_backend,
-        "sampling_backend": a.sampling_backend,
-        "trust_remote_code": a.trust_remote_code,
-        "enable_torch_compile": a.enable_torch_compile,
-        "torch_compile_max_bs": a.torch_compile_max_bs,
-        "cuda_graph_max_bs": a.cuda_graph_max_bs,
-        "disable_cuda_graph": a.disable_cuda_graph,
-        "enable_dp_attention": a.enable_dp_attention,
+        "quantization": a.engine.quantization,
+        "attention_backend": a.engine.attention_backend,
+        "sampling_backend": a.engine.sampling_backend,
+        "trust_remote_code": a.engine.trust_remote_code,
+        "enable_torch_compile": a.engine.enable_torch_compile,
+        "torch_compile_max_bs": a.engine.torch_compile_max_bs,
+        "cuda_graph_max_bs": a.engine.cuda_graph_max_bs,
+        "disable_cuda_graph": a.engine.disable_cuda_graph,
+        "enable_dp_attention": a.engine.enable_dp_attention,
         "enable_two_batch_overlap": a.enable_two_batch_overlap,
-        "disable_radix_cache": a.disable_radix_cache,
-        "kv_cache_dtype": a.kv_cache_dtype,
-        "dtype": a.dtype,
-        "load_format": a.load_format,
+        "disable_radix_cache": a.engine.disable_radix_cache,
+        "kv_cache_dtype": a.engine.kv_cache_dtype,
+        "dtype": a.engine.dtype,
+        "load_format": a.engine.load_format,
         "disaggregation_mode": a.disaggregation_mode.as_str(),
         "disaggregation_bootstrap_port": a.disaggregation_bootstrap_port,
         "disaggregation_ib_device": a.disaggregation_ib_device,

@@ -55,6 +55,24 @@ pub(crate) struct Job {
     pub rid: Option<String>,
 }
 
+impl Job {
+    /// A job for a text or token-id prompt; the oracle reads a text prompt as it is.
+    fn for_prompt(prompt: Prompt, max_new_tokens: usize, stops: Vec<String>) -> Self {
+        let oracle_text = match &prompt {
+            Prompt::Text(t) => Some(t.clone()),
+            Prompt::Ids(_) => None,
+        };
+        Self {
+            prompt,
+            oracle_text,
+            max_new_tokens,
+            stops,
+            ignore_eos: false,
+            rid: None,
+        }
+    }
+}
+
 /// A parsed generation request.
 #[derive(Debug, Clone)]
 pub(crate) struct GenRequest {
@@ -189,17 +207,11 @@ fn parse_generate(v: &Value, req: &mut GenRequest) -> Result<(), String> {
             Value::Array(a) => a.get(i).cloned().unwrap_or(Value::Null),
             other => other.clone(),
         };
-        let oracle_text = match &prompt {
-            Prompt::Text(t) => Some(t.clone()),
-            Prompt::Ids(_) => None,
-        };
+        let max = usize_field(&sp["max_new_tokens"]).unwrap_or(GENERATE_DEFAULT_MAX);
         req.jobs.push(Job {
-            prompt,
-            oracle_text,
-            max_new_tokens: usize_field(&sp["max_new_tokens"]).unwrap_or(GENERATE_DEFAULT_MAX),
-            stops: stops(&sp["stop"])?,
             ignore_eos: truthy(&sp["ignore_eos"]),
             rid: rids.get(i).cloned().flatten(),
+            ..Job::for_prompt(prompt, max, stops(&sp["stop"])?)
         });
     }
     Ok(())
@@ -229,17 +241,10 @@ fn parse_completions(v: &Value, req: &mut GenRequest) -> Result<(), String> {
     let max = usize_field(&v["max_tokens"]).unwrap_or(COMPLETIONS_DEFAULT_MAX);
     let st = stops(&v["stop"])?;
     for prompt in prompts {
-        let oracle_text = match &prompt {
-            Prompt::Text(t) => Some(t.clone()),
-            Prompt::Ids(_) => None,
-        };
         req.jobs.push(Job {
-            prompt,
-            oracle_text,
-            max_new_tokens: max,
-            stops: st.clone(),
             ignore_eos: truthy(&v["ignore_eos"]),
             rid: v["rid"].as_str().map(str::to_string),
+            ..Job::for_prompt(prompt, max, st.clone())
         });
     }
     Ok(())

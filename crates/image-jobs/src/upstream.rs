@@ -16,12 +16,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::blocking::BlockingEngine;
-use crate::container::{CREATED_BY_LABEL, ContainerSpec};
-use crate::context::BuildContext;
-use crate::error::DockerError;
-use crate::http::{self, RetryPolicy};
-use crate::registry::{Manifest, RegistryClient};
+use docker_ctl::http::{self, RetryPolicy};
+use docker_ctl::registry::{Manifest, RegistryClient};
+use docker_ctl::{BlockingEngine, BuildContext, CREATED_BY_LABEL, ContainerSpec, DockerError};
 
 /// The default Dockerfile (`GITHUB_DOCKERFILE_URL`).
 pub const DEFAULT_DOCKERFILE_URL: &str =
@@ -184,7 +181,7 @@ pub fn fallback_tag(branch: &str) -> String {
 /// Log file name: `pr<N>_<YYYYMMDD_HHMMSS>.log` or `<branch with / as _>_<...>.log` (PT).
 pub fn log_file_name(pr: Option<u32>, branch: &str, now: DateTime<Utc>) -> String {
     let ts = now
-        .with_timezone(&crate::dates::PACIFIC)
+        .with_timezone(&docker_ctl::dates::PACIFIC)
         .format("%Y%m%d_%H%M%S");
     match pr {
         Some(n) => format!("pr{n}_{ts}.log"),
@@ -228,7 +225,7 @@ impl UpstreamConfig {
                 .filter(|v| !v.trim().is_empty())
                 .unwrap_or_else(|| d.to_string())
         };
-        let mut retry = crate::hub::HubConfig::from_env().retry;
+        let mut retry = docker_ctl::HubConfig::from_env().retry;
         retry.timeout = retry.timeout.max(Duration::from_secs(30));
         Self {
             dockerfile_url,
@@ -329,7 +326,7 @@ pub fn obtain_image(
     out: &mut dyn Write,
 ) -> Result<(), UpstreamError> {
     writeln!(out, "Checking if image exists on DockerHub...")?;
-    let (repo, tag) = crate::names::repo_and_tag(image);
+    let (repo, tag) = docker_ctl::repo_and_tag(image);
     match registry.manifest(&repo, &tag) {
         Ok(Manifest::Present) => writeln!(out, "✓ Image exists on DockerHub")?,
         Ok(Manifest::Absent) => writeln!(
@@ -399,7 +396,7 @@ pub fn run_default(
     writeln!(out, "Mode: Pull pre-built image (branch: {})", cfg.branch)?;
     let image = resolve_image(cfg, out)?;
     obtain_image(engine, registry, &image, cfg.pull_timeout, out)?;
-    let tag = crate::names::repo_and_tag(&image).1;
+    let tag = docker_ctl::repo_and_tag(&image).1;
     engine.tag_image(&image, &tag)?;
     writeln!(out, "✓ Tagged image locally as: {tag}")?;
     writeln!(out)?;

@@ -1,11 +1,19 @@
-//! `download-models` (spec benchmarks.md §10): the model table of the benchmarks and the
-//! sanity check, the per-hardware lists, the status table, and the downloads (through
-//! [`super::download`], with a free-space check before each).
+//! The models on disk: where each model of the benchmarks and the sanity check lives and how
+//! it gets there. Used by `download-models`, the offline benchmarks' `--download-model` and
+//! the nightly orchestrator's model download.
+//!
+//! * [`download`]: one model through the HuggingFace CLI, with a free-space check on the
+//!   target path (also what the offline runs and the nightly call);
+//! * here: `download-models` (spec benchmarks.md §10): the model table of the benchmarks and
+//!   the sanity check, the per-hardware lists, the status table, and the downloads (through
+//!   [`download`], with a free-space check before each).
 //!
 //! Changes from the original: no `pip3 install` on the fly and no Python fallback (a clear
 //! error names the CLI to install); a free-space check per model (its size estimate less what
 //! is already on disk, or `--min-free-gb`); `--dry-run` creates no folders; colours only on a
 //! terminal; every download has a time limit.
+
+pub mod download;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -13,7 +21,7 @@ use std::time::Duration;
 use serde::Serialize;
 use thiserror::Error;
 
-use super::download::{self, DownloadError, HfCli, HfDownload};
+use self::download::{DownloadError, HfCli, HfDownload};
 use crate::config::EnvSource;
 use crate::console::Console;
 use crate::exec::Executor;

@@ -12,10 +12,10 @@ use std::io::{self, Write};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use crate::dates;
-use crate::hub::{HubClient, HubError};
-use crate::registry::{Manifest, RegistryClient};
-use crate::tags::{self, Hardware};
+use docker_ctl::dates;
+use docker_ctl::hub::{HubClient, HubError};
+use docker_ctl::registry::{Manifest, RegistryClient};
+use docker_ctl::tags::{self, Hardware};
 
 /// Exit code: every image available.
 pub const EXIT_OK: u8 = 0;

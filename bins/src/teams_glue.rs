@@ -1,0 +1,116 @@
+//! What the four Teams senders share: the webhook's retry policy from the environment, the
+//! console that masks the webhook URL and tokens in every line, `--dry-run` output, and the
+//! original's "no webhook" message.
+
+use std::time::Duration;
+
+use alerts::{Sent, Target};
+use teams::{RetryPolicy, Webhook, mask_url};
+
+/// `SGLCI_TEAMS_TIMEOUT_S` (default 30), `SGLCI_TEAMS_ATTEMPTS` (default 3),
+/// `SGLCI_TEAMS_BACKOFF_MS` (default 2000; doubled per retry, at most 60 s).
+pub fn policy_from_env() -> RetryPolicy {
+    let num = |k: &str| {
+        std::env::var(k)
+            .ok()
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .filter(|v| v.is_finite() && *v >= 0.0)
+    };
+    let d = RetryPolicy::default();
+    RetryPolicy {
+        timeout: num("SGLCI_TEAMS_TIMEOUT_S").map_or(d.timeout, Duration::from_secs_f64),
+        attempts: num("SGLCI_TEAMS_ATTEMPTS").map_or(d.attempts, |v| (v as u32).max(1)),
+        backoff: num("SGLCI_TEAMS_BACKOFF_MS")
+            .map_or(d.backoff, |v| Duration::from_millis(v as u64)),
+        max_wait: d.max_wait,
+    }
+}
+
+/// A non-empty value (the original treats an empty flag or variable as unset).
+pub fn non_empty(v: Option<String>) -> Option<String> {
+    v.filter(|s| !s.trim().is_empty())
+}
+
+/// The delivery target: the webhook (policy from the environment) and `--dry-run`.
+pub fn target(url: Option<&str>, dry_run: bool) -> Target {
+    Target {
+        webhook: url.map(|u| Webhook::new(u, policy_from_env())),
+        dry_run,
+    }
+}
+
+/// Prints lines to stdout with the webhook URL shown as `https://<host>/…` and tokens masked.
+#[derive(Debug, Clone, Default)]
+pub struct Console {
+    urls: Vec<String>,
+    secrets: Vec<String>,
+}
+
+impl Console {
+    /// A console that masks `urls` (webhooks) and `secrets` (tokens) plus the values of the
+    /// secret environment variables.
+    pub fn new(urls: &[&str], secrets: &[&str]) -> Self {
+        let mut s: Vec<String> = crate::logging::secret_values();
+        s.extend(
+            secrets
+                .iter()
+                .filter(|t| !t.is_empty())
+                .map(|t| (*t).to_owned()),
+        );
+        Self {
+            urls: urls
+                .iter()
+                .filter(|u| !u.is_empty())
+                .map(|u| (*u).to_owned())
+                .collect(),
+            secrets: s,
+        }
+    }
+
+    /// `text` masked: each known webhook URL as `https://<host>/…`, each known secret value
+    /// as `***`. (Exact values only: the pattern-based `report::redact` would also mask the
+    /// original's own wording `Set TEAMS_WEBHOOK_URL environment variable`.)
+    pub fn mask(&self, text: &str) -> String {
+        let mut t = text.to_owned();
+        for u in &self.urls {
+            t = teams::mask::mask_in(&t, u);
+        }
+        for s in self.secrets.iter().filter(|s| s.len() >= 8) {
+            if s.contains("://") {
+                t = teams::mask::mask_in(&t, s);
+            } else {
+                t = t.replace(s.as_str(), report::redact::MASK);
+            }
+        }
+        t
+    }
+
+    /// Prints one line (masked).
+    pub fn say(&self, line: &str) {
+        println!("{}", self.mask(line));
+    }
+
+    /// A `say` callback for the library.
+    pub fn sink(&self) -> impl FnMut(String) + '_ {
+        move |l| self.say(&l)
+    }
+
+    /// Prints what `--dry-run` produced: where it would have gone, then the payload.
+    pub fn dry_run(&self, sent: &Sent, url: Option<&str>) {
+        if let Sent::DryRun(json) = sent {
+            self.say(&format!(
+                "🧪 Dry run: not sending to {}; payload:",
+                url.map_or_else(|| "Teams (no webhook set)".to_owned(), mask_url)
+            ));
+            println!("{}", self.mask(json));
+        }
+    }
+}
+
+/// The original's two lines for a missing webhook (spec §2.1).
+pub fn no_webhook_lines(console: &Console, flag: &str) {
+    console.say("❌ Error: Teams webhook URL not provided");
+    console.say(&format!(
+        "   Set TEAMS_WEBHOOK_URL environment variable or use {flag}"
+    ));
+}

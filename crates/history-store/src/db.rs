@@ -1,0 +1,674 @@
+//! The two backends behind one small interface: open (creating and migrating the schema),
+//! run a statement, query rows, and run a closure in one transaction. SQLite runs in WAL mode
+//! with a busy timeout and takes its write lock up front (`BEGIN IMMEDIATE`), so an ingest and
+//! readers never block each other for long and two writers queue instead of failing;
+//! PostgreSQL serialises migrations with an advisory lock.
+
+use std::time::Duration;
+
+use crate::error::StoreError;
+use crate::location::Location;
+use crate::schema;
+
+/// How long a SQLite writer waits for another writer's lock before giving up.
+pub const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long connecting to PostgreSQL may take.
+pub const PG_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The longest one PostgreSQL statement may run (lock waits included).
+pub const PG_STATEMENT_TIMEOUT_MS: u64 = 120_000;
+/// The advisory lock key that serialises migrations on a PostgreSQL server.
+const PG_MIGRATION_LOCK: i64 = 0x5347_4c43_4869_7374;
+
+/// One value of a row or a parameter.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// SQL NULL.
+    Null,
+    /// An integer.
+    Int(i64),
+    /// A floating-point number.
+    Real(f64),
+    /// Text.
+    Text(String),
+}
+
+impl Value {
+    /// Text, or the value rendered as text; `None` for NULL.
+    pub fn as_text(&self) -> Option<String> {
+        match self {
+            Self::Null => None,
+            Self::Int(i) => Some(i.to_string()),
+            Self::Real(f) => Some(f.to_string()),
+            Self::Text(s) => Some(s.clone()),
+        }
+    }
+
+    /// An integer value.
+    pub fn as_i64(&self) -> Option<i64> {
+        match self {
+            Self::Int(i) => Some(*i),
+            _ => None,
+        }
+    }
+
+    /// A number.
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Self::Int(i) => Some(*i as f64),
+            Self::Real(f) => Some(*f),
+            _ => None,
+        }
+    }
+}
+
+impl From<&str> for Value {
+    fn from(s: &str) -> Self {
+        Self::Text(s.to_owned())
+    }
+}
+impl From<String> for Value {
+    fn from(s: String) -> Self {
+        Self::Text(s)
+    }
+}
+impl From<i64> for Value {
+    fn from(i: i64) -> Self {
+        Self::Int(i)
+    }
+}
+impl From<f64> for Value {
+    fn from(f: f64) -> Self {
+        Self::Real(f)
+    }
+}
+impl<T: Into<Value>> From<Option<T>> for Value {
+    fn from(o: Option<T>) -> Self {
+        o.map_or(Self::Null, Into::into)
+    }
+}
+
+/// A query's result: column names and rows.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Rows {
+    /// Column names in order.
+    pub columns: Vec<String>,
+    /// Rows, each as long as `columns`.
+    pub rows: Vec<Vec<Value>>,
+}
+
+enum Conn {
+    Sqlite(rusqlite::Connection),
+    Pg(Box<postgres::Client>),
+}
+
+/// An open store.
+pub struct Store {
+    conn: Conn,
+    location: Location,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Store({:?})", self.location)
+    }
+}
+
+fn sql_err(context: &str) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
+    move |e| StoreError::Sql {
+        context: context.to_owned(),
+        reason: e.to_string(),
+    }
+}
+
+fn pg_reason(e: &postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(d) => format!("{} ({})", d.message(), d.code().code()),
+        None => {
+            let mut s = e.to_string();
+            let mut cur = std::error::Error::source(e);
+            while let Some(c) = cur {
+                let t = c.to_string();
+                if !s.contains(&t) {
+                    s.push_str(": ");
+                    s.push_str(&t);
+                }
+                cur = c.source();
+            }
+            s
+        }
+    }
+}
+
+fn pg_err(context: &str) -> impl Fn(postgres::Error) -> StoreError + '_ {
+    move |e| StoreError::Sql {
+        context: context.to_owned(),
+        reason: pg_reason(&e),
+    }
+}
+
+impl Store {
+    /// Opens the store for writing: creates the SQLite file (and its folder) when missing and
+    /// applies pending migrations.
+    pub fn open(location: &Location) -> Result<Self, StoreError> {
+        let mut store = Self::connect(location, false)?;
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// Opens an existing store read-only (SQLite: read-only file handle and `query_only`;
+    /// PostgreSQL: every statement in a `READ ONLY` transaction). Never creates or migrates.
+    pub fn open_read_only(location: &Location) -> Result<Self, StoreError> {
+        let mut store = Self::connect(location, true)?;
+        let v = store.schema_version()?;
+        if v > schema::latest() {
+            return Err(StoreError::TooNew {
+                url: location.to_string(),
+                found: v,
+                known: schema::latest(),
+            });
+        }
+        Ok(store)
+    }
+
+    fn connect(location: &Location, read_only: bool) -> Result<Self, StoreError> {
+        let conn = match location {
+            Location::Sqlite(path) => {
+                let open_err = |e: rusqlite::Error| StoreError::Open {
+                    url: path.display().to_string(),
+                    reason: e.to_string(),
+                };
+                let c = if read_only {
+                    if !path.is_file() {
+                        return Err(StoreError::Missing(path.clone()));
+                    }
+                    rusqlite::Connection::open_with_flags(
+                        path,
+                        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
+                            | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                    )
+                    .map_err(open_err)?
+                } else {
+                    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                        std::fs::create_dir_all(dir).map_err(|e| StoreError::Open {
+                            url: path.display().to_string(),
+                            reason: format!("cannot create {}: {e}", dir.display()),
+                        })?;
+                    }
+                    rusqlite::Connection::open(path).map_err(open_err)?
+                };
+                c.busy_timeout(SQLITE_BUSY_TIMEOUT).map_err(open_err)?;
+                if read_only {
+                    c.execute_batch("PRAGMA query_only = ON")
+                        .map_err(open_err)?;
+                } else {
+                    // journal_mode returns a row; query it rather than execute.
+                    let mode: String = c
+                        .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+                        .map_err(open_err)?;
+                    if !mode.eq_ignore_ascii_case("wal") {
+                        return Err(StoreError::Open {
+                            url: path.display().to_string(),
+                            reason: format!("cannot switch to WAL mode (journal mode {mode})"),
+                        });
+                    }
+                    c.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON")
+                        .map_err(open_err)?;
+                }
+                Conn::Sqlite(c)
+            }
+            Location::Postgres(url) => {
+                let mut cfg: postgres::Config =
+                    url.raw().parse().map_err(|_| StoreError::BadUrl {
+                        url: url.to_string(),
+                        reason: "not a valid PostgreSQL connection URL".into(),
+                    })?;
+                if cfg.get_connect_timeout().is_none() {
+                    cfg.connect_timeout(PG_CONNECT_TIMEOUT);
+                }
+                cfg.application_name("sglang-ci history-store");
+                let mut client = cfg.connect(postgres::NoTls).map_err(|e| {
+                    let auth = e
+                        .as_db_error()
+                        .is_some_and(|d| matches!(d.code().code(), "28P01" | "28000"));
+                    if auth {
+                        StoreError::Auth {
+                            url: url.to_string(),
+                        }
+                    } else {
+                        StoreError::Open {
+                            url: url.to_string(),
+                            reason: report::redact::redact(&pg_reason(&e)).into_owned(),
+                        }
+                    }
+                })?;
+                let mut setup = format!(
+                    "SET statement_timeout = {PG_STATEMENT_TIMEOUT_MS}; SET client_min_messages = warning"
+                );
+                if read_only {
+                    setup.push_str("; SET default_transaction_read_only = on");
+                }
+                client
+                    .batch_execute(&setup)
+                    .map_err(pg_err("session set-up"))?;
+                Conn::Pg(Box::new(client))
+            }
+        };
+        Ok(Self {
+            conn,
+            location: location.clone(),
+        })
+    }
+
+    /// Where this store is.
+    pub fn location(&self) -> &Location {
+        &self.location
+    }
+
+    /// The applied schema version (0: empty database).
+    pub fn schema_version(&mut self) -> Result<i64, StoreError> {
+        let exists = match &mut self.conn {
+            Conn::Sqlite(c) => c
+                .query_row(
+                    "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'",
+                    [],
+                    |r| r.get::<_, i64>(0),
+                )
+                .map_err(sql_err("reading the schema version"))?
+                > 0,
+            Conn::Pg(c) => {
+                let r = c
+                    .query_one("SELECT to_regclass('schema_migrations') IS NOT NULL", &[])
+                    .map_err(pg_err("reading the schema version"))?;
+                r.get::<_, bool>(0)
+            }
+        };
+        if !exists {
+            return Ok(0);
+        }
+        let rows = self.query("SELECT max(version) FROM schema_migrations", &[])?;
+        Ok(rows
+            .rows
+            .first()
+            .and_then(|r| r.first())
+            .and_then(Value::as_i64)
+            .unwrap_or(0))
+    }
+
+    fn migrate(&mut self) -> Result<(), StoreError> {
+        let url = self.location.to_string();
+        self.transaction(|tx| {
+            if let Tx::Pg(t) = tx {
+                t.execute("SELECT pg_advisory_xact_lock($1)", &[&PG_MIGRATION_LOCK])
+                    .map_err(pg_err("taking the migration lock"))?;
+            }
+            tx.exec(schema::MIGRATIONS_TABLE, &[])?;
+            let current = tx
+                .query("SELECT max(version) FROM schema_migrations", &[])?
+                .rows
+                .first()
+                .and_then(|r| r.first())
+                .and_then(Value::as_i64)
+                .unwrap_or(0);
+            if current > schema::latest() {
+                return Err(StoreError::TooNew {
+                    url: url.clone(),
+                    found: current,
+                    known: schema::latest(),
+                });
+            }
+            for m in schema::MIGRATIONS.iter().filter(|m| m.version > current) {
+                for stmt in schema::statements(m.sql) {
+                    tx.exec(stmt, &[]).map_err(|e| StoreError::Sql {
+                        context: format!("migration {} ({})", m.version, m.name),
+                        reason: e.to_string(),
+                    })?;
+                }
+                tx.exec(
+                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+                    &[m.version.into(), m.name.into(), crate::now_utc().into()],
+                )?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Runs `sql` with `params` (`$1`, `$2`, … in order of first use) and returns its rows.
+    pub fn query(&mut self, sql: &str, params: &[Value]) -> Result<Rows, StoreError> {
+        match &mut self.conn {
+            Conn::Sqlite(c) => sqlite_query(c, sql, params),
+            Conn::Pg(c) => pg_query_read(c, sql, params),
+        }
+    }
+
+    /// Runs a user's statement read-only: exactly one statement, and a statement that would
+    /// write fails (SQLite: `query_only`, which stays on for this connection; PostgreSQL: a
+    /// `READ ONLY` transaction that is rolled back).
+    pub fn query_read_only(&mut self, sql: &str) -> Result<Rows, StoreError> {
+        let sql = sql.trim().trim_end_matches(';').trim();
+        if sql.is_empty() {
+            return Err(StoreError::NotReadOnly("the statement is empty".into()));
+        }
+        match &mut self.conn {
+            Conn::Sqlite(c) => {
+                c.execute_batch("PRAGMA query_only = ON")
+                    .map_err(sql_err("--sql"))?;
+                let stmt = c.prepare(sql).map_err(|e| match e {
+                    rusqlite::Error::MultipleStatement => {
+                        StoreError::NotReadOnly("give exactly one statement".into())
+                    }
+                    e => StoreError::Sql {
+                        context: "--sql".into(),
+                        reason: e.to_string(),
+                    },
+                })?;
+                if !stmt.readonly() {
+                    return Err(StoreError::NotReadOnly(
+                        "the statement would change the database".into(),
+                    ));
+                }
+                drop(stmt);
+                sqlite_query(c, sql, &[]).map_err(|e| match e {
+                    StoreError::Sql { reason, .. } => StoreError::Sql {
+                        context: "--sql".into(),
+                        reason,
+                    },
+                    e => e,
+                })
+            }
+            Conn::Pg(c) => {
+                let mut t = c
+                    .build_transaction()
+                    .read_only(true)
+                    .start()
+                    .map_err(pg_err("--sql"))?;
+                let rows = pg_query(&mut t, sql, &[]).map_err(|e| match e {
+                    StoreError::Sql { reason, .. } if reason.contains("25006") => {
+                        StoreError::NotReadOnly("the statement would change the database".into())
+                    }
+                    StoreError::Sql { reason, .. }
+                        if reason.contains("42601") && reason.contains("multiple") =>
+                    {
+                        StoreError::NotReadOnly("give exactly one statement".into())
+                    }
+                    StoreError::Sql { reason, .. } => StoreError::Sql {
+                        context: "--sql".into(),
+                        reason,
+                    },
+                    e => e,
+                })?;
+                t.rollback().map_err(pg_err("--sql"))?;
+                Ok(rows)
+            }
+        }
+    }
+
+    /// Runs `f` in one transaction: committed when `f` returns `Ok`, rolled back otherwise.
+    /// SQLite takes the write lock at the start (`BEGIN IMMEDIATE`).
+    pub(crate) fn transaction<T>(
+        &mut self,
+        f: impl FnOnce(&mut Tx<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        match &mut self.conn {
+            Conn::Sqlite(c) => {
+                let t = c
+                    .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                    .map_err(sql_err("starting a transaction"))?;
+                let mut tx = Tx::Sqlite(t);
+                let out = f(&mut tx)?;
+                match tx {
+                    Tx::Sqlite(t) => t.commit().map_err(sql_err("committing"))?,
+                    Tx::Pg(_) => unreachable!(),
+                }
+                Ok(out)
+            }
+            Conn::Pg(c) => {
+                let t = c.transaction().map_err(pg_err("starting a transaction"))?;
+                let mut tx = Tx::Pg(t);
+                let out = f(&mut tx)?;
+                match tx {
+                    Tx::Pg(t) => t.commit().map_err(pg_err("committing"))?,
+                    Tx::Sqlite(_) => unreachable!(),
+                }
+                Ok(out)
+            }
+        }
+    }
+}
+
+/// An open transaction.
+pub(crate) enum Tx<'a> {
+    Sqlite(rusqlite::Transaction<'a>),
+    Pg(postgres::Transaction<'a>),
+}
+
+impl Tx<'_> {
+    /// Runs one statement; returns the number of rows changed.
+    pub(crate) fn exec(&mut self, sql: &str, params: &[Value]) -> Result<u64, StoreError> {
+        match self {
+            Tx::Sqlite(t) => {
+                let mut stmt = t.prepare_cached(sql).map_err(sql_err("preparing"))?;
+                let n = stmt
+                    .execute(rusqlite::params_from_iter(params.iter()))
+                    .map_err(sql_err("writing"))?;
+                Ok(n as u64)
+            }
+            Tx::Pg(t) => {
+                let p: Vec<&(dyn postgres::types::ToSql + Sync)> =
+                    params.iter().map(|v| v as _).collect();
+                t.execute(sql, &p).map_err(pg_err("writing"))
+            }
+        }
+    }
+
+    /// Runs a query.
+    pub(crate) fn query(&mut self, sql: &str, params: &[Value]) -> Result<Rows, StoreError> {
+        match self {
+            Tx::Sqlite(t) => sqlite_query(t, sql, params),
+            Tx::Pg(t) => pg_query(t, sql, params),
+        }
+    }
+
+    /// Inserts `rows` into `table` in multi-row statements.
+    pub(crate) fn insert(
+        &mut self,
+        table: &str,
+        columns: &[&str],
+        rows: &[Vec<Value>],
+    ) -> Result<(), StoreError> {
+        const CHUNK: usize = 400;
+        for chunk in rows.chunks(CHUNK) {
+            let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
+            let mut n = 0;
+            for (i, _) in chunk.iter().enumerate() {
+                if i > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push('(');
+                for c in 0..columns.len() {
+                    if c > 0 {
+                        sql.push_str(", ");
+                    }
+                    n += 1;
+                    sql.push('$');
+                    sql.push_str(&n.to_string());
+                }
+                sql.push(')');
+            }
+            let params: Vec<Value> = chunk.iter().flatten().cloned().collect();
+            self.exec(&sql, &params).map_err(|e| match e {
+                StoreError::Sql { reason, .. } => StoreError::Sql {
+                    context: format!("inserting into {table}"),
+                    reason,
+                },
+                e => e,
+            })?;
+        }
+        Ok(())
+    }
+}
+
+impl rusqlite::ToSql for Value {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        use rusqlite::types::{ToSqlOutput, ValueRef};
+        Ok(match self {
+            Value::Null => ToSqlOutput::Borrowed(ValueRef::Null),
+            Value::Int(i) => ToSqlOutput::Borrowed(ValueRef::Integer(*i)),
+            Value::Real(f) => ToSqlOutput::Borrowed(ValueRef::Real(*f)),
+            Value::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+        })
+    }
+}
+
+fn sqlite_query(c: &rusqlite::Connection, sql: &str, params: &[Value]) -> Result<Rows, StoreError> {
+    use rusqlite::types::ValueRef;
+    let mut stmt = c
+        .prepare_cached(sql)
+        .map_err(sql_err("preparing a query"))?;
+    let columns: Vec<String> = stmt
+        .column_names()
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+    let n = columns.len();
+    let mut rows = stmt
+        .query(rusqlite::params_from_iter(params.iter()))
+        .map_err(sql_err("querying"))?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next().map_err(sql_err("querying"))? {
+        let mut row = Vec::with_capacity(n);
+        for i in 0..n {
+            row.push(match r.get_ref(i).map_err(sql_err("reading a row"))? {
+                ValueRef::Null => Value::Null,
+                ValueRef::Integer(v) => Value::Int(v),
+                ValueRef::Real(v) => Value::Real(v),
+                ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
+                ValueRef::Blob(b) => Value::Text(format!("<{} bytes>", b.len())),
+            });
+        }
+        out.push(row);
+    }
+    Ok(Rows { columns, rows: out })
+}
+
+fn pg_query_read(
+    c: &mut postgres::Client,
+    sql: &str,
+    params: &[Value],
+) -> Result<Rows, StoreError> {
+    let mut t = c.transaction().map_err(pg_err("querying"))?;
+    let rows = pg_query(&mut t, sql, params)?;
+    t.commit().map_err(pg_err("querying"))?;
+    Ok(rows)
+}
+
+fn pg_query(
+    t: &mut postgres::Transaction<'_>,
+    sql: &str,
+    params: &[Value],
+) -> Result<Rows, StoreError> {
+    let stmt = t.prepare(sql).map_err(pg_err("preparing a query"))?;
+    let columns: Vec<String> = stmt.columns().iter().map(|c| c.name().to_owned()).collect();
+    let p: Vec<&(dyn postgres::types::ToSql + Sync)> = params.iter().map(|v| v as _).collect();
+    let rows = t.query(&stmt, &p).map_err(pg_err("querying"))?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let mut row = Vec::with_capacity(columns.len());
+        for i in 0..columns.len() {
+            row.push(r.try_get::<_, Value>(i).map_err(pg_err("reading a row"))?);
+        }
+        out.push(row);
+    }
+    Ok(Rows { columns, rows: out })
+}
+
+mod pg_types {
+    use std::error::Error;
+
+    use bytes::BytesMut;
+    use postgres::types::{FromSql, IsNull, ToSql, Type, to_sql_checked};
+
+    use super::Value;
+
+    type BoxErr = Box<dyn Error + Sync + Send>;
+
+    impl ToSql for Value {
+        fn to_sql(&self, ty: &Type, out: &mut BytesMut) -> Result<IsNull, BoxErr> {
+            match self {
+                Value::Null => Ok(IsNull::Yes),
+                Value::Int(i) => match *ty {
+                    Type::INT2 => i16::try_from(*i)?.to_sql(ty, out),
+                    Type::INT4 => i32::try_from(*i)?.to_sql(ty, out),
+                    Type::FLOAT8 => (*i as f64).to_sql(ty, out),
+                    Type::TEXT | Type::VARCHAR => i.to_string().to_sql(ty, out),
+                    _ => i.to_sql(ty, out),
+                },
+                Value::Real(f) => match *ty {
+                    Type::FLOAT4 => (*f as f32).to_sql(ty, out),
+                    Type::TEXT | Type::VARCHAR => f.to_string().to_sql(ty, out),
+                    _ => f.to_sql(ty, out),
+                },
+                Value::Text(s) => s.as_str().to_sql(ty, out),
+            }
+        }
+
+        fn accepts(_: &Type) -> bool {
+            true
+        }
+
+        to_sql_checked!();
+    }
+
+    impl<'a> FromSql<'a> for Value {
+        fn from_sql(ty: &Type, raw: &'a [u8]) -> Result<Self, BoxErr> {
+            Ok(match *ty {
+                Type::BOOL => Value::Int(i64::from(bool::from_sql(ty, raw)?)),
+                Type::INT2 => Value::Int(i16::from_sql(ty, raw)?.into()),
+                Type::INT4 => Value::Int(i32::from_sql(ty, raw)?.into()),
+                Type::INT8 => Value::Int(i64::from_sql(ty, raw)?),
+                Type::OID => Value::Int(u32::from_sql(ty, raw)?.into()),
+                Type::FLOAT4 => Value::Real(f32::from_sql(ty, raw)?.into()),
+                Type::FLOAT8 => Value::Real(f64::from_sql(ty, raw)?),
+                Type::NUMERIC => Value::Real(numeric(raw)?),
+                Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME | Type::UNKNOWN => {
+                    Value::Text(String::from_sql(ty, raw)?)
+                }
+                _ => {
+                    return Err(format!(
+                        "column type {} is not supported here: cast it to text (`expr::text`)",
+                        ty.name()
+                    )
+                    .into());
+                }
+            })
+        }
+
+        fn from_sql_null(_: &Type) -> Result<Self, BoxErr> {
+            Ok(Value::Null)
+        }
+
+        fn accepts(_: &Type) -> bool {
+            true
+        }
+    }
+
+    /// PostgreSQL's binary NUMERIC: ndigits, weight, sign, dscale, then base-10000 digits.
+    fn numeric(raw: &[u8]) -> Result<f64, BoxErr> {
+        let word = |i: usize| -> Result<u16, BoxErr> {
+            raw.get(i..i + 2)
+                .map(|b| u16::from_be_bytes([b[0], b[1]]))
+                .ok_or_else(|| "short NUMERIC value".into())
+        };
+        let ndigits = word(0)? as usize;
+        let weight = word(2)? as i16;
+        let sign = word(4)?;
+        if sign == 0xC000 {
+            return Ok(f64::NAN);
+        }
+        let mut v = 0.0f64;
+        for i in 0..ndigits {
+            let d = f64::from(word(8 + 2 * i)?);
+            v += d * 10000f64.powi(i32::from(weight) - i as i32);
+        }
+        Ok(if sign == 0x4000 { -v } else { v })
+    }
+}
