@@ -6,13 +6,9 @@
 
 pub mod bench;
 pub mod cli;
-pub mod engine_args;
 pub mod exit;
 #[cfg(feature = "history")]
 pub mod history_args;
 pub mod logging;
-pub mod model_args;
-pub mod offline_args;
-pub mod online_args;
 pub mod sim_image_args;
 pub mod sys;

@@ -7,7 +7,8 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use sglang_ci::offline_args::{DeepSeekOfflineArgs, run_deepseek_offline};
+use sglang_ci::bench::run_deepseek_offline;
+use sglang_runner::offline::config::DeepSeekOfflineOptions;
 
 /// DeepSeek offline benchmark: one bench_one_batch point, one CSV row.
 ///
@@ -18,7 +19,7 @@ use sglang_ci::offline_args::{DeepSeekOfflineArgs, run_deepseek_offline};
 #[command(name = "deepseek-perf-offline", version, about, long_about)]
 struct Cli {
     #[command(flatten)]
-    args: DeepSeekOfflineArgs,
+    args: DeepSeekOfflineOptions,
 }
 
 fn main() -> ExitCode {

@@ -6,7 +6,8 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use sglang_ci::online_args::{DeepSeekArgs, run_deepseek};
+use sglang_ci::bench::run_deepseek;
+use sglang_runner::online::config::DeepSeekOptions;
 
 /// DeepSeek online benchmark: server + GSM8K gate + bench_serving by concurrency, in the
 /// standard, DP-attention, torch-compile, MTP-test and DP-test modes.
@@ -18,7 +19,7 @@ use sglang_ci::online_args::{DeepSeekArgs, run_deepseek};
 #[command(name = "deepseek-perf-online", version, about, long_about)]
 struct Cli {
     #[command(flatten)]
-    args: DeepSeekArgs,
+    args: DeepSeekOptions,
 }
 
 fn main() -> ExitCode {

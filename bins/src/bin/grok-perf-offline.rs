@@ -6,7 +6,8 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use sglang_ci::offline_args::{GrokOfflineArgs, run_grok_offline};
+use sglang_ci::bench::run_grok_offline;
+use sglang_runner::offline::config::GrokOfflineOptions;
 
 /// Grok-1/Grok-2 offline benchmark: bench_one_batch over a grid of TP, batch size and input
 /// length, one CSV row per point.
@@ -18,7 +19,7 @@ use sglang_ci::offline_args::{GrokOfflineArgs, run_grok_offline};
 #[command(name = "grok-perf-offline", version, about, long_about)]
 struct Cli {
     #[command(flatten)]
-    args: GrokOfflineArgs,
+    args: GrokOfflineOptions,
 }
 
 fn main() -> ExitCode {

@@ -6,7 +6,8 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use sglang_ci::online_args::{GrokArgs, run_grok};
+use sglang_ci::bench::run_grok;
+use sglang_runner::online::config::GrokOptions;
 
 /// Grok-1/Grok-2 online serving benchmark: server + GSM8K gate + bench_serving by request rate.
 ///
@@ -17,7 +18,7 @@ use sglang_ci::online_args::{GrokArgs, run_grok};
 #[command(name = "grok-perf-online", version, about, long_about)]
 struct Cli {
     #[command(flatten)]
-    args: GrokArgs,
+    args: GrokOptions,
 }
 
 fn main() -> ExitCode {

@@ -206,6 +206,54 @@ pub struct Rebuild {
     pub notes: Vec<String>,
 }
 
+/// The names of the files (not folders) in `dir`, sorted.
+pub fn file_names(dir: &Path) -> Result<Vec<String>, RunFolderError> {
+    let unreadable = |source| RunFolderError::Unreadable {
+        path: dir.to_owned(),
+        source,
+    };
+    let mut names = Vec::new();
+    for e in std::fs::read_dir(dir).map_err(unreadable)? {
+        let e = e.map_err(unreadable)?;
+        if e.file_type().is_ok_and(|t| t.is_dir()) {
+            continue;
+        }
+        if let Some(n) = e.file_name().to_str() {
+            names.push(n.to_owned());
+        }
+    }
+    names.sort();
+    Ok(names)
+}
+
+/// The client logs of the run folder `dir` whose names `keep` accepts, parsed, in file-name
+/// order: the reader of a live run (its best run per load) and of [`RunFolder::load`]. A
+/// folder that does not exist yet has none.
+pub fn read_client_logs(
+    dir: &Path,
+    keep: impl Fn(&ClientLogName) -> bool,
+) -> Result<Vec<ClientLogFile>, RunFolderError> {
+    let names = match file_names(dir) {
+        Err(RunFolderError::Unreadable { source, .. })
+            if source.kind() == std::io::ErrorKind::NotFound =>
+        {
+            return Ok(Vec::new());
+        }
+        r => r?,
+    };
+    let mut logs = Vec::new();
+    for n in names {
+        if let Some(name) = ClientLogName::parse(&n).filter(&keep) {
+            logs.push(ClientLogFile {
+                log: ClientLog::parse(&read(&dir.join(&n))?),
+                file_name: n,
+                name,
+            });
+        }
+    }
+    Ok(logs)
+}
+
 fn read(path: &Path) -> Result<Vec<u8>, RunFolderError> {
     std::fs::read(path).map_err(|source| RunFolderError::Unreadable {
         path: path.to_owned(),
@@ -223,37 +271,12 @@ impl RunFolder {
         if !meta.is_dir() {
             return Err(RunFolderError::NotAFolder(dir.to_owned()));
         }
-        let entries = std::fs::read_dir(dir).map_err(|source| RunFolderError::Unreadable {
-            path: dir.to_owned(),
-            source,
-        })?;
-        let mut names = Vec::new();
-        for e in entries {
-            let e = e.map_err(|source| RunFolderError::Unreadable {
-                path: dir.to_owned(),
-                source,
-            })?;
-            if e.file_type().is_ok_and(|t| t.is_dir()) {
-                continue;
-            }
-            if let Some(n) = e.file_name().to_str() {
-                names.push(n.to_owned());
-            }
-        }
-        names.sort();
-        let mut client_logs = Vec::new();
+        let client_logs = read_client_logs(dir, |_| true)?;
         let mut summaries = Vec::new();
         let mut csv_files = Vec::new();
-        for n in names {
+        for n in file_names(dir)? {
             let path = dir.join(&n);
-            if let Some(name) = ClientLogName::parse(&n) {
-                let log = ClientLog::parse(&read(&path)?);
-                client_logs.push(ClientLogFile {
-                    file_name: n,
-                    name,
-                    log,
-                });
-            } else if n.starts_with("timing_summary_") && n.ends_with(".log") {
+            if n.starts_with("timing_summary_") && n.ends_with(".log") {
                 let summary = TimingSummary::parse(&read(&path)?);
                 summaries.push(SummaryFile {
                     file_name: n,

@@ -35,6 +35,7 @@ pub mod engine;
 pub mod error;
 pub mod exec;
 pub mod exec_docker;
+pub mod flags;
 pub mod gsm8k;
 pub mod mtp;
 pub mod nightly;
