@@ -20,11 +20,13 @@ struct Args {
     common: HistoryArgs,
 
     /// Input length written into every summary row.
-    #[arg(long, default_value_t = 1024, value_name = "N")]
+    #[arg(long, default_value_t = 1024, value_name = "N", allow_negative_numbers = true,
+          value_parser = clap::value_parser!(i64).range(1..))]
     ilen: i64,
 
     /// Output length written into every summary row.
-    #[arg(long, default_value_t = 128, value_name = "N")]
+    #[arg(long, default_value_t = 128, value_name = "N", allow_negative_numbers = true,
+          value_parser = clap::value_parser!(i64).range(1..))]
     olen: i64,
 }
 

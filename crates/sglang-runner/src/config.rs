@@ -353,6 +353,18 @@ impl<'a> Resolver<'a> {
         }
     }
 
+    /// A time limit `name` (`v`, else `default`): a number of seconds above 0.
+    pub fn positive_seconds(&mut self, name: &str, v: Option<f64>, default: f64) -> Duration {
+        match v {
+            Some(x) if !(x.is_finite() && x > 0.0) => {
+                self.errors
+                    .push(format!("{name}={x} must be a number of seconds above 0"));
+                Duration::from_secs_f64(default)
+            }
+            v => self.seconds(name, v, default),
+        }
+    }
+
     /// `Ok` when every value was usable, else one [`RunnerError::Validation`] naming them
     /// all.
     pub fn finish(&mut self) -> Result<(), RunnerError> {

@@ -61,6 +61,33 @@ pub mod defaults {
     pub const PORT: u16 = 30000;
 }
 
+/// Value parser of a server port: 1 to 65535 (port 0 would make the run wait the whole
+/// server timeout for a server nobody can reach).
+pub fn port(s: &str) -> Result<u16, String> {
+    match s.trim().parse::<u16>() {
+        Ok(p) if p > 0 => Ok(p),
+        _ => Err(format!("expected a port number from 1 to 65535, got `{s}`")),
+    }
+}
+
+/// Value parser of a time limit: a finite number of seconds above 0.
+pub fn positive_seconds(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(x) if x.is_finite() && x > 0.0 => Ok(x),
+        _ => Err(format!("expected a number of seconds above 0, got `{s}`")),
+    }
+}
+
+/// Value parser of a pause: a finite number of seconds, 0 or more.
+pub fn seconds(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(x) if x.is_finite() && x >= 0.0 => Ok(x),
+        _ => Err(format!(
+            "expected a number of seconds (0 or more), got `{s}`"
+        )),
+    }
+}
+
 /// `--engine` value parser.
 pub(crate) fn engine(s: &str) -> Result<Engine, String> {
     Engine::parse(s).ok_or_else(|| format!("expected `sglang` or `sim`, got `{s}`"))

@@ -153,6 +153,8 @@ pub struct NightlyOptions {
     #[arg(
         long,
         value_name = "PORT",
+        value_parser = flags::port,
+        allow_negative_numbers = true,
         help = concatcp!("The benchmarks' server port [default: ", flags::defaults::PORT, "]")
     )]
     pub port: Option<u16>,
@@ -389,6 +391,15 @@ pub fn resolve(
     today: &str,
 ) -> Result<NightlyConfig, UsageError> {
     let mut notes = Vec::new();
+    // Every path of the night writes Pacific (or TIME_ZONE) dates: a zone that is not one is
+    // refused before anything runs, not only when Docker Hub is asked.
+    if let Some(z) = env.var("TIME_ZONE")
+        && z.parse::<chrono_tz::Tz>().is_err()
+    {
+        return Err(UsageError(format!(
+            "TIME_ZONE={z:?} is not an IANA time zone (e.g. America/Los_Angeles)"
+        )));
+    }
     // --model (validated before the sanity override, as the original).
     let model_text = o.model.clone().unwrap_or_else(|| "grok".to_owned());
     let mut model = NightlyModel::parse(&model_text).ok_or_else(|| {

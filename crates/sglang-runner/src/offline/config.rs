@@ -51,6 +51,8 @@ pub struct OfflineOptions {
     #[arg(
         long,
         value_name = "SECS",
+        value_parser = flags::positive_seconds,
+        allow_negative_numbers = true,
         help = "Seconds one grid point may take; past it bench_one_batch is stopped and the \
                 point gets an NA row [default: 7200; 300 with --engine=sim]"
     )]

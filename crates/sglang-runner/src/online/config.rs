@@ -92,6 +92,8 @@ pub struct CommonOptions {
     #[arg(
         long,
         value_name = "PORT",
+        value_parser = flags::port,
+        allow_negative_numbers = true,
         help = concatcp!(
             "Server port [env: ", DEEPSEEK_PORT_VAR, " (DeepSeek)] [default: ",
             flags::defaults::PORT, "]"
@@ -102,6 +104,8 @@ pub struct CommonOptions {
     #[arg(
         long,
         value_name = "SECS",
+        value_parser = flags::positive_seconds,
+        allow_negative_numbers = true,
         help = concatcp!(
             "Seconds the server may take to become ready [env: ", DEEPSEEK_SERVER_TIMEOUT_VAR,
             " (DeepSeek)] [default: ", GROK_SERVER_TIMEOUT_S, " (Grok), ",
@@ -114,6 +118,8 @@ pub struct CommonOptions {
     #[arg(
         long,
         value_name = "SECS",
+        value_parser = flags::positive_seconds,
+        allow_negative_numbers = true,
         help = "Seconds one client command (a GSM8K run, a serving run) may take; past it the \
                 server is considered hung and the run ends [default: 10800; 300 for the scaled \
                 simulator workload]"
@@ -123,6 +129,8 @@ pub struct CommonOptions {
     #[arg(
         long,
         value_name = "SECS",
+        value_parser = flags::seconds,
+        allow_negative_numbers = true,
         help = "Pause between runs of one load (Grok: every rate but 16; DeepSeek: concurrency \
                 >= 8 when more runs follow) [default: 10 on the real engine, 0 on the simulator]"
     )]
@@ -131,6 +139,8 @@ pub struct CommonOptions {
     #[arg(
         long,
         value_name = "SECS",
+        value_parser = flags::seconds,
+        allow_negative_numbers = true,
         help = "Pause between loads (request rates, concurrencies) [default: 3 on the real \
                 engine, 0 on the simulator]"
     )]
@@ -139,6 +149,8 @@ pub struct CommonOptions {
     #[arg(
         long,
         value_name = "SECS",
+        value_parser = flags::seconds,
+        allow_negative_numbers = true,
         help = "Grok: pause between runs of rate 16, followed by a POST /flush_cache [default: \
                 20 on the real engine, 0 on the simulator]"
     )]
@@ -147,6 +159,8 @@ pub struct CommonOptions {
     #[arg(
         long,
         value_name = "SECS",
+        value_parser = flags::seconds,
+        allow_negative_numbers = true,
         help = concatcp!(
             "DeepSeek: pause after every other run [env: ", DEEPSEEK_AFTER_RUN_VAR,
             "] [default: 2 on the real engine, 0 on the simulator]"
@@ -543,6 +557,10 @@ fn resolve_common(o: &CommonOptions, r: &mut Resolver<'_>, d: &CommonDefaults<'_
             },
         },
     );
+    if o.port == Some(0) {
+        r.errors
+            .push("--port=0 must be a port number between 1 and 65535".to_owned());
+    }
     let port = match (
         o.port,
         d.port_var.and_then(|v| r.env.var(v).map(|x| (v, x))),
@@ -559,13 +577,15 @@ fn resolve_common(o: &CommonOptions, r: &mut Resolver<'_>, d: &CommonDefaults<'_
         },
         (None, None) => flags::defaults::PORT,
     };
-    let server_timeout = r.seconds("--server-timeout", o.server_timeout, d.server_timeout_s);
+    let server_timeout =
+        r.positive_seconds("--server-timeout", o.server_timeout, d.server_timeout_s);
     let client_timeout_default = if r.scale == SimScale::Scaled {
         300.0
     } else {
         3.0 * 3600.0
     };
-    let client_timeout = r.seconds("--client-timeout", o.client_timeout, client_timeout_default);
+    let client_timeout =
+        r.positive_seconds("--client-timeout", o.client_timeout, client_timeout_default);
     let sim_pauses = engine == Engine::Sim;
     let no_pause = |real: Duration| {
         if sim_pauses || o.no_pauses {
@@ -843,6 +863,16 @@ pub fn resolve_deepseek(
             .base
             .require_model_dir(Path::new(&m.model), &m.model, &m.missing_hint());
     }
+    let mem_fraction = env.var_or("SERVER_MEM_FRACTION", "0.9");
+    if !mem_fraction
+        .trim()
+        .parse::<f64>()
+        .is_ok_and(|x| x > 0.0 && x <= 1.0)
+    {
+        r.errors.push(format!(
+            "SERVER_MEM_FRACTION={mem_fraction:?} must be a fraction of GPU memory above 0 and at most 1 (e.g. 0.9)"
+        ));
+    }
     r.finish()?;
     Ok(DeepSeekConfig {
         aiter_var: aiter_var(&common.base.image).to_owned(),
@@ -855,7 +885,7 @@ pub fn resolve_deepseek(
         mode,
         tp,
         gsm8k_host: env.var_or("GSM8K_HOST", "http://127.0.0.1"),
-        mem_fraction: env.var_or("SERVER_MEM_FRACTION", "0.9"),
+        mem_fraction,
         max_requests: env.var_or("SERVER_MAX_REQUESTS", "1024"),
         health_endpoint: env.var_or("HEALTH_CHECK_ENDPOINT", "/get_model_info"),
         health_interval: Duration::from_secs_f64(health_interval_s),

@@ -401,88 +401,6 @@ impl DeepSeekPlan {
         outcome
     }
 
-    /// One serving run.
-    fn one_run(
-        &self,
-        s: &mut Session<'_>,
-        timing: &mut TimingLog,
-        server: &mut Server,
-        conc: &str,
-        run: u32,
-        stamp: &str,
-    ) -> Result<RunDone, Halt> {
-        match run_state(&self.steps.paths, conc, run)? {
-            RunLogState::Completed(_) => {
-                s.say(format!(
-                    "Log for concurrency {conc}, run {run} already exists and completed successfully. Skipping."
-                ));
-                return Ok(RunDone::Skipped);
-            }
-            RunLogState::Incomplete(files) => {
-                for f in files {
-                    s.say(format!(
-                        "Found incomplete log file: {} - will re-run this benchmark",
-                        f.display()
-                    ));
-                }
-            }
-            RunLogState::Missing => {}
-        }
-        let prompts = self.cfg.prompts(conc);
-        s.say(format!(
-            "Running serving benchmark with concurrency {conc} (Run {run}) - {prompts} prompts..."
-        ));
-        let mut path = self.steps.paths.client_log(conc, run, stamp);
-        // Never overwrite an earlier attempt's log of the same second (resume).
-        if path.exists() {
-            let logs = run_logs(&self.steps.paths, conc, run)?;
-            path = self
-                .steps
-                .paths
-                .client_log(conc, run, &format!("{stamp}_{}", logs.len() + 1));
-        }
-        let cmd = self.client(conc, &path);
-        let mut log = RunLog::create(path.clone(), false)?;
-        log.line(
-            s,
-            format!("Run started at: {}", timefmt::human(&timefmt::now())),
-        )?;
-        log.line(s, format!("Using {prompts} prompts for concurrency {conc}"))?;
-        let end = log.run(s, &cmd, server, self.cfg.common.client_timeout)?;
-        let ok = end.exit.success();
-        log.end(s, &end)?;
-        log.line(
-            s,
-            format!("Run duration: {} seconds", end.duration.as_secs()),
-        )?;
-        drop(log);
-        let data = std::fs::read(&path).unwrap_or_default();
-        let parsed = metrics_parse::client_log::ClientLog::parse(&data);
-        let block = parsed.outcome.block();
-        let num = |n: Option<&metrics_parse::value::Num>| {
-            n.map_or_else(|| "NA".to_owned(), |n| n.text.clone())
-        };
-        if ok {
-            s.say(format!(
-                "Concurrency {conc}, Run {run} completed: {} requests, {} tok/s output throughput, {}ms E2E latency ({}s)",
-                num(block.and_then(|b| b.successful_requests.as_ref())),
-                num(block.and_then(|b| b.output_token_throughput.as_ref())),
-                num(parsed.medians.e2e.as_ref()),
-                end.duration.as_secs()
-            ));
-        } else {
-            s.say(format!(
-                "WARNING: the client of concurrency {conc}, run {run} ended with {}; the run is recorded as failed",
-                end.exit
-            ));
-        }
-        timing.line(format!(
-            "  Concurrency {conc}, Run {run}: {} seconds",
-            end.duration.as_secs()
-        ));
-        Ok(RunDone::Ran { ok })
-    }
-
     fn mtp(&self, s: &mut Session<'_>, timing: &mut TimingLog, csv: &CsvState) {
         let rows: Vec<MtpRow> = self
             .cfg
@@ -785,7 +703,76 @@ impl SweepHooks for DeepSeekPlan {
         run: u32,
         stamp: &str,
     ) -> Result<RunDone, Halt> {
-        DeepSeekPlan::one_run(self, s, timing, server, conc, run, stamp)
+        match run_state(&self.steps.paths, conc, run)? {
+            RunLogState::Completed(_) => {
+                s.say(format!(
+                    "Log for concurrency {conc}, run {run} already exists and completed successfully. Skipping."
+                ));
+                return Ok(RunDone::Skipped);
+            }
+            RunLogState::Incomplete(files) => {
+                for f in files {
+                    s.say(format!(
+                        "Found incomplete log file: {} - will re-run this benchmark",
+                        f.display()
+                    ));
+                }
+            }
+            RunLogState::Missing => {}
+        }
+        let prompts = self.cfg.prompts(conc);
+        s.say(format!(
+            "Running serving benchmark with concurrency {conc} (Run {run}) - {prompts} prompts..."
+        ));
+        let mut path = self.steps.paths.client_log(conc, run, stamp);
+        // Never overwrite an earlier attempt's log of the same second (resume).
+        if path.exists() {
+            let logs = run_logs(&self.steps.paths, conc, run)?;
+            path = self
+                .steps
+                .paths
+                .client_log(conc, run, &format!("{stamp}_{}", logs.len() + 1));
+        }
+        let cmd = self.client(conc, &path);
+        let mut log = RunLog::create(path.clone(), false)?;
+        log.line(
+            s,
+            format!("Run started at: {}", timefmt::human(&timefmt::now())),
+        )?;
+        log.line(s, format!("Using {prompts} prompts for concurrency {conc}"))?;
+        let end = log.run(s, &cmd, server, self.cfg.common.client_timeout)?;
+        let ok = end.exit.success();
+        log.end(s, &end)?;
+        log.line(
+            s,
+            format!("Run duration: {} seconds", end.duration.as_secs()),
+        )?;
+        drop(log);
+        let data = std::fs::read(&path).unwrap_or_default();
+        let parsed = metrics_parse::client_log::ClientLog::parse(&data);
+        let block = parsed.outcome.block();
+        let num = |n: Option<&metrics_parse::value::Num>| {
+            n.map_or_else(|| "NA".to_owned(), |n| n.text.clone())
+        };
+        if ok {
+            s.say(format!(
+                "Concurrency {conc}, Run {run} completed: {} requests, {} tok/s output throughput, {}ms E2E latency ({}s)",
+                num(block.and_then(|b| b.successful_requests.as_ref())),
+                num(block.and_then(|b| b.output_token_throughput.as_ref())),
+                num(parsed.medians.e2e.as_ref()),
+                end.duration.as_secs()
+            ));
+        } else {
+            s.say(format!(
+                "WARNING: the client of concurrency {conc}, run {run} ended with {}; the run is recorded as failed",
+                end.exit
+            ));
+        }
+        timing.line(format!(
+            "  Concurrency {conc}, Run {run}: {} seconds",
+            end.duration.as_secs()
+        ));
+        Ok(RunDone::Ran { ok })
     }
 
     /// Concurrency >= 8 pauses between runs when more follow; every other run pauses

@@ -329,65 +329,6 @@ impl GrokPlan {
         s.say("Memory cleanup completed");
         Ok(())
     }
-
-    /// One client run of `rate` (§4.8): resume check, log, command, trailer.
-    fn one_run(
-        &self,
-        s: &mut Session<'_>,
-        timing: &mut TimingLog,
-        server: &mut Server,
-        rate: &str,
-        run: u32,
-        stamp: &str,
-    ) -> Result<RunDone, Halt> {
-        match run_state(&self.steps.paths, rate, run)? {
-            RunLogState::Completed(_) => {
-                s.say(format!(
-                    "Complete log for mode aiter, rate {rate}, run {run} already exists. Skipping."
-                ));
-                return Ok(RunDone::Skipped);
-            }
-            RunLogState::Incomplete(files) => {
-                for f in files {
-                    s.say(format!(
-                        "Found incomplete log file: {} (missing 'Run completed at:' marker)",
-                        f.display()
-                    ));
-                    s.say("Removing incomplete log and re-running...");
-                    std::fs::remove_file(&f)
-                        .map_err(|e| RunnerError::io("remove incomplete client log", &f, e))?;
-                }
-            }
-            RunLogState::Missing => {}
-        }
-        let path = self.steps.paths.client_log(rate, run, stamp);
-        let cmd = self.client(rate, &path);
-        let mut log = RunLog::create(path, true)?;
-        log.line(
-            s,
-            format!("Running benchmark with request rate: {rate} (Run {run}) for mode aiter"),
-        )?;
-        log.line(
-            s,
-            format!("Run started at: {}", timefmt::human(&timefmt::now())),
-        )?;
-        log.line(s, format!("Executing: {}", cmd.display()))?;
-        let end = log.run(s, &cmd, server, self.cfg.common.client_timeout)?;
-        let secs = end.duration.as_secs();
-        let ok = end.exit.success();
-        log.end(s, &end)?;
-        if !ok {
-            // Fix F-11: the run is recorded as failed and the benchmark goes on.
-            s.say(format!(
-                "[online] WARNING: the client of rate {rate}, run {run} ended with {}; the run is recorded as failed",
-                end.exit
-            ));
-        }
-        log.line(s, format!("Run duration: {secs} seconds"))?;
-        log.line(s, DASHES.to_owned())?;
-        timing.line(format!("  Rate {rate}, Run {run}: {secs} seconds"));
-        Ok(RunDone::Ran { ok })
-    }
 }
 
 impl Benchmark for GrokPlan {
@@ -572,7 +513,53 @@ impl SweepHooks for GrokPlan {
         run: u32,
         stamp: &str,
     ) -> Result<RunDone, Halt> {
-        GrokPlan::one_run(self, s, timing, server, rate, run, stamp)
+        match run_state(&self.steps.paths, rate, run)? {
+            RunLogState::Completed(_) => {
+                s.say(format!(
+                    "Complete log for mode aiter, rate {rate}, run {run} already exists. Skipping."
+                ));
+                return Ok(RunDone::Skipped);
+            }
+            RunLogState::Incomplete(files) => {
+                for f in files {
+                    s.say(format!(
+                        "Found incomplete log file: {} (missing 'Run completed at:' marker)",
+                        f.display()
+                    ));
+                    s.say("Removing incomplete log and re-running...");
+                    std::fs::remove_file(&f)
+                        .map_err(|e| RunnerError::io("remove incomplete client log", &f, e))?;
+                }
+            }
+            RunLogState::Missing => {}
+        }
+        let path = self.steps.paths.client_log(rate, run, stamp);
+        let cmd = self.client(rate, &path);
+        let mut log = RunLog::create(path, true)?;
+        log.line(
+            s,
+            format!("Running benchmark with request rate: {rate} (Run {run}) for mode aiter"),
+        )?;
+        log.line(
+            s,
+            format!("Run started at: {}", timefmt::human(&timefmt::now())),
+        )?;
+        log.line(s, format!("Executing: {}", cmd.display()))?;
+        let end = log.run(s, &cmd, server, self.cfg.common.client_timeout)?;
+        let secs = end.duration.as_secs();
+        let ok = end.exit.success();
+        log.end(s, &end)?;
+        if !ok {
+            // Fix F-11: the run is recorded as failed and the benchmark goes on.
+            s.say(format!(
+                "[online] WARNING: the client of rate {rate}, run {run} ended with {}; the run is recorded as failed",
+                end.exit
+            ));
+        }
+        log.line(s, format!("Run duration: {secs} seconds"))?;
+        log.line(s, DASHES.to_owned())?;
+        timing.line(format!("  Rate {rate}, Run {run}: {secs} seconds"));
+        Ok(RunDone::Ran { ok })
     }
 
     fn after_run(
