@@ -219,3 +219,52 @@ fn deepseek_refuses_a_memory_fraction_that_is_not_one() {
         r.all()
     );
 }
+
+/// Every binary in `bins/src/bin/`, next to this test's executable (`target/<profile>/`).
+fn every_binary() -> Vec<(String, std::path::PathBuf)> {
+    let exe = std::env::current_exe().expect("test executable");
+    let dir = exe
+        .parent()
+        .and_then(|d| d.parent())
+        .expect("target/<profile>/deps");
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(support::workspace().join("bins/src/bin")).expect("bins/src/bin") {
+        let name = e.expect("entry").file_name().to_string_lossy().into_owned();
+        if let Some(bin) = name.strip_suffix(".rs") {
+            out.push((bin.to_owned(), dir.join(bin)));
+        }
+    }
+    out.sort();
+    out
+}
+
+/// `-h` says what the binary does (not the workspace's one-line blurb), and `--version`
+/// names the version and the commit it was built from.
+#[test]
+fn every_binary_describes_itself_and_names_its_commit() {
+    let blurb = "one thin binary per script of the original toolkit";
+    let version = regex::Regex::new(r"^\S+ \d+\.\d+\.\d+ \(([0-9a-f]{7,40}|unknown)\)$").unwrap();
+    let bins = every_binary();
+    assert!(bins.len() >= 15, "{bins:?}");
+    for (name, path) in bins {
+        assert!(
+            path.is_file(),
+            "{} is not built next to the tests",
+            path.display()
+        );
+        let r = run_args(path.to_str().unwrap(), &["-h"], LIMIT);
+        assert_eq!(r.code, Some(0), "{name} -h\n{}", r.all());
+        let first = r.stdout.lines().next().unwrap_or_default();
+        assert!(
+            !first.contains(blurb) && first.len() > 20,
+            "{name} -h describes the binary: {first:?}"
+        );
+        let r = run_args(path.to_str().unwrap(), &["--version"], LIMIT);
+        assert_eq!(r.code, Some(0), "{name} --version\n{}", r.all());
+        let line = r.stdout.trim();
+        assert!(
+            line.starts_with(&format!("{name} ")) && version.is_match(line),
+            "{name} --version: {line:?}"
+        );
+    }
+}

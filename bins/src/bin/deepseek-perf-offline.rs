@@ -16,7 +16,7 @@ use sglang_runner::offline::config::DeepSeekOfflineOptions;
 /// setting, missing work dir, model or program, failed --download-model), 2 usage, 6 the point
 /// failed (NA row), 130/143 interrupted.
 #[derive(Debug, Parser)]
-#[command(name = "deepseek-perf-offline", version, about, long_about)]
+#[command(name = "deepseek-perf-offline", version = sglang_ci::VERSION)]
 struct Cli {
     #[command(flatten)]
     args: DeepSeekOfflineOptions,

@@ -16,7 +16,7 @@ use sglang_runner::online::config::DeepSeekOptions;
 /// 3 server did not start, 4 GSM8K below threshold, 5 server died or hung during the
 /// benchmark, 6 completed with failed runs or server RuntimeErrors, 130/143 interrupted.
 #[derive(Debug, Parser)]
-#[command(name = "deepseek-perf-online", version, about, long_about)]
+#[command(name = "deepseek-perf-online", version = sglang_ci::VERSION)]
 struct Cli {
     #[command(flatten)]
     args: DeepSeekOptions,

@@ -16,7 +16,7 @@ use sglang_runner::offline::config::GrokOfflineOptions;
 /// mode or setting, missing work dir, model or program), 2 usage, 6 completed but some grid
 /// points failed (NA rows) or produced no metrics, 130/143 interrupted.
 #[derive(Debug, Parser)]
-#[command(name = "grok-perf-offline", version, about, long_about)]
+#[command(name = "grok-perf-offline", version = sglang_ci::VERSION)]
 struct Cli {
     #[command(flatten)]
     args: GrokOfflineOptions,

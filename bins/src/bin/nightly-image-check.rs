@@ -18,7 +18,7 @@ const ALERT_PROGRAM: &str = "send-docker-image-alert";
 #[derive(Parser, Debug)]
 #[command(
     name = "nightly-image-check",
-    version,
+    version = sglang_ci::VERSION,
     about = "Check that the nightly rocm/sgl-dev images exist on Docker Hub for mi30x and mi35x and are pullable",
     after_help = "Environment:\n  IMAGE_REPO                  repository to check (default rocm/sgl-dev)\n  TIME_ZONE                   zone of the image dates and the Run Date/Time line (default America/Los_Angeles)\n  TEAMS_WEBHOOK_URL           webhook when --teams-webhook-url is not given\n  TEAMS_ALERT_SCRIPT          alert program to run instead of send-docker-image-alert (a .py file runs with python3)\n  SGLCI_DOCKERHUB_URL         Docker Hub base URL (default https://hub.docker.com)\n  SGLCI_REGISTRY_URL          registry base URL for the manifest check (default https://registry-1.docker.io)\n  SGLCI_DOCKERHUB_TIMEOUT_S   timeout of each request in seconds (default 15)\n  SGLCI_DOCKERHUB_BACKOFF_MS  first retry wait in milliseconds, doubled per retry (default 1000)\n\nExit codes: 0 all images available; 1 an image is missing or not pullable, or a bad --days/--date;\n3 Docker Hub or the registry could not be asked (nothing known to be missing); 2 unknown flag."
 )]

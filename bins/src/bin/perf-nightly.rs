@@ -20,7 +20,7 @@ use sglang_runner::nightly::{self, NightlyError, config::NightlyOptions};
 /// live run, no image found, container failure; 3 Docker Hub could not be asked; 4
 /// --mode=sanity (sanity-check not ported yet, nothing run); 130/143 interrupted.
 #[derive(Debug, Parser)]
-#[command(name = "perf-nightly", version, about, long_about)]
+#[command(name = "perf-nightly", version = sglang_ci::VERSION)]
 struct Args {
     /// The night's flags (sglang_runner::nightly::config::NightlyOptions).
     #[command(flatten)]

@@ -18,7 +18,7 @@ const UNREADABLE: u8 = 2;
 /// Without --out the CSV goes to stdout. Exit status: 0 done (or --check: equal), 1 --check
 /// found differences, 2 the folder, its CSV or --out could not be read or written.
 #[derive(Debug, Parser)]
-#[command(name = "rebuild-csv", version, about, long_about)]
+#[command(name = "rebuild-csv", version = sglang_ci::VERSION)]
 struct Args {
     /// Run folder (`online/<MODEL>/<tag>_<MODEL>_<VARIANT>_online[<suffix>]`). Also
     /// `--run_dir`.

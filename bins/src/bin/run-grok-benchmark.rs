@@ -15,7 +15,7 @@ use sglang_runner::online::config::GrokOptions;
 ///
 /// Exit status: as grok-perf-online.
 #[derive(Debug, Parser)]
-#[command(name = "run-grok-benchmark", version, about, long_about)]
+#[command(name = "run-grok-benchmark", version = sglang_ci::VERSION)]
 struct Cli {
     #[command(flatten)]
     args: GrokOptions,
