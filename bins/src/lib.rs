@@ -5,7 +5,12 @@
 //! one line on stderr plus an exit code with [`exit::run`].
 
 /// `--version` of every binary: the package version and the git commit it was built from.
-pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("SGLCI_GIT_COMMIT"), ")");
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("SGLCI_GIT_COMMIT"),
+    ")"
+);
 
 pub mod bench;
 pub mod cli;

@@ -158,6 +158,16 @@ pub struct NightlyOptions {
         help = concatcp!("The benchmarks' server port [default: ", flags::defaults::PORT, "]")
     )]
     pub port: Option<u16>,
+    /// `--strict` (new): a failed benchmark makes the exit status non-zero.
+    #[arg(
+        long,
+        help = concatcp!(
+            "Exit ", super::EXIT_STRICT_FAILED, " when any benchmark of the night failed (the \
+             default exit 0 keeps `perf-nightly ... && github-log-upload` chains running, as the \
+             original) [env: ", STRICT_VAR, "=1]"
+        )
+    )]
+    pub strict: bool,
     /// `--dry-run` (new).
     #[arg(
         long,
@@ -172,6 +182,46 @@ pub struct NightlyOptions {
 
 /// Environment variable of `--work-dir`.
 pub const CI_DIR_VAR: &str = "BENCHMARK_CI_DIR";
+/// Environment variable of `--strict` (`1` or `true`).
+pub const STRICT_VAR: &str = "SGLCI_STRICT";
+/// Variables of the original script that the port does not read: each one set gets a warning
+/// naming it and what the port does instead.
+pub const IGNORED_VARS: [(&str, &str); 10] = [
+    (
+        "ONLINE_OUTPUT_DIR",
+        "run folders go below --work-dir (BENCHMARK_CI_DIR)/online",
+    ),
+    (
+        "OFFLINE_OUTPUT_DIR",
+        "run folders go below --work-dir (BENCHMARK_CI_DIR)/offline",
+    ),
+    (
+        "ENABLE_TEAMS_NOTIFICATIONS",
+        "--teams-webhook-url enables the notification",
+    ),
+    ("GROK_ONLINE_SCRIPT", "the benchmarks run in this process"),
+    ("GROK_OFFLINE_SCRIPT", "the benchmarks run in this process"),
+    (
+        "DEEPSEEK_ONLINE_SCRIPT",
+        "the benchmarks run in this process",
+    ),
+    (
+        "DEEPSEEK_OFFLINE_SCRIPT",
+        "the benchmarks run in this process",
+    ),
+    (
+        "SANITY_CHECK_SCRIPT",
+        "the sanity check is the sanity-check binary",
+    ),
+    (
+        "PROCESS_AND_GENERATE_ONLINE_PLOTS_SCRIPT",
+        "process-online-plots next to this binary (then on PATH) draws the plots",
+    ),
+    (
+        "PROCESS_AND_GENERATE_OFFLINE_PLOTS_SCRIPT",
+        "process-offline-plots next to this binary (then on PATH) draws the plots",
+    ),
+];
 /// Environment variable of `--hardware`.
 pub const HARDWARE_VAR: &str = "HARDWARE_TYPE";
 /// Default of `--hardware`.
@@ -291,6 +341,8 @@ pub struct Teams {
 pub struct NightlyConfig {
     /// `--model` (forced to `sanity` by `--mode=sanity`).
     pub model: NightlyModel,
+    /// `--strict` / `SGLCI_STRICT`: a failed benchmark fails the night's exit status.
+    pub strict: bool,
     /// Modes, in order.
     pub modes: Vec<Mode>,
     /// `--hardware`.
@@ -547,8 +599,20 @@ pub fn resolve(
             }
         },
     };
+    for (var, instead) in IGNORED_VARS {
+        if env.var(var).is_some() {
+            notes.push(format!(
+                "[nightly] WARN: {var} is set but not used by this port: {instead}"
+            ));
+        }
+    }
+    let strict = o.strict
+        || env
+            .var(STRICT_VAR)
+            .is_some_and(|v| matches!(v.trim(), "1" | "true" | "yes"));
     Ok(NightlyConfig {
         lock_path: lock_path(model, sanity, env),
+        strict,
         model,
         modes,
         hardware,

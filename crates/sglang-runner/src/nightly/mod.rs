@@ -65,6 +65,8 @@ pub const EXIT_FAILURE: u8 = 1;
 pub const EXIT_COULD_NOT_ASK: u8 = 3;
 /// Exit status: `--mode=sanity` needs `sanity-check`, which is not ported yet.
 pub const EXIT_SANITY_NOT_PORTED: u8 = 4;
+/// Exit status with `--strict`: the night ran and a benchmark failed.
+pub const EXIT_STRICT_FAILED: u8 = 5;
 
 /// How one benchmark of the night ended.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -592,10 +594,37 @@ pub fn run(cfg: &NightlyConfig, console: &mut Console, interrupt: &Interrupt) ->
         }
         Err(e) => return report.fail(console, NightlyError::Lock(e.to_string())),
     };
-    let report = night(cfg, engine.as_ref(), console, interrupt, report);
+    let mut report = night(cfg, engine.as_ref(), console, interrupt, report);
     console.line("[nightly] Cleaning up process lock...");
     lock.release();
+    if report.error.is_none() {
+        console.line(verdict_line(&report.benchmarks));
+        if cfg.strict && report.exit_code == 0 && report.benchmarks.iter().any(|b| b.exit_code != 0)
+        {
+            report.exit_code = EXIT_STRICT_FAILED;
+        }
+    }
     report
+}
+
+/// The night's last line, one a grep finds: `[nightly] VERDICT: PASS (2 of 2 benchmarks
+/// succeeded)` or `[nightly] VERDICT: FAIL (1 of 2 benchmarks failed: online exit 4)`.
+pub fn verdict_line(benchmarks: &[BenchmarkEnd]) -> String {
+    let failed: Vec<String> = benchmarks
+        .iter()
+        .filter(|b| b.exit_code != 0)
+        .map(|b| format!("{} exit {}", b.mode.as_str(), b.exit_code))
+        .collect();
+    let n = benchmarks.len();
+    if failed.is_empty() {
+        format!("[nightly] VERDICT: PASS ({n} of {n} benchmarks succeeded)")
+    } else {
+        format!(
+            "[nightly] VERDICT: FAIL ({} of {n} benchmarks failed: {})",
+            failed.len(),
+            failed.join(", ")
+        )
+    }
 }
 
 /// The GPU idle check (§8.7 with fix F-19).
