@@ -1,17 +1,27 @@
 //! The shared end of the benchmark binaries (`grok-perf-online`, `deepseek-perf-online`,
-//! `run-grok-benchmark`, `grok-perf-offline`, `deepseek-perf-offline`): print the dry run, or
-//! install the signal handlers, prepare the executor (the `<repo>_<tag>` container for
-//! `--executor=docker`), run the plan, write `--report-json` and turn the outcome into the
-//! exit code its docs page lists. The plans are `sglang_runner::benchmark::Benchmark`s.
+//! `run-grok-benchmark`, `grok-perf-offline`, `deepseek-perf-offline`): resolve the
+//! configuration from the flags the binary parsed (the runner's option structs, flattened
+//! into each binary: `sglang_runner::flags`), print the dry run, or install the signal
+//! handlers, prepare the executor (the `<repo>_<tag>` container for `--executor=docker`), run
+//! the plan, write `--report-json` and turn the outcome into the exit code its docs page
+//! lists. The plans are `sglang_runner::benchmark::Benchmark`s.
 
 use std::path::Path;
 use std::process::ExitCode;
 
 use sglang_runner::benchmark::{Benchmark, Report};
-use sglang_runner::config::ProcessEnv;
+use sglang_runner::config::{BaseOptions, ProcessEnv};
 use sglang_runner::console::Console;
 use sglang_runner::container::executor_for;
 use sglang_runner::engine::ExecutorKind;
+use sglang_runner::offline::{
+    self,
+    config::{
+        DeepSeekOfflineOptions, GrokOfflineOptions, resolve_deepseek_offline, resolve_grok_offline,
+    },
+};
+use sglang_runner::online::config::{DeepSeekOptions, GrokOptions, resolve_deepseek, resolve_grok};
+use sglang_runner::online::{deepseek::DeepSeekPlan, grok::GrokPlan};
 
 use crate::exit::Fatal;
 
@@ -24,17 +34,44 @@ pub fn setup(e: &(dyn std::error::Error + 'static)) -> Fatal {
     Fatal::from_error(SETUP_ERROR, e)
 }
 
-/// Sets up logging (`verbose`), resolves the plan (`resolve`: a configuration error is a
-/// setup error), then dry-runs or runs it as [`run`] does; returns the exit code.
+/// Sets up logging (`--verbose` of `base`), resolves the plan (`resolve`: a configuration
+/// error is a setup error), then dry-runs or runs it as [`run`] does; returns the exit code.
 pub fn resolve_and_run<B: Benchmark, E: std::error::Error + 'static>(
-    verbose: bool,
-    dry_run: bool,
-    report_json: Option<&Path>,
+    base: &BaseOptions,
     resolve: impl FnOnce() -> Result<B, E>,
 ) -> Result<ExitCode, Fatal> {
-    crate::logging::init(verbose);
+    let out = &base.output;
+    crate::logging::init(out.verbose);
     let plan = resolve().map_err(|e| setup(&e))?;
-    run(&plan, dry_run, report_json)
+    run(&plan, out.dry_run, out.report_json.as_deref())
+}
+
+/// `grok-perf-online` (also `run-grok-benchmark`): resolves, then dry-runs or runs.
+pub fn run_grok(o: &GrokOptions) -> Result<ExitCode, Fatal> {
+    resolve_and_run(&o.common.base, || {
+        resolve_grok(o, &ProcessEnv).map(GrokPlan::new)
+    })
+}
+
+/// `deepseek-perf-online`: resolves, then dry-runs or runs.
+pub fn run_deepseek(o: &DeepSeekOptions) -> Result<ExitCode, Fatal> {
+    resolve_and_run(&o.common.base, || {
+        resolve_deepseek(o, &ProcessEnv).map(DeepSeekPlan::new)
+    })
+}
+
+/// `grok-perf-offline`: resolves, then dry-runs or runs.
+pub fn run_grok_offline(o: &GrokOfflineOptions) -> Result<ExitCode, Fatal> {
+    resolve_and_run(&o.common.base, || {
+        resolve_grok_offline(o, &ProcessEnv).map(|cfg| offline::grok::plan(&cfg))
+    })
+}
+
+/// `deepseek-perf-offline`: resolves, then dry-runs or runs.
+pub fn run_deepseek_offline(o: &DeepSeekOfflineOptions) -> Result<ExitCode, Fatal> {
+    resolve_and_run(&o.common.base, || {
+        resolve_deepseek_offline(o, &ProcessEnv).map(|cfg| offline::deepseek::plan(&cfg))
+    })
 }
 
 /// Dry-runs (`dry_run`) or runs `plan`; writes `report_json`; returns the exit code.

@@ -70,6 +70,27 @@ where
     T::try_parse_from(normalize_args(args))
 }
 
+/// Value parser of a text that ends up in a file or a log line (`--host`): no control
+/// characters (tabs and newlines would break the CSV row label or the log line).
+pub fn printable(s: &str) -> Result<String, String> {
+    if s.is_empty() || s.chars().any(char::is_control) {
+        Err("expected a non-empty value without tabs, newlines or other control characters".into())
+    } else {
+        Ok(s.to_owned())
+    }
+}
+
+/// Value parser of one load of a comma-separated list (`--loads 1,2,4`): a positive number
+/// as written (an empty item, as in `1,,4`, is refused).
+pub fn load(s: &str) -> Result<String, String> {
+    match s.trim().parse::<f64>() {
+        Ok(x) if x.is_finite() && x > 0.0 && !s.trim().is_empty() => Ok(s.trim().to_owned()),
+        _ => Err(format!(
+            "expected a positive number (a request rate or concurrency), got `{s}`"
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -113,6 +134,17 @@ mod tests {
             norm(&["bin", "--", "--keep_me", "-x"]),
             ["bin", "--", "--keep_me", "-x"]
         );
+    }
+
+    #[test]
+    fn loads_and_printable_values_are_checked() {
+        assert_eq!(load("16").unwrap(), "16");
+        assert!(load("").is_err());
+        assert!(load("x").is_err());
+        assert!(load("-1").is_err());
+        assert!(printable("host-1").is_ok());
+        assert!(printable("a\tb").is_err());
+        assert!(printable("a\nb").is_err());
     }
 
     #[test]

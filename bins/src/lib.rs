@@ -4,16 +4,20 @@
 //! set up logging with [`logging::init`], call one library function, and turn its error into
 //! one line on stderr plus an exit code with [`exit::run`].
 
+/// `--version` of every binary: the package version and the git commit it was built from.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("SGLCI_GIT_COMMIT"),
+    ")"
+);
+
 pub mod bench;
 pub mod cli;
-pub mod engine_args;
 pub mod exit;
 #[cfg(feature = "history")]
 pub mod history_args;
 pub mod logging;
-pub mod model_args;
-pub mod offline_args;
-pub mod online_args;
 pub mod sim_image_args;
 pub mod sys;
 pub mod teams_glue;

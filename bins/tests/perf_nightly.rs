@@ -129,6 +129,49 @@ fn assert_complete_run_folder(folder: &Path) {
 
 // ---------------------------------------------------------------- without Docker
 
+/// A night whose benchmark fails (GSM8K below the threshold: the benchmark's exit 4) still
+/// exits 0 by default, so `perf-nightly ... && github-log-upload` chains keep running, and
+/// says so on one greppable line; `--strict` (or `SGLCI_STRICT=1`) makes it exit 5. A
+/// variable of the original that the port ignores is named in a warning, not silently dropped.
+#[test]
+fn strict_nights_fail_on_a_failed_benchmark_and_every_night_ends_with_a_verdict() {
+    for (strict, code) in [(None, 0), (Some("--strict"), 5), (Some("SGLCI_STRICT"), 5)] {
+        let o = Online::new();
+        let mut c = nightly(&o);
+        c.env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+            .env(
+                "SGLCI_SIM_ARGS",
+                "--sim-profile zero --sim-gsm8k-accuracy 0.0",
+            )
+            .env("ONLINE_OUTPUT_DIR", "/somewhere/else");
+        match strict {
+            Some("--strict") => {
+                c.arg("--strict");
+            }
+            Some(var) => {
+                c.env(var, "1");
+            }
+            None => {}
+        }
+        let out = o.run(c, LIMIT);
+        assert_eq!(out.code, Some(code), "{strict:?}\n{}", out.all());
+        assert!(
+            out.stdout
+                .contains("[nightly] VERDICT: FAIL (1 of 1 benchmarks failed: online exit 4)"),
+            "{}",
+            out.stdout
+        );
+        assert!(
+            out.stdout.contains(
+                "[nightly] WARN: ONLINE_OUTPUT_DIR is set but not used by this port: run folders go below --work-dir"
+            ),
+            "{}",
+            out.stdout
+        );
+        o.assert_no_leftovers();
+    }
+}
+
 /// The README's main job: a whole online night of the simulated engine on this machine. The
 /// daemon socket points nowhere, so any Docker call would fail the night.
 #[test]
@@ -184,6 +227,7 @@ fn local_sim_night_runs_on_this_machine_without_docker() {
         "[nightly] Teams webhook URL provided via command line - notifications enabled",
         "[nightly] All benchmarks completed for 1 image(s)",
         "[nightly] Cleaning up process lock...",
+        "[nightly] VERDICT: PASS (1 of 1 benchmarks succeeded)",
     ] {
         assert!(s.contains(line), "missing {line:?} in\n{s}");
     }

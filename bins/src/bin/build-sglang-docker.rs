@@ -16,7 +16,7 @@ use sglang_ci::sys::Tee;
 #[derive(Parser, Debug)]
 #[command(
     name = "build-sglang-docker",
-    version,
+    version = sglang_ci::VERSION,
     about = "Pull the upstream lmsysorg/sglang ROCm image named by SGLang's Dockerfile; with --pr, build an image with that pull request's source at /sgl-workspace/sglang-pr",
     after_help = "Environment: GITHUB_DOCKERFILE_URL, SGL_BRANCH, GITHUB_TOKEN (flag fallbacks); SGL_BENCHMARK_CI_DIR (default log folder base);\nDOCKER_HOST (Docker daemon); SGLCI_REGISTRY_URL, SGLCI_GITHUB_RAW_URL, SGLCI_GITHUB_API_URL (endpoints, for tests).\nExit codes: 0 success; 1 any failure (Docker unreachable, tag/pull/PR/build failure, aborted); 2 unknown flag."
 )]

@@ -7,7 +7,8 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use sglang_ci::offline_args::{DeepSeekOfflineArgs, run_deepseek_offline};
+use sglang_ci::bench::run_deepseek_offline;
+use sglang_runner::offline::config::DeepSeekOfflineOptions;
 
 /// DeepSeek offline benchmark: one bench_one_batch point, one CSV row.
 ///
@@ -15,10 +16,10 @@ use sglang_ci::offline_args::{DeepSeekOfflineArgs, run_deepseek_offline};
 /// setting, missing work dir, model or program, failed --download-model), 2 usage, 6 the point
 /// failed (NA row), 130/143 interrupted.
 #[derive(Debug, Parser)]
-#[command(name = "deepseek-perf-offline", version, about, long_about)]
+#[command(name = "deepseek-perf-offline", version = sglang_ci::VERSION)]
 struct Cli {
     #[command(flatten)]
-    args: DeepSeekOfflineArgs,
+    args: DeepSeekOfflineOptions,
 }
 
 fn main() -> ExitCode {

@@ -6,7 +6,8 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use sglang_ci::online_args::{DeepSeekArgs, run_deepseek};
+use sglang_ci::bench::run_deepseek;
+use sglang_runner::online::config::DeepSeekOptions;
 
 /// DeepSeek online benchmark: server + GSM8K gate + bench_serving by concurrency, in the
 /// standard, DP-attention, torch-compile, MTP-test and DP-test modes.
@@ -15,10 +16,10 @@ use sglang_ci::online_args::{DeepSeekArgs, run_deepseek};
 /// 3 server did not start, 4 GSM8K below threshold, 5 server died or hung during the
 /// benchmark, 6 completed with failed runs or server RuntimeErrors, 130/143 interrupted.
 #[derive(Debug, Parser)]
-#[command(name = "deepseek-perf-online", version, about, long_about)]
+#[command(name = "deepseek-perf-online", version = sglang_ci::VERSION)]
 struct Cli {
     #[command(flatten)]
-    args: DeepSeekArgs,
+    args: DeepSeekOptions,
 }
 
 fn main() -> ExitCode {

@@ -20,7 +20,7 @@ use sglang_runner::models::{self, DownloadModelsOptions};
 /// model, invalid hardware or no HuggingFace CLI, 2 usage (unknown argument), 130/143
 /// interrupted.
 #[derive(Debug, Parser)]
-#[command(name = "download-models", version, about, long_about)]
+#[command(name = "download-models", version = sglang_ci::VERSION)]
 struct Cli {
     /// Process every model of the table.
     #[arg(long)]

@@ -6,7 +6,8 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use sglang_ci::offline_args::{GrokOfflineArgs, run_grok_offline};
+use sglang_ci::bench::run_grok_offline;
+use sglang_runner::offline::config::GrokOfflineOptions;
 
 /// Grok-1/Grok-2 offline benchmark: bench_one_batch over a grid of TP, batch size and input
 /// length, one CSV row per point.
@@ -15,10 +16,10 @@ use sglang_ci::offline_args::{GrokOfflineArgs, run_grok_offline};
 /// mode or setting, missing work dir, model or program), 2 usage, 6 completed but some grid
 /// points failed (NA rows) or produced no metrics, 130/143 interrupted.
 #[derive(Debug, Parser)]
-#[command(name = "grok-perf-offline", version, about, long_about)]
+#[command(name = "grok-perf-offline", version = sglang_ci::VERSION)]
 struct Cli {
     #[command(flatten)]
-    args: GrokOfflineArgs,
+    args: GrokOfflineOptions,
 }
 
 fn main() -> ExitCode {

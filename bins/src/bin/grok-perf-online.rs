@@ -6,7 +6,8 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use sglang_ci::online_args::{GrokArgs, run_grok};
+use sglang_ci::bench::run_grok;
+use sglang_runner::online::config::GrokOptions;
 
 /// Grok-1/Grok-2 online serving benchmark: server + GSM8K gate + bench_serving by request rate.
 ///
@@ -14,10 +15,10 @@ use sglang_ci::online_args::{GrokArgs, run_grok};
 /// 3 server did not start, 4 GSM8K below threshold, 5 server died or hung during the
 /// benchmark, 6 completed with failed runs or server RuntimeErrors, 130/143 interrupted.
 #[derive(Debug, Parser)]
-#[command(name = "grok-perf-online", version, about, long_about)]
+#[command(name = "grok-perf-online", version = sglang_ci::VERSION)]
 struct Cli {
     #[command(flatten)]
-    args: GrokArgs,
+    args: GrokOptions,
 }
 
 fn main() -> ExitCode {

@@ -10,6 +10,7 @@ use docker_ctl::{HubClient, RegistryClient, dates};
 use image_jobs::image_check::{self, CheckConfig};
 use sglang_ci::exit::Fatal;
 use sglang_ci::sys;
+use sglang_runner::flags::TeamsWebhookFlags;
 
 /// Alert program looked for next to this binary, then on PATH.
 const ALERT_PROGRAM: &str = "send-docker-image-alert";
@@ -17,9 +18,9 @@ const ALERT_PROGRAM: &str = "send-docker-image-alert";
 #[derive(Parser, Debug)]
 #[command(
     name = "nightly-image-check",
-    version,
+    version = sglang_ci::VERSION,
     about = "Check that the nightly rocm/sgl-dev images exist on Docker Hub for mi30x and mi35x and are pullable",
-    after_help = "Environment:\n  IMAGE_REPO                  repository to check (default rocm/sgl-dev)\n  TIME_ZONE                   zone of the image dates and the Run Date/Time line (default America/Los_Angeles)\n  TEAMS_WEBHOOK_URL           webhook when --teams-webhook is not given\n  TEAMS_ALERT_SCRIPT          alert program to run instead of send-docker-image-alert (a .py file runs with python3)\n  SGLCI_DOCKERHUB_URL         Docker Hub base URL (default https://hub.docker.com)\n  SGLCI_REGISTRY_URL          registry base URL for the manifest check (default https://registry-1.docker.io)\n  SGLCI_DOCKERHUB_TIMEOUT_S   timeout of each request in seconds (default 15)\n  SGLCI_DOCKERHUB_BACKOFF_MS  first retry wait in milliseconds, doubled per retry (default 1000)\n\nExit codes: 0 all images available; 1 an image is missing or not pullable, or a bad --days/--date;\n3 Docker Hub or the registry could not be asked (nothing known to be missing); 2 unknown flag."
+    after_help = "Environment:\n  IMAGE_REPO                  repository to check (default rocm/sgl-dev)\n  TIME_ZONE                   zone of the image dates and the Run Date/Time line (default America/Los_Angeles)\n  TEAMS_WEBHOOK_URL           webhook when --teams-webhook-url is not given\n  TEAMS_ALERT_SCRIPT          alert program to run instead of send-docker-image-alert (a .py file runs with python3)\n  SGLCI_DOCKERHUB_URL         Docker Hub base URL (default https://hub.docker.com)\n  SGLCI_REGISTRY_URL          registry base URL for the manifest check (default https://registry-1.docker.io)\n  SGLCI_DOCKERHUB_TIMEOUT_S   timeout of each request in seconds (default 15)\n  SGLCI_DOCKERHUB_BACKOFF_MS  first retry wait in milliseconds, doubled per retry (default 1000)\n\nExit codes: 0 all images available; 1 an image is missing or not pullable, or a bad --days/--date;\n3 Docker Hub or the registry could not be asked (nothing known to be missing); 2 unknown flag."
 )]
 struct Args {
     /// Check exactly this PT date, YYYYMMDD (default: today in TIME_ZONE).
@@ -30,15 +31,10 @@ struct Args {
     #[arg(long, value_name = "N", default_value = "1")]
     days: String,
 
-    /// Teams webhook URL; enables the alert (also --teams-webhook-url; env TEAMS_WEBHOOK_URL).
-    #[arg(
-        long = "teams-webhook",
-        visible_alias = "teams-webhook-url",
-        env = "TEAMS_WEBHOOK_URL",
-        hide_env_values = true,
-        value_name = "URL"
-    )]
-    teams_webhook: Option<String>,
+    /// The Teams webhook (`--teams-webhook-url`, also `--teams-webhook`); without the flag,
+    /// TEAMS_WEBHOOK_URL enables the alert (the original's rule for this script).
+    #[command(flatten)]
+    teams: TeamsWebhookFlags,
 
     /// Debug logging on stderr.
     #[arg(short, long)]
@@ -90,11 +86,12 @@ fn check(args: &Args) -> Result<ExitCode, Fatal> {
         &mut out,
     )
     .map_err(|e| Fatal::new(1, format!("cannot write the report: {e}")))?;
-    if let Some(url) = args
-        .teams_webhook
-        .as_deref()
-        .filter(|u| !u.trim().is_empty())
-    {
+    let from_env = || std::env::var("TEAMS_WEBHOOK_URL").ok();
+    let webhook = match &args.teams.teams_webhook_url {
+        Some(flag) => Some(flag.clone()),
+        None => from_env(),
+    };
+    if let Some(url) = webhook.as_deref().filter(|u| !u.trim().is_empty()) {
         send_alert(&mut out, &report.alert_args(url))
             .map_err(|e| Fatal::new(1, format!("cannot write the report: {e}")))?;
     }

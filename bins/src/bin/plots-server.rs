@@ -20,7 +20,7 @@ const FAILED: u8 = 1;
 /// Exit status: 0 stopped by SIGINT/SIGTERM, 1 could not start (port in use, missing
 /// directory, pid file of a running server), 2 bad flags.
 #[derive(Debug, Parser)]
-#[command(name = "plots-server", version, about, long_about)]
+#[command(name = "plots-server", version = sglang_ci::VERSION)]
 struct Args {
     /// Port as a bare word, the original launcher's backward-compatible form
     /// (`plots-server 8080`); overrides --port.

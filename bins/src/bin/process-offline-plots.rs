@@ -14,17 +14,19 @@ use sglang_ci::history_args::{HistoryArgs, run_history};
 /// Exit status: 0 done (also when no date is complete enough to plot), 1 no summary CSV could
 /// be written or a file could not be read/written, 2 usage.
 #[derive(Debug, Parser)]
-#[command(name = "process-offline-plots", version, about, long_about)]
+#[command(name = "process-offline-plots", version = sglang_ci::VERSION)]
 struct Args {
     #[command(flatten)]
     common: HistoryArgs,
 
     /// Input length written into every summary row.
-    #[arg(long, default_value_t = 1024, value_name = "N")]
+    #[arg(long, default_value_t = 1024, value_name = "N", allow_negative_numbers = true,
+          value_parser = clap::value_parser!(i64).range(1..))]
     ilen: i64,
 
     /// Output length written into every summary row.
-    #[arg(long, default_value_t = 128, value_name = "N")]
+    #[arg(long, default_value_t = 128, value_name = "N", allow_negative_numbers = true,
+          value_parser = clap::value_parser!(i64).range(1..))]
     olen: i64,
 }
 

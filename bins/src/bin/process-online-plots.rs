@@ -14,7 +14,7 @@ use sglang_ci::history_args::{HistoryArgs, run_history};
 /// Exit status: 0 done (also when no date is complete enough to plot), 1 no summary CSV could
 /// be written (nothing complete in the window) or a file could not be read/written, 2 usage.
 #[derive(Debug, Parser)]
-#[command(name = "process-online-plots", version, about, long_about)]
+#[command(name = "process-online-plots", version = sglang_ci::VERSION)]
 struct Args {
     #[command(flatten)]
     common: HistoryArgs,

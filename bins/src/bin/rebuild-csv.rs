@@ -18,7 +18,7 @@ const UNREADABLE: u8 = 2;
 /// Without --out the CSV goes to stdout. Exit status: 0 done (or --check: equal), 1 --check
 /// found differences, 2 the folder, its CSV or --out could not be read or written.
 #[derive(Debug, Parser)]
-#[command(name = "rebuild-csv", version, about, long_about)]
+#[command(name = "rebuild-csv", version = sglang_ci::VERSION)]
 struct Args {
     /// Run folder (`online/<MODEL>/<tag>_<MODEL>_<VARIANT>_online[<suffix>]`). Also
     /// `--run_dir`.
@@ -42,12 +42,12 @@ struct Args {
 
     /// Host name for the Grok row label `MI300x-aiter, <host>` [default: `Hostname:` of the
     /// newest timing summary that wrote the CSV, else the folder CSV's label].
-    #[arg(long, value_name = "HOST")]
+    #[arg(long, value_name = "HOST", value_parser = sglang_ci::cli::printable)]
     host: Option<String>,
 
     /// Column loads in order, comma-separated (`1,2,4,8,16`, `128,64,16,4,1`) [default: the
     /// newest Performance Summary, else the script defaults].
-    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = sglang_ci::cli::load)]
     loads: Option<Vec<String>>,
 
     /// Fill every load that has a result, even when no timing summary says it completed

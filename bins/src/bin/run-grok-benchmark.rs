@@ -6,32 +6,35 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use sglang_ci::online_args::{GrokArgs, run_grok};
+use sglang_ci::bench::run_grok;
 use sglang_runner::config::{EnvSource, ProcessEnv};
+use sglang_runner::online::config::GrokOptions;
 
 /// Run the Grok online benchmark configured by DOCKER_IMAGE, MODEL_PATH, TOKENIZER_PATH and
 /// WORK_DIR (flags of grok-perf-online are accepted too and win over those variables).
 ///
 /// Exit status: as grok-perf-online.
 #[derive(Debug, Parser)]
-#[command(name = "run-grok-benchmark", version, about, long_about)]
+#[command(name = "run-grok-benchmark", version = sglang_ci::VERSION)]
 struct Cli {
     #[command(flatten)]
-    args: GrokArgs,
+    args: GrokOptions,
 }
 
 #[allow(clippy::print_stdout)]
 fn main() -> ExitCode {
     sglang_ci::exit::run("run-grok-benchmark", || {
         let mut cli: Cli = sglang_ci::cli::parse();
-        let c = &mut cli.args.common;
-        let image = c
+        let base = &mut cli.args.common.base;
+        let image = base
+            .image
             .docker_image
             .get_or_insert_with(|| {
                 ProcessEnv.var_or("DOCKER_IMAGE", "lmsysorg/sglang:v0.4.9.post2-rocm630-mi30x")
             })
             .clone();
-        let model = c
+        let model = base
+            .image
             .model
             .get_or_insert_with(|| {
                 ProcessEnv.var_or(
@@ -40,7 +43,8 @@ fn main() -> ExitCode {
                 )
             })
             .clone();
-        let work = c
+        let work = base
+            .dirs
             .work_dir
             .get_or_insert_with(|| {
                 ProcessEnv
@@ -51,6 +55,7 @@ fn main() -> ExitCode {
             .to_string();
         let tok = cli
             .args
+            .grok
             .tokenizer
             .get_or_insert_with(|| ProcessEnv.var_or("TOKENIZER_PATH", &model))
             .clone();

@@ -19,7 +19,7 @@ use sglang_ci::exit::{Fatal, run};
 #[derive(Debug, Parser)]
 #[command(
     name = "sglang-bench",
-    version,
+    version = sglang_ci::VERSION,
     infer_long_args = true,
     args_override_self = true
 )]

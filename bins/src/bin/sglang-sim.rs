@@ -11,7 +11,7 @@ use sglang_ci::exit::{Fatal, run};
 /// Simulated SGLang engine: SGLang's HTTP API, server log and bench_one_batch output with
 /// simulated latencies. Everything it prints says it is simulated.
 #[derive(Debug, Parser)]
-#[command(name = "sglang-sim", version)]
+#[command(name = "sglang-sim", version = sglang_ci::VERSION)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

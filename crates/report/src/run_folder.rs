@@ -209,6 +209,59 @@ pub struct Rebuild {
     pub notes: Vec<String>,
 }
 
+/// The names of the files (not folders) in `dir`, sorted.
+pub fn file_names(dir: &Path) -> Result<Vec<String>, RunFolderError> {
+    let unreadable = |source| RunFolderError::Unreadable {
+        path: dir.to_owned(),
+        source,
+    };
+    let mut names = Vec::new();
+    for e in std::fs::read_dir(dir).map_err(unreadable)? {
+        let e = e.map_err(unreadable)?;
+        if e.file_type().is_ok_and(|t| t.is_dir()) {
+            continue;
+        }
+        if let Some(n) = e.file_name().to_str() {
+            names.push(n.to_owned());
+        }
+    }
+    names.sort();
+    Ok(names)
+}
+
+/// The client logs of the run folder `dir` whose names `keep` accepts, parsed, in file-name
+/// order: the reader of a live run (its best run per load) and of [`RunFolder::load`]. A
+/// folder that does not exist yet has none; a log that is not a regular file or is above the
+/// size cap is skipped, with the reason pushed to `skipped`.
+pub fn read_client_logs(
+    dir: &Path,
+    keep: impl Fn(&ClientLogName) -> bool,
+    skipped: &mut Vec<String>,
+) -> Result<Vec<ClientLogFile>, RunFolderError> {
+    let names = match file_names(dir) {
+        Err(RunFolderError::Unreadable { source, .. })
+            if source.kind() == std::io::ErrorKind::NotFound =>
+        {
+            return Ok(Vec::new());
+        }
+        r => r?,
+    };
+    let mut logs = Vec::new();
+    for n in names {
+        if let Some(name) = ClientLogName::parse(&n).filter(&keep) {
+            let Some(data) = read(&dir.join(&n), skipped)? else {
+                continue;
+            };
+            logs.push(ClientLogFile {
+                log: ClientLog::parse(&data),
+                file_name: n,
+                name,
+            });
+        }
+    }
+    Ok(logs)
+}
+
 /// Reads an input file: `Ok(None)` (with the reason in `skipped`) for a FIFO, a device, a
 /// socket or a file above the cap, which are skipped rather than read.
 fn read(path: &Path, skipped: &mut Vec<String>) -> Result<Option<Vec<u8>>, RunFolderError> {
@@ -238,41 +291,13 @@ impl RunFolder {
         if !meta.is_dir() {
             return Err(RunFolderError::NotAFolder(dir.to_owned()));
         }
-        let entries = std::fs::read_dir(dir).map_err(|source| RunFolderError::Unreadable {
-            path: dir.to_owned(),
-            source,
-        })?;
-        let mut names = Vec::new();
-        for e in entries {
-            let e = e.map_err(|source| RunFolderError::Unreadable {
-                path: dir.to_owned(),
-                source,
-            })?;
-            if e.file_type().is_ok_and(|t| t.is_dir()) {
-                continue;
-            }
-            if let Some(n) = e.file_name().to_str() {
-                names.push(n.to_owned());
-            }
-        }
-        names.sort();
-        let mut client_logs = Vec::new();
+        let mut skipped = Vec::new();
+        let client_logs = read_client_logs(dir, |_| true, &mut skipped)?;
         let mut summaries = Vec::new();
         let mut csv_files = Vec::new();
-        let mut skipped = Vec::new();
-        for n in names {
+        for n in file_names(dir)? {
             let path = dir.join(&n);
-            if let Some(name) = ClientLogName::parse(&n) {
-                let Some(data) = read(&path, &mut skipped)? else {
-                    continue;
-                };
-                let log = ClientLog::parse(&data);
-                client_logs.push(ClientLogFile {
-                    file_name: n,
-                    name,
-                    log,
-                });
-            } else if n.starts_with("timing_summary_") && n.ends_with(".log") {
+            if n.starts_with("timing_summary_") && n.ends_with(".log") {
                 let Some(data) = read(&path, &mut skipped)? else {
                     continue;
                 };
@@ -523,11 +548,9 @@ impl RunFolder {
             }))
         })?;
         let mut refused = Vec::new();
-        let bytes = read(&path, &mut refused)?.ok_or_else(|| {
-            RunFolderError::Unreadable {
-                path: path.clone(),
-                source: std::io::Error::other(refused.join("; ")),
-            }
+        let bytes = read(&path, &mut refused)?.ok_or_else(|| RunFolderError::Unreadable {
+            path: path.clone(),
+            source: std::io::Error::other(refused.join("; ")),
         })?;
         let csv = OnlineCsv::parse(&bytes).map_err(|source| RunFolderError::BadCsv {
             path: path.clone(),

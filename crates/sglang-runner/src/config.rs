@@ -14,12 +14,16 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use const_format::concatcp;
 use docker_ctl::ImageParts;
 use serde::Serialize;
 
 use crate::command::{env_pairs, split_words};
 use crate::engine::{ClientImpl, Engine, ExecutorKind, Steps};
 use crate::error::RunnerError;
+use crate::flags::{
+    self, DirFlags, EngineFlags, HardwareFlags, ImageModelFlags, RunOutputFlags, env as flag_env,
+};
 
 /// Where environment variables come from (the process, or a map in tests). Empty values
 /// count as unset, like bash's `${VAR:-default}`.
@@ -72,37 +76,27 @@ pub fn dir_flag_env_or(
 }
 
 /// Default work dir of the benchmark binaries.
-pub const DEFAULT_WORK_DIR: &str = "/mnt/raid/michael/sglang-ci";
+pub const DEFAULT_WORK_DIR: &str = flags::defaults::WORK_DIR;
 
 /// Flags every benchmark binary (online and offline) shares, as parsed (every value
-/// optional).
-#[derive(Debug, Clone, Default)]
+/// optional), in their groups ([`crate::flags`]).
+#[derive(Debug, Clone, Default, clap::Args)]
 pub struct BaseOptions {
-    /// `--docker_image` / `--docker-image`.
-    pub docker_image: Option<String>,
-    /// A positional image, used when `--docker_image` is absent (fix F-8: only a real
-    /// positional argument).
-    pub positional_image: Option<String>,
-    /// `--model` / `--model-path`.
-    pub model: Option<String>,
-    /// `--work-dir`.
-    pub work_dir: Option<PathBuf>,
-    /// `--output-dir`.
-    pub output_dir: Option<PathBuf>,
-    /// `--engine`.
-    pub engine: Option<Engine>,
-    /// `--executor`.
-    pub executor: Option<ExecutorKind>,
-    /// `--sim-args` (else the binary family's environment variable).
-    pub sim_args: Option<String>,
-    /// `--nightly-command`.
-    pub nightly_command: Option<String>,
-    /// `--hardware`.
-    pub hardware: Option<String>,
-    /// `--rocm-version`.
-    pub rocm_version: Option<String>,
-    /// `--dry-run`.
-    pub dry_run: bool,
+    /// `--docker_image`, `--model`.
+    #[command(flatten)]
+    pub image: ImageModelFlags,
+    /// `--work-dir`, `--output-dir`.
+    #[command(flatten)]
+    pub dirs: DirFlags,
+    /// `--hardware`, `--rocm-version`, `--nightly-command`.
+    #[command(flatten)]
+    pub hardware: HardwareFlags,
+    /// `--engine`, `--executor`.
+    #[command(flatten)]
+    pub engine: EngineFlags,
+    /// `--dry-run`, `--report-json`, `--verbose`.
+    #[command(flatten)]
+    pub output: RunOutputFlags,
 }
 
 /// Where and how a benchmark runs: the settings every benchmark binary resolves alike.
@@ -170,6 +164,11 @@ impl RunBase {
 /// What differs between the binary families when [`resolve_base`] resolves their shared
 /// flags.
 pub struct BaseDefaults<'a> {
+    /// The positional image of the binaries that take one, used when `--docker_image` is
+    /// absent (fix F-8: only a real positional argument).
+    pub positional_image: Option<&'a str>,
+    /// `--sim-args` as given (the family's flag; else `sim_args_var`).
+    pub sim_args: Option<&'a str>,
     /// The image without `--docker_image`, a positional image or `DEFAULT_DOCKER_IMAGE`.
     pub image: &'a str,
     /// Environment variable of the extra simulator flags (`SGLCI_SIM_ARGS` online,
@@ -190,32 +189,34 @@ pub struct BaseDefaults<'a> {
 /// `d.sim_args_var`); unusable values go to `r`'s errors, a missing work dir or program to
 /// [`RunBase::problems`].
 pub fn resolve_base(o: &BaseOptions, r: &mut Resolver<'_>, d: &BaseDefaults<'_>) -> RunBase {
-    let engine = o.engine.unwrap_or(Engine::Sglang);
+    let engine = o.engine.engine.unwrap_or(Engine::Sglang);
     let image = o
+        .image
         .docker_image
         .clone()
-        .or_else(|| o.positional_image.clone())
-        .or_else(|| r.env.var("DEFAULT_DOCKER_IMAGE"))
+        .or_else(|| d.positional_image.map(str::to_owned))
+        .or_else(|| r.env.var(flag_env::DOCKER_IMAGE))
         .unwrap_or_else(|| d.image.to_owned());
     let parts = ImageParts::parse(&image);
     let work_dir = dir_flag_env_or(
-        o.work_dir.as_deref(),
+        o.dirs.work_dir.as_deref(),
         r.env,
-        "DEFAULT_WORK_DIR",
+        flag_env::WORK_DIR,
         DEFAULT_WORK_DIR,
     );
     let output_dir = o
+        .dirs
         .output_dir
         .clone()
-        .or_else(|| r.env.var("DEFAULT_OUTPUT_DIR").map(PathBuf::from))
+        .or_else(|| r.env.var(flag_env::OUTPUT_DIR).map(PathBuf::from))
         .map_or_else(|| work_dir.clone(), |p| absolute(&p));
-    let (executor, executor_reason) = match o.executor {
+    let (executor, executor_reason) = match o.engine.executor {
         Some(e) => (e, "--executor".to_owned()),
         None => default_executor(engine, r.env),
     };
     let steps = Steps::new(engine, d.client, d.gsm8k_client);
     let var = d.sim_args_var;
-    let sim_text = o.sim_args.clone().or_else(|| r.env.var(var));
+    let sim_text = d.sim_args.map(str::to_owned).or_else(|| r.env.var(var));
     let sim_args = match sim_text.as_deref().map(split_words) {
         None => Vec::new(),
         Some(Ok(w)) => w,
@@ -248,10 +249,10 @@ pub fn resolve_base(o: &BaseOptions, r: &mut Resolver<'_>, d: &BaseDefaults<'_>)
         executor_reason,
         steps,
         sim_args,
-        nightly_command: text(&o.nightly_command),
-        hardware: text(&o.hardware),
-        rocm_version: text(&o.rocm_version),
-        dry_run: o.dry_run,
+        nightly_command: text(&o.hardware.nightly_command),
+        hardware: text(&o.hardware.hardware),
+        rocm_version: text(&o.hardware.rocm_version),
+        dry_run: o.output.dry_run,
         problems,
     }
 }
@@ -352,6 +353,18 @@ impl<'a> Resolver<'a> {
         }
     }
 
+    /// A time limit `name` (`v`, else `default`): a number of seconds above 0.
+    pub fn positive_seconds(&mut self, name: &str, v: Option<f64>, default: f64) -> Duration {
+        match v {
+            Some(x) if !(x.is_finite() && x > 0.0) => {
+                self.errors
+                    .push(format!("{name}={x} must be a number of seconds above 0"));
+                Duration::from_secs_f64(default)
+            }
+            v => self.seconds(name, v, default),
+        }
+    }
+
     /// `Ok` when every value was usable, else one [`RunnerError::Validation`] naming them
     /// all.
     pub fn finish(&mut self) -> Result<(), RunnerError> {
@@ -447,13 +460,39 @@ impl GrokType {
 
 /// The model flags of the Grok binaries, online and offline (`--model` is in
 /// [`BaseOptions`]), as parsed.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, clap::Args)]
 pub struct GrokModelOptions {
     /// `--model-type`.
+    #[arg(
+        long,
+        value_name = "TYPE",
+        help = concatcp!(
+            "`grok1` or `grok2` [env: ", flag_env::MODEL_TYPE,
+            "] [default: detected from --model (`grok-2`/`grok2`, `grok-1`/`grok1`), else grok1]"
+        )
+    )]
     pub model_type: Option<String>,
     /// `--tokenizer`.
+    #[arg(
+        long,
+        value_name = "PATH",
+        help = concatcp!(
+            "Tokenizer (online: of server and client; offline: the value of --tokenizer-path) \
+             [env: ", flag_env::TOKENIZER, "] [default: Grok-1: the model path online, ",
+            crate::offline::config::GROK1_OFFLINE_TOKENIZER, " offline; Grok-2: \
+             <model>/tokenizer.tok.json for a custom model, else ",
+            crate::online::config::GROK2_TOKENIZER, " online, ",
+            crate::offline::config::GROK2_OFFLINE_TOKENIZER, " offline]"
+        )
+    )]
     pub tokenizer: Option<String>,
     /// `--model-name` (new offline, as online: fix F-17).
+    #[arg(
+        long,
+        value_name = "NAME",
+        help = "`<MODEL_NAME>` of folders and files [env: GROK_MODEL_NAME / GROK2_MODEL_NAME, \
+                then BENCHMARK_MODEL_NAME] [default: GROK1 / GROK2]"
+    )]
     pub model_name: Option<String>,
 }
 
@@ -506,7 +545,7 @@ pub fn grok_type(
                 }
             });
             detected.map_or_else(
-                || r.env.var_or("DEFAULT_MODEL_TYPE", "grok1"),
+                || r.env.var_or(flag_env::MODEL_TYPE, "grok1"),
                 str::to_owned,
             )
         }
@@ -565,13 +604,35 @@ pub const DEEPSEEK_MODEL: &str = "/mnt/raid/models/huggingface/deepseek-ai/DeepS
 
 /// The model flags of the DeepSeek binaries, online and offline (`--model` is in
 /// [`BaseOptions`]), as parsed.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, clap::Args)]
 pub struct DeepSeekModelOptions {
     /// `--model-name`.
+    #[arg(
+        long,
+        value_name = "NAME",
+        help = concatcp!(
+            "`<MODEL_NAME>` of folders and files [env: ", flag_env::DEEPSEEK_MODEL_NAME,
+            "] [default: ", flags::defaults::DEEPSEEK_MODEL_NAME, "]"
+        )
+    )]
     pub model_name: Option<String>,
     /// `--hf-model-id`.
+    #[arg(
+        long,
+        value_name = "ID",
+        help = concatcp!(
+            "HuggingFace id for --download-model [env: ", flag_env::HF_MODEL_ID,
+            "] [default: ", flags::defaults::DEEPSEEK_HF_MODEL_ID, "]"
+        )
+    )]
     pub hf_model_id: Option<String>,
     /// `--download-model`.
+    #[arg(
+        long,
+        help = "Download (or resume/verify) the model with huggingface-cli (or hf) into --model \
+                first when needed; offline after a free-space check (SGLCI_MIN_FREE_GB \
+                overrides the space needed)"
+    )]
     pub download_model: bool,
 }
 
@@ -597,16 +658,16 @@ impl DeepSeekModel {
         simulated: bool,
     ) -> Self {
         Self {
-            model: r.s(model, "DEFAULT_MODEL_PATH", DEEPSEEK_MODEL),
+            model: r.s(model, flag_env::MODEL_PATH, DEEPSEEK_MODEL),
             model_name: r.s(
                 o.model_name.as_ref(),
-                "DEFAULT_MODEL_NAME",
-                "DeepSeek-V3-0324",
+                flag_env::DEEPSEEK_MODEL_NAME,
+                flags::defaults::DEEPSEEK_MODEL_NAME,
             ),
             hf_model_id: r.s(
                 o.hf_model_id.as_ref(),
-                "DEFAULT_HF_MODEL_ID",
-                "deepseek-ai/DeepSeek-V3-0324",
+                flag_env::HF_MODEL_ID,
+                flags::defaults::DEEPSEEK_HF_MODEL_ID,
             ),
             variant: variant_of(r.env.var_or("BENCHMARK_MODEL_VARIANT", "FP8"), simulated),
         }

@@ -43,6 +43,7 @@ pub mod engine;
 pub mod error;
 pub mod exec;
 pub mod exec_docker;
+pub mod flags;
 pub mod gsm8k;
 pub mod models;
 pub mod mtp;

@@ -109,15 +109,35 @@ impl OnlinePaths {
 }
 
 /// The DeepSeek mode switches and what they imply (spec §5.4).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, clap::Args)]
 pub struct DeepSeekMode {
     /// `--check-dp-attention`.
+    #[arg(
+        long = "check-dp-attention",
+        help = "DeepSeek: DP-attention server; GSM8K only unless --enable-dp-test. Folder \
+                suffix `_dp_attention`"
+    )]
     pub dp_attention: bool,
     /// `--enable-torch-compile`.
+    #[arg(
+        long = "enable-torch-compile",
+        help = "DeepSeek: add --enable-torch-compile to the server; GSM8K only unless \
+                --enable-dp-test. Folder suffix `_torch_compile`"
+    )]
     pub torch_compile: bool,
     /// `--enable-mtp-test`.
+    #[arg(
+        long = "enable-mtp-test",
+        help = "DeepSeek: one run per concurrency and, on mi35x with DeepSeek-R1-MXFP4-Preview, \
+                the MTP artifacts. Folder suffix `_mtp_test`"
+    )]
     pub mtp_test: bool,
     /// `--enable-dp-test`.
+    #[arg(
+        long = "enable-dp-test",
+        help = "DeepSeek: serving benchmark on the DP-attention server (implies \
+                --check-dp-attention), one run per concurrency"
+    )]
     pub dp_test: bool,
 }
 

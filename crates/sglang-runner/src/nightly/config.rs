@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use const_format::concatcp;
 use docker_ctl::Hardware;
 use serde::Serialize;
 use thiserror::Error;
@@ -12,61 +13,223 @@ use thiserror::Error;
 use crate::config::{EnvSource, dir_flag_env_or, flag_env_or};
 use crate::container;
 use crate::engine::Engine;
+use crate::flags::{self, TeamsWebhookFlags};
 use crate::paths::DeepSeekMode;
 
-/// A value the original rejected with exit status 1; the message is the original's.
+/// A value the original rejected with exit status 1; the message is the original's (the
+/// console prints it after `[nightly] ERROR: `).
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[error("{0}")]
 pub struct UsageError(pub String);
 
-/// The flags of `perf-nightly`, as parsed (every value optional where the original's was).
-#[derive(Debug, Clone, Default)]
+/// The flags of `perf-nightly`, as parsed (every value optional where the original's was),
+/// with their help texts: the binary flattens this struct.
+#[derive(Debug, Clone, Default, clap::Args)]
 pub struct NightlyOptions {
     /// `--model`.
+    #[arg(
+        long,
+        value_name = "MODEL",
+        help = "`grok`, `grok2`, `deepseek`, `DeepSeek-V3` or `sanity` [default: grok]"
+    )]
     pub model: Option<String>,
     /// `--model-path`.
+    #[arg(
+        long,
+        value_name = "PATH",
+        help = "Model weights directory, forwarded as the benchmarks' --model and mounted into \
+                the container [default: the benchmarks' defaults]"
+    )]
     pub model_path: Option<String>,
     /// `--model-name`.
+    #[arg(
+        long,
+        value_name = "NAME",
+        help = "MODEL_NAME of folders and files, forwarded to every benchmark [env: \
+                GROK_MODEL_NAME / GROK2_MODEL_NAME / DEEPSEEK_MODEL_NAME] [default: GROK1, \
+                GROK2, DeepSeek-V3-0324]"
+    )]
     pub model_name: Option<String>,
     /// `--tokenizer-path`.
+    #[arg(
+        long,
+        value_name = "PATH",
+        help = "Tokenizer, forwarded as --tokenizer with --model=grok2 only [default: the \
+                benchmark's]"
+    )]
     pub tokenizer_path: Option<String>,
     /// `--work-dir`.
+    #[arg(
+        long,
+        value_name = "DIR",
+        help = concatcp!(
+            "CI_DIR: the root of every folder of the night (online/, offline/, plots_server/, \
+             models/), mounted into the container; created when missing [env: ", CI_DIR_VAR,
+            "] [default: the current directory]"
+        )
+    )]
     pub work_dir: Option<PathBuf>,
     /// `--mode` (`Some("")` = all).
+    #[arg(
+        long,
+        value_name = "MODE",
+        help = "`online`, `offline`, `all` (online then offline; also an empty value) or \
+                `sanity` [default: all]"
+    )]
     pub mode: Option<String>,
     /// `--hardware`.
+    #[arg(
+        long,
+        value_name = "HW",
+        help = concatcp!(
+            "`mi30x` or `mi35x` [env: ", HARDWARE_VAR, "] [default: ", DEFAULT_HARDWARE, "]"
+        )
+    )]
     pub hardware: Option<String>,
     /// `--download-model`.
+    #[arg(
+        long,
+        value_name = "REPO",
+        help = "HuggingFace repository to download into <CI_DIR>/models/<name> when \
+                --model-path is not given"
+    )]
     pub download_model: Option<String>,
     /// `--continue-run-days`, unvalidated text.
+    #[arg(
+        long,
+        value_name = "N",
+        help = "Days of images to run, today first (a positive integer) [default: 1]"
+    )]
     pub continue_run_days: Option<String>,
-    /// `--teams-webhook-url` (`Some("")`: given without a value).
-    pub teams_webhook_url: Option<String>,
+    /// `--teams-webhook-url` (`Some("")`: given without a value); the TEAMS_WEBHOOK_URL
+    /// variable alone does not enable notifications (the original's rule).
+    #[command(flatten)]
+    pub teams: TeamsWebhookFlags,
     /// `--teams-skip-analysis`.
+    #[arg(
+        long,
+        help = "Pass --skip-analysis to the notifier instead of --analysis-days [env: \
+                TEAMS_SKIP_ANALYSIS=true]"
+    )]
     pub teams_skip_analysis: bool,
     /// `--teams-analysis-days`.
+    #[arg(
+        long,
+        value_name = "N",
+        help = concatcp!(
+            "Days of regression analysis for the notifier [env: ", ANALYSIS_DAYS_VAR,
+            "] [default: ", DEFAULT_ANALYSIS_DAYS, "]"
+        )
+    )]
     pub teams_analysis_days: Option<String>,
-    /// `--check-dp-attention`.
-    pub check_dp_attention: bool,
-    /// `--enable-torch-compile`.
-    pub enable_torch_compile: bool,
-    /// `--enable-mtp-test`.
-    pub enable_mtp_test: bool,
-    /// `--enable-dp-test`.
-    pub enable_dp_test: bool,
+    /// The four DeepSeek online switches.
+    #[command(flatten)]
+    pub deepseek_mode: DeepSeekMode,
     /// `--sanity-trials`, unvalidated text.
+    #[arg(
+        long,
+        value_name = "N",
+        help = "Sanity trials per model (a positive integer) [default: 1]"
+    )]
     pub sanity_trials: Option<String>,
     /// `--docker_image` (new: skips discovery).
+    #[arg(
+        long,
+        value_name = "IMAGE",
+        help = "Run on this image and skip Docker Hub discovery (also --docker_image); with \
+                --engine=sim a `sglang-sim build-image` image [default: discovered in IMAGE_REPO]"
+    )]
     pub docker_image: Option<String>,
     /// `--engine` (new).
+    #[arg(
+        long,
+        value_name = "ENGINE",
+        value_parser = flags::engine,
+        help = "`sglang` or `sim` (the simulated engine; without --docker_image the whole night \
+                runs on this machine without Docker) [default: sglang]"
+    )]
     pub engine: Option<Engine>,
     /// `--port` (new): the benchmarks' server port.
+    #[arg(
+        long,
+        value_name = "PORT",
+        value_parser = flags::port,
+        allow_negative_numbers = true,
+        help = concatcp!("The benchmarks' server port [default: ", flags::defaults::PORT, "]")
+    )]
     pub port: Option<u16>,
+    /// `--strict` (new): a failed benchmark makes the exit status non-zero.
+    #[arg(
+        long,
+        help = concatcp!(
+            "Exit ", super::EXIT_STRICT_FAILED, " when any benchmark of the night failed (the \
+             default exit 0 keeps `perf-nightly ... && github-log-upload` chains running, as the \
+             original) [env: ", STRICT_VAR, "=1]"
+        )
+    )]
+    pub strict: bool,
     /// `--dry-run` (new).
+    #[arg(
+        long,
+        help = "Print the resolved settings, container settings and every benchmark command, \
+                then exit 0 without touching Docker, the lock or any file"
+    )]
     pub dry_run: bool,
     /// The invocation as typed (program and arguments), for the banner and `--nightly-command`.
+    #[arg(skip)]
     pub command_line: String,
 }
+
+/// Environment variable of `--work-dir`.
+pub const CI_DIR_VAR: &str = "BENCHMARK_CI_DIR";
+/// Environment variable of `--strict` (`1` or `true`).
+pub const STRICT_VAR: &str = "SGLCI_STRICT";
+/// Variables of the original script that the port does not read: each one set gets a warning
+/// naming it and what the port does instead.
+pub const IGNORED_VARS: [(&str, &str); 10] = [
+    (
+        "ONLINE_OUTPUT_DIR",
+        "run folders go below --work-dir (BENCHMARK_CI_DIR)/online",
+    ),
+    (
+        "OFFLINE_OUTPUT_DIR",
+        "run folders go below --work-dir (BENCHMARK_CI_DIR)/offline",
+    ),
+    (
+        "ENABLE_TEAMS_NOTIFICATIONS",
+        "--teams-webhook-url enables the notification",
+    ),
+    ("GROK_ONLINE_SCRIPT", "the benchmarks run in this process"),
+    ("GROK_OFFLINE_SCRIPT", "the benchmarks run in this process"),
+    (
+        "DEEPSEEK_ONLINE_SCRIPT",
+        "the benchmarks run in this process",
+    ),
+    (
+        "DEEPSEEK_OFFLINE_SCRIPT",
+        "the benchmarks run in this process",
+    ),
+    (
+        "SANITY_CHECK_SCRIPT",
+        "the sanity check is the sanity-check binary",
+    ),
+    (
+        "PROCESS_AND_GENERATE_ONLINE_PLOTS_SCRIPT",
+        "process-online-plots next to this binary (then on PATH) draws the plots",
+    ),
+    (
+        "PROCESS_AND_GENERATE_OFFLINE_PLOTS_SCRIPT",
+        "process-offline-plots next to this binary (then on PATH) draws the plots",
+    ),
+];
+/// Environment variable of `--hardware`.
+pub const HARDWARE_VAR: &str = "HARDWARE_TYPE";
+/// Default of `--hardware`.
+pub const DEFAULT_HARDWARE: &str = "mi35x";
+/// Environment variable of `--teams-analysis-days`.
+pub const ANALYSIS_DAYS_VAR: &str = "TEAMS_ANALYSIS_DAYS";
+/// Default of `--teams-analysis-days`.
+pub const DEFAULT_ANALYSIS_DAYS: &str = "7";
 
 /// The `--model` values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -178,6 +341,8 @@ pub struct Teams {
 pub struct NightlyConfig {
     /// `--model` (forced to `sanity` by `--mode=sanity`).
     pub model: NightlyModel,
+    /// `--strict` / `SGLCI_STRICT`: a failed benchmark fails the night's exit status.
+    pub strict: bool,
     /// Modes, in order.
     pub modes: Vec<Mode>,
     /// `--hardware`.
@@ -278,11 +443,20 @@ pub fn resolve(
     today: &str,
 ) -> Result<NightlyConfig, UsageError> {
     let mut notes = Vec::new();
+    // Every path of the night writes Pacific (or TIME_ZONE) dates: a zone that is not one is
+    // refused before anything runs, not only when Docker Hub is asked.
+    if let Some(z) = env.var("TIME_ZONE")
+        && z.parse::<chrono_tz::Tz>().is_err()
+    {
+        return Err(UsageError(format!(
+            "TIME_ZONE={z:?} is not an IANA time zone (e.g. America/Los_Angeles)"
+        )));
+    }
     // --model (validated before the sanity override, as the original).
     let model_text = o.model.clone().unwrap_or_else(|| "grok".to_owned());
     let mut model = NightlyModel::parse(&model_text).ok_or_else(|| {
         UsageError(format!(
-            "[nightly] ERROR: Invalid --model value '{model_text}'. Must be 'grok', 'grok2', 'deepseek', 'DeepSeek-V3', or 'sanity'."
+            "Invalid --model value '{model_text}'. Must be 'grok', 'grok2', 'deepseek', 'DeepSeek-V3', or 'sanity'."
         ))
     })?;
     let modes = match o.mode.as_deref().unwrap_or("all") {
@@ -292,8 +466,7 @@ pub fn resolve(
         "sanity" => vec![Mode::Sanity],
         _ => {
             return Err(UsageError(
-                "[nightly] ERROR: Invalid --mode value. Must be 'offline', 'online', 'all', or 'sanity'."
-                    .to_owned(),
+                "Invalid --mode value. Must be 'offline', 'online', 'all', or 'sanity'.".to_owned(),
             ));
         }
     };
@@ -302,11 +475,9 @@ pub fn resolve(
         notes.push("[nightly] Mode is 'sanity', setting model to 'sanity' as well".to_owned());
         model = NightlyModel::Sanity;
     }
-    let hw_text = flag_env_or(o.hardware.as_deref(), env, "HARDWARE_TYPE", "mi35x");
+    let hw_text = flag_env_or(o.hardware.as_deref(), env, HARDWARE_VAR, DEFAULT_HARDWARE);
     let hardware: Hardware = hw_text.parse().map_err(|_| {
-        UsageError(
-            "[nightly] ERROR: Invalid --hardware value. Must be 'mi30x' or 'mi35x'.".to_owned(),
-        )
+        UsageError("Invalid --hardware value. Must be 'mi30x' or 'mi35x'.".to_owned())
     })?;
     let days_text = o
         .continue_run_days
@@ -314,13 +485,13 @@ pub fn resolve(
         .unwrap_or_else(|| "1".to_owned());
     let days = positive(&days_text).ok_or_else(|| {
         UsageError(format!(
-            "[nightly] ERROR: --continue-run-days must be a positive integer (got: {days_text})"
+            "--continue-run-days must be a positive integer (got: {days_text})"
         ))
     })?;
     let trials_text = o.sanity_trials.clone().unwrap_or_else(|| "1".to_owned());
     let sanity_trials = positive(&trials_text).ok_or_else(|| {
         UsageError(format!(
-            "[nightly] ERROR: --sanity-trials must be a positive integer (got: {trials_text})"
+            "--sanity-trials must be a positive integer (got: {trials_text})"
         ))
     })?;
     if sanity {
@@ -330,7 +501,7 @@ pub fn resolve(
     }
 
     // Teams (§8.2): only the flag with a value enables notifications.
-    let teams = match o.teams_webhook_url.as_deref() {
+    let teams = match o.teams.teams_webhook_url.as_deref() {
         Some("") => {
             notes.push(
                 "[nightly] WARN: --teams-webhook-url was provided without a value - notifications disabled"
@@ -363,17 +534,12 @@ pub fn resolve(
         analysis_days: flag_env_or(
             o.teams_analysis_days.as_deref(),
             env,
-            "TEAMS_ANALYSIS_DAYS",
-            "7",
+            ANALYSIS_DAYS_VAR,
+            DEFAULT_ANALYSIS_DAYS,
         ),
     };
 
-    let mut deepseek_mode = DeepSeekMode {
-        dp_attention: o.check_dp_attention,
-        torch_compile: o.enable_torch_compile,
-        mtp_test: o.enable_mtp_test,
-        dp_test: o.enable_dp_test,
-    };
+    let mut deepseek_mode = o.deepseek_mode;
     if deepseek_mode.dp_test && !deepseek_mode.dp_attention {
         notes.push("[nightly] DP test implies DP attention checks".to_owned());
         deepseek_mode.dp_attention = true;
@@ -411,7 +577,7 @@ pub fn resolve(
         None => env.var_or(name_var, name_default),
     };
 
-    let ci_dir = dir_flag_env_or(o.work_dir.as_deref(), env, "BENCHMARK_CI_DIR", ".");
+    let ci_dir = dir_flag_env_or(o.work_dir.as_deref(), env, CI_DIR_VAR, ".");
     let engine = o.engine.unwrap_or(Engine::Sglang);
     let image = match (&o.docker_image, engine) {
         (Some(i), _) if !i.is_empty() => ImageSource::Given(i.clone()),
@@ -428,13 +594,25 @@ pub fn resolve(
             Ok(s) if s.is_finite() && s >= 0.0 => Duration::from_secs_f64(s),
             _ => {
                 return Err(UsageError(format!(
-                    "[nightly] ERROR: GPU_IDLE_WAIT_TIME must be a number of seconds (got: {v})"
+                    "GPU_IDLE_WAIT_TIME must be a number of seconds (got: {v})"
                 )));
             }
         },
     };
+    for (var, instead) in IGNORED_VARS {
+        if env.var(var).is_some() {
+            notes.push(format!(
+                "[nightly] WARN: {var} is set but not used by this port: {instead}"
+            ));
+        }
+    }
+    let strict = o.strict
+        || env
+            .var(STRICT_VAR)
+            .is_some_and(|v| matches!(v.trim(), "1" | "true" | "yes"));
     Ok(NightlyConfig {
         lock_path: lock_path(model, sanity, env),
+        strict,
         model,
         modes,
         hardware,
@@ -522,13 +700,13 @@ mod tests {
             |f: fn(&mut NightlyOptions)| resolve(&opts(f), &env(&[]), "20251029").unwrap_err().0;
         assert_eq!(
             e(|o| o.model = Some("llama".into())),
-            "[nightly] ERROR: Invalid --model value 'llama'. Must be 'grok', 'grok2', 'deepseek', 'DeepSeek-V3', or 'sanity'."
+            "Invalid --model value 'llama'. Must be 'grok', 'grok2', 'deepseek', 'DeepSeek-V3', or 'sanity'."
         );
         assert!(e(|o| o.mode = Some("fast".into())).contains("Invalid --mode value"));
         assert!(e(|o| o.hardware = Some("mi300".into())).contains("Invalid --hardware value"));
         assert_eq!(
             e(|o| o.continue_run_days = Some("01".into())),
-            "[nightly] ERROR: --continue-run-days must be a positive integer (got: 01)"
+            "--continue-run-days must be a positive integer (got: 01)"
         );
         assert!(e(|o| o.sanity_trials = Some("0".into())).contains("--sanity-trials"));
     }
@@ -564,7 +742,7 @@ mod tests {
             &opts(|o| {
                 o.model = Some("deepseek".into());
                 o.model_name = Some("DeepSeek-R1-MXFP4-Preview".into());
-                o.enable_dp_test = true;
+                o.deepseek_mode.dp_test = true;
             }),
             &env(&[("SGLCI_LOCK_DIR", "/var/lock")]),
             "20251029",
@@ -593,7 +771,7 @@ mod tests {
                 .any(|n| n.contains("Ignoring Teams webhook URL from environment"))
         );
         let c = resolve(
-            &opts(|o| o.teams_webhook_url = Some(String::new())),
+            &opts(|o| o.teams.teams_webhook_url = Some(String::new())),
             &env(&[]),
             "d",
         )
@@ -601,7 +779,7 @@ mod tests {
         assert!(!c.teams.enabled);
         let c = resolve(
             &opts(|o| {
-                o.teams_webhook_url = Some("https://example.webhook.office.com/x".into());
+                o.teams.teams_webhook_url = Some("https://example.webhook.office.com/x".into());
                 o.command_line =
                     "perf-nightly --teams-webhook-url=https://example.webhook.office.com/webhookb2/abc".into();
             }),

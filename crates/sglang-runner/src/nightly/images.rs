@@ -17,24 +17,22 @@ use crate::signals::Interrupt;
 #[derive(Debug, Error)]
 pub enum SelectError {
     /// Docker Hub answered and no tag matched (or none could be obtained): exit 1.
-    #[error(
-        "[nightly] ERROR: Could not find and obtain any valid non-SRT images for the last {days} days."
-    )]
+    #[error("Could not find and obtain any valid non-SRT images for the last {days} days.")]
     NotFound {
         /// `--continue-run-days`.
         days: u32,
     },
     /// Docker Hub could not be asked: exit 3 (the original took this for "not found").
     #[error(
-        "[nightly] ERROR: Could not ask Docker Hub for the nightly images ({0}); the images may well exist: check the network or SGLCI_DOCKERHUB_URL and retry"
+        "Could not ask Docker Hub for the nightly images ({0}); the images may well exist: check the network or SGLCI_DOCKERHUB_URL and retry"
     )]
     CouldNotAsk(String),
     /// The repository does not exist: exit 1.
-    #[error("[nightly] ERROR: {0}")]
+    #[error("{0}")]
     NoRepository(String),
     /// `--docker_image` is neither local nor pullable: exit 1.
     #[error(
-        "[nightly] ERROR: Image {image} not found locally or remotely: {reason} (for the simulated engine build it with `sglang-sim build-image --tag {image}`)"
+        "Image {image} not found locally or remotely: {reason} (for the simulated engine build it with `sglang-sim build-image --tag {image}`)"
     )]
     GivenUnavailable {
         /// The image.
@@ -43,7 +41,7 @@ pub enum SelectError {
         reason: String,
     },
     /// The daemon failed.
-    #[error("[nightly] ERROR: {0}")]
+    #[error("{0}")]
     Docker(#[from] DockerError),
 }
 

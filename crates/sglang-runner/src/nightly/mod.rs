@@ -18,9 +18,12 @@
 //! (a tag without a date plots under today's date).
 
 pub mod config;
+pub mod error;
 pub mod images;
 pub mod lock;
 pub mod post;
+
+pub use error::NightlyError;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -34,6 +37,7 @@ use crate::console::Console;
 use crate::container::BenchContainer;
 use crate::engine::{Engine, ExecutorKind, Steps};
 use crate::exec::{Executor, LocalExecutor};
+use crate::flags::{DirFlags, EngineFlags, HardwareFlags, ImageModelFlags};
 use crate::models::download::{self, HfCli, HfDownload};
 use crate::offline::config::{
     DeepSeekOfflineOptions, GrokOfflineOptions, OfflineOptions, resolve_deepseek_offline,
@@ -61,6 +65,8 @@ pub const EXIT_FAILURE: u8 = 1;
 pub const EXIT_COULD_NOT_ASK: u8 = 3;
 /// Exit status: `--mode=sanity` needs `sanity-check`, which is not ported yet.
 pub const EXIT_SANITY_NOT_PORTED: u8 = 4;
+/// Exit status with `--strict`: the night ran and a benchmark failed.
+pub const EXIT_STRICT_FAILED: u8 = 5;
 
 /// How one benchmark of the night ended.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -78,12 +84,13 @@ pub struct BenchmarkEnd {
 }
 
 /// What a night did.
-#[derive(Debug, Clone, Default, serde::Serialize)]
+#[derive(Debug, Default, serde::Serialize)]
 pub struct NightlyReport {
     /// The exit code.
     pub exit_code: u8,
-    /// The line of a failure (printed on the console already).
-    pub error: Option<String>,
+    /// Why the night ended early (printed on the console already).
+    #[serde(serialize_with = "error_text")]
+    pub error: Option<NightlyError>,
     /// Images run.
     pub images: Vec<String>,
     /// Every benchmark run.
@@ -93,10 +100,19 @@ pub struct NightlyReport {
 }
 
 impl NightlyReport {
-    fn fail(mut self, code: u8, line: impl Into<String>) -> Self {
-        self.exit_code = code;
-        self.error = Some(line.into());
+    /// Ends the night with `error`, printing its console line.
+    fn fail(mut self, console: &mut Console, error: NightlyError) -> Self {
+        console.line(error.console_line());
+        self.exit_code = error.exit_code();
+        self.error = Some(error);
         self
+    }
+}
+
+fn error_text<S: serde::Serializer>(e: &Option<NightlyError>, s: S) -> Result<S::Ok, S::Error> {
+    match e {
+        Some(e) => s.serialize_some(&e.to_string()),
+        None => s.serialize_none(),
     }
 }
 
@@ -206,15 +222,23 @@ fn plan_for(
         ..Default::default()
     };
     let base = BaseOptions {
-        docker_image: Some(image.to_owned()),
-        model: model_path.map(str::to_owned),
-        work_dir: Some(cfg.ci_dir.clone()),
-        output_dir: Some(cfg.ci_dir.clone()),
-        engine: Some(cfg.engine),
-        executor: Some(executor),
-        nightly_command: Some(cfg.command_line.clone()),
-        hardware: Some(cfg.hardware.to_string()),
-        rocm_version: Some(cfg.rocm.clone()),
+        image: ImageModelFlags {
+            docker_image: Some(image.to_owned()),
+            model: model_path.map(str::to_owned),
+        },
+        dirs: DirFlags {
+            work_dir: Some(cfg.ci_dir.clone()),
+            output_dir: Some(cfg.ci_dir.clone()),
+        },
+        hardware: HardwareFlags {
+            hardware: Some(cfg.hardware.to_string()),
+            rocm_version: Some(cfg.rocm.clone()),
+            nightly_command: Some(cfg.command_line.clone()),
+        },
+        engine: EngineFlags {
+            engine: Some(cfg.engine),
+            executor: Some(executor),
+        },
         ..Default::default()
     };
     match mode {
@@ -227,6 +251,7 @@ fn plan_for(
             if cfg.model.is_deepseek() {
                 let o = DeepSeekOptions {
                     common,
+                    image: None,
                     deepseek,
                     mode: cfg.deepseek_mode,
                 };
@@ -494,7 +519,11 @@ pub fn run(cfg: &NightlyConfig, console: &mut Console, interrupt: &Interrupt) ->
                     EngineConfig::from_env().host
                 ));
                 console.line(format!("[nightly]   {e}"));
-                return report.fail(EXIT_FAILURE, format!("Cannot access Docker daemon: {e}"));
+                return NightlyReport {
+                    exit_code: EXIT_FAILURE,
+                    error: Some(NightlyError::DockerUnavailable(e.to_string())),
+                    ..report
+                };
             }
         }
     } else {
@@ -515,13 +544,9 @@ pub fn run(cfg: &NightlyConfig, console: &mut Console, interrupt: &Interrupt) ->
                 "[nightly] Created working directory {}",
                 cfg.ci_dir.display()
             )),
-            Err(e) => {
-                let line = format!(
-                    "[nightly] ERROR: cannot create the working directory {}: {e} (pass --work-dir or set BENCHMARK_CI_DIR)",
-                    cfg.ci_dir.display()
-                );
-                console.line(&line);
-                return report.fail(EXIT_FAILURE, line);
+            Err(source) => {
+                let path = cfg.ci_dir.clone();
+                return report.fail(console, NightlyError::WorkDir { path, source });
             }
         }
     }
@@ -544,9 +569,7 @@ pub fn run(cfg: &NightlyConfig, console: &mut Console, interrupt: &Interrupt) ->
             .join(" ")
     ));
     if cfg.modes.contains(&Mode::Sanity) {
-        let line = "[nightly] Sanity check skipped: the sanity-check binary is not ported yet (nothing was run; until it is, run the shell toolkit's scripts/perf_nightly.sh --mode=sanity)";
-        console.line(line);
-        return report.fail(EXIT_SANITY_NOT_PORTED, line);
+        return report.fail(console, NightlyError::SanityNotPorted);
     }
 
     // 4. Lock (§8.6).
@@ -562,24 +585,46 @@ pub fn run(cfg: &NightlyConfig, console: &mut Console, interrupt: &Interrupt) ->
             lock
         }
         Ok(Acquired::Held { pid }) => {
-            let line = format!("[nightly] ERROR: Another instance is already running (PID: {pid})");
-            console.line(&line);
+            let report = report.fail(console, NightlyError::LockHeld { pid });
             console.line(format!("[nightly] Lock file: {}", cfg.lock_path.display()));
             console.line(
                 "[nightly] If that process is not a perf-nightly run, remove the lock file and try again.",
             );
-            return report.fail(EXIT_FAILURE, line);
+            return report;
         }
-        Err(e) => {
-            let line = format!("[nightly] ERROR: {e}");
-            console.line(&line);
-            return report.fail(EXIT_FAILURE, line);
-        }
+        Err(e) => return report.fail(console, NightlyError::Lock(e.to_string())),
     };
-    let report = night(cfg, engine.as_ref(), console, interrupt, report);
+    let mut report = night(cfg, engine.as_ref(), console, interrupt, report);
     console.line("[nightly] Cleaning up process lock...");
     lock.release();
+    if report.error.is_none() {
+        console.line(verdict_line(&report.benchmarks));
+        if cfg.strict && report.exit_code == 0 && report.benchmarks.iter().any(|b| b.exit_code != 0)
+        {
+            report.exit_code = EXIT_STRICT_FAILED;
+        }
+    }
     report
+}
+
+/// The night's last line, one a grep finds: `[nightly] VERDICT: PASS (2 of 2 benchmarks
+/// succeeded)` or `[nightly] VERDICT: FAIL (1 of 2 benchmarks failed: online exit 4)`.
+pub fn verdict_line(benchmarks: &[BenchmarkEnd]) -> String {
+    let failed: Vec<String> = benchmarks
+        .iter()
+        .filter(|b| b.exit_code != 0)
+        .map(|b| format!("{} exit {}", b.mode.as_str(), b.exit_code))
+        .collect();
+    let n = benchmarks.len();
+    if failed.is_empty() {
+        format!("[nightly] VERDICT: PASS ({n} of {n} benchmarks succeeded)")
+    } else {
+        format!(
+            "[nightly] VERDICT: FAIL ({} of {n} benchmarks failed: {})",
+            failed.len(),
+            failed.join(", ")
+        )
+    }
 }
 
 /// The GPU idle check (§8.7 with fix F-19).
@@ -687,19 +732,14 @@ fn night(
                         image: i.clone(),
                         reason,
                     };
-                    console.line(err.to_string());
-                    return report.fail(err.exit_code(), err.to_string());
+                    return report.fail(console, err.into());
                 }
             }
         }
         (ImageSource::Discover { repo }, Some(e)) => {
             let tz = match docker_ctl::dates::zone_from_env() {
                 Ok(z) => z,
-                Err(err) => {
-                    let line = format!("[nightly] ERROR: {err}");
-                    console.line(&line);
-                    return report.fail(EXIT_FAILURE, line);
-                }
+                Err(err) => return report.fail(console, NightlyError::TimeZone(err)),
             };
             let hub = HubClient::from_env();
             let waits = images::pull_waits(&ProcessEnv);
@@ -722,17 +762,10 @@ fn night(
             );
             match found {
                 Ok(i) => i,
-                Err(err) => {
-                    console.line(err.to_string());
-                    return report.fail(err.exit_code(), err.to_string());
-                }
+                Err(err) => return report.fail(console, err.into()),
             }
         }
-        (_, None) => {
-            let line = "[nightly] ERROR: no Docker connection for a container night".to_owned();
-            console.line(&line);
-            return report.fail(EXIT_FAILURE, line);
-        }
+        (_, None) => return report.fail(console, NightlyError::NoDocker),
     };
     console.line(format!(
         "[nightly] Found {} valid image(s) to run benchmarks on:",
@@ -889,9 +922,8 @@ fn per_image(
                 .filter_map(|(_, p)| p.as_ref().err().cloned())
                 .collect::<Vec<_>>()
                 .join("; ");
-            let line = format!("[nightly] ERROR: cannot plan any benchmark for {image}: {why}");
-            console.line(&line);
-            return report.fail(EXIT_FAILURE, line);
+            let image = image.to_owned();
+            return report.fail(console, NightlyError::NoPlan { image, why });
         };
         let c = nightly_container(cfg, image, first, model_path.as_deref());
         let ready = c
@@ -900,10 +932,15 @@ fn per_image(
         match ready {
             Ok(x) => docker_exec = Some(x),
             Err(err) => {
-                let line = format!("[nightly] ERROR: container {name}: {err}");
-                console.line(&line);
+                let report = report.fail(
+                    console,
+                    NightlyError::Container {
+                        name: name.clone(),
+                        why: err.to_string(),
+                    },
+                );
                 let _ = e.stop_container(&name, Duration::from_secs(10));
-                return report.fail(EXIT_FAILURE, line);
+                return report;
             }
         }
     } else {
@@ -1075,7 +1112,10 @@ fn per_image(
             i.name()
         ));
         report.exit_code = i.exit_code();
-        report.error = Some(format!("interrupted by {}", i.name()));
+        report.error = Some(NightlyError::Interrupted {
+            signal: i.name(),
+            code: i.exit_code(),
+        });
     }
     report
 }

@@ -373,8 +373,8 @@ mod tests {
     fn teams_line_keeps_secrets_out_of_the_arguments() {
         let c = cfg(|o| {
             o.model = Some("deepseek".into());
-            o.teams_webhook_url = Some("https://example.webhook.office.com/w/secret".into());
-            o.check_dp_attention = true;
+            o.teams.teams_webhook_url = Some("https://example.webhook.office.com/w/secret".into());
+            o.deepseek_mode.dp_attention = true;
         });
         let env: BTreeMap<String, String> = BTreeMap::from([
             ("GITHUB_REPO".into(), "ROCm/sglang-ci".into()),

@@ -7,6 +7,7 @@
 
 use std::time::Duration;
 
+use const_format::concatcp;
 use serde::Serialize;
 
 use super::OfflinePaths;
@@ -17,46 +18,92 @@ use crate::config::{
 };
 use crate::engine::{ClientImpl, Engine, ExecutorKind, find_program};
 use crate::error::RunnerError;
+use crate::flags;
 
 /// Environment variable of the extra `sglang-sim bench-one-batch` flags (the offline twin of
 /// the online `SGLCI_SIM_ARGS`, kept apart because server-only simulator flags would make
 /// every offline point fail).
-pub const SIM_ARGS_VAR: &str = "SGLCI_SIM_BATCH_ARGS";
+pub const SIM_ARGS_VAR: &str = flags::env::SIM_BATCH_ARGS;
 /// Per-point time limit on the real engine, seconds.
 pub const POINT_TIMEOUT_REAL_S: f64 = 7200.0;
 /// Per-point time limit on the simulated engine, seconds.
 pub const POINT_TIMEOUT_SIM_S: f64 = 300.0;
 
 /// Flags both offline binaries share, as parsed (every value optional).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, clap::Args)]
 pub struct OfflineOptions {
-    /// Flags every benchmark binary has (`--sim-args` falls back to [`SIM_ARGS_VAR`];
-    /// `--nightly-command`, `--hardware` and `--rocm-version` are accepted from the
-    /// orchestrator and shown by the dry run).
+    /// Flags every benchmark binary has (`--nightly-command`, `--hardware` and
+    /// `--rocm-version` are accepted from the orchestrator and shown by the dry run).
+    #[command(flatten)]
     pub base: BaseOptions,
+    /// The image, when --docker_image is not given (a real positional argument only).
+    #[arg(value_name = "IMAGE")]
+    pub image: Option<String>,
+    /// `--sim-args` (else [`SIM_ARGS_VAR`]).
+    #[arg(
+        long,
+        value_name = "FLAGS",
+        allow_hyphen_values = true,
+        help = flags::SIM_BATCH_ARGS_HELP
+    )]
+    pub sim_args: Option<String>,
     /// `--point-timeout` (seconds).
+    #[arg(
+        long,
+        value_name = "SECS",
+        value_parser = flags::positive_seconds,
+        allow_negative_numbers = true,
+        help = "Seconds one grid point may take; past it bench_one_batch is stopped and the \
+                point gets an NA row [default: 7200; 300 with --engine=sim]"
+    )]
     pub point_timeout: Option<f64>,
+    /// `--current-dir`: accepted from the orchestrator and ignored (as the original did).
+    #[arg(
+        long,
+        value_name = "DIR",
+        help = "Accepted from the orchestrator and ignored (as the original did)"
+    )]
+    pub current_dir: Option<String>,
 }
 
 /// `grok-perf-offline` flags.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, clap::Args)]
 pub struct GrokOfflineOptions {
     /// Shared flags.
+    #[command(flatten)]
     pub common: OfflineOptions,
     /// `--mode`.
+    #[arg(
+        long,
+        value_name = "MODE",
+        help = "`normal` (batch sizes 1..256 at input 1024 / output 128), `long_context` \
+                (inputs 8192 16384 32768, output 10) or `dummy` (dummy weights, torch compile, \
+                input 256 / output 4096, batch 2) [default: normal]"
+    )]
     pub mode: Option<String>,
     /// `--model-type`, `--tokenizer`, `--model-name`.
+    #[command(flatten)]
     pub grok: GrokModelOptions,
     /// `--dummy-model`.
+    #[arg(
+        long,
+        value_name = "PATH",
+        help = concatcp!(
+            "Model of `dummy` mode [env: DEFAULT_DUMMY_MODEL_PATH] [default: ",
+            DEFAULT_DUMMY_MODEL, "]"
+        )
+    )]
     pub dummy_model: Option<String>,
 }
 
 /// `deepseek-perf-offline` flags.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, clap::Args)]
 pub struct DeepSeekOfflineOptions {
     /// Shared flags.
+    #[command(flatten)]
     pub common: OfflineOptions,
     /// `--model-name`, `--hf-model-id`, `--download-model`.
+    #[command(flatten)]
     pub deepseek: DeepSeekModelOptions,
 }
 
@@ -257,6 +304,8 @@ fn resolve_common(o: &OfflineOptions, r: &mut Resolver<'_>, default_image: &str)
         &o.base,
         r,
         &BaseDefaults {
+            positional_image: o.image.as_deref(),
+            sim_args: o.sim_args.as_deref(),
             image: default_image,
             sim_args_var: SIM_ARGS_VAR,
             client: ClientImpl::Python,
@@ -315,7 +364,7 @@ pub fn resolve_grok_offline(
     env: &dyn EnvSource,
 ) -> Result<GrokOfflineConfig, RunnerError> {
     let mut r = Resolver::new(env);
-    let mut common = resolve_common(&o.common, &mut r, "lmsysorg/sglang:v0.4.7-rocm630");
+    let mut common = resolve_common(&o.common, &mut r, flags::defaults::GROK_IMAGE);
     let mode_text = o.mode.clone().unwrap_or_else(|| "normal".to_owned());
     let mode = GrokMode::parse(&mode_text).unwrap_or_else(|| {
         r.errors.push(format!(
@@ -324,7 +373,7 @@ pub fn resolve_grok_offline(
         GrokMode::Normal
     });
 
-    let model_flag = o.common.base.model.as_deref();
+    let model_flag = o.common.base.image.model.as_deref();
     // Only a path naming Grok-2 is noted (§2.3).
     let (model_type, notes) =
         grok_type_with_notes(&mut r, &o.grok, model_flag, "[csv]", &["grok2"]);
@@ -352,14 +401,14 @@ pub fn resolve_grok_offline(
             .unwrap_or_else(|| env.var_or("BENCHMARK_MODEL_VARIANT", variant_default)),
         simulated,
     );
-    let default_model = env.var_or("DEFAULT_MODEL_PATH", model_default);
+    let default_model = env.var_or(flags::env::MODEL_PATH, model_default);
     let real_model = model_flag.map_or_else(|| default_model.clone(), str::to_owned);
     let tokenizer = match (&o.grok.tokenizer, model_type) {
         (Some(t), _) => t.clone(),
         (None, GrokType::Grok2) if real_model != default_model => {
             format!("{}/tokenizer.tok.json", real_model.trim_end_matches('/'))
         }
-        (None, _) => env.var_or("DEFAULT_TOKENIZER_NAME", tok_default),
+        (None, _) => env.var_or(flags::env::TOKENIZER, tok_default),
     };
     let dummy_model = r.s(
         o.dummy_model.as_ref(),
@@ -411,14 +460,10 @@ pub fn resolve_deepseek_offline(
     env: &dyn EnvSource,
 ) -> Result<DeepSeekOfflineConfig, RunnerError> {
     let mut r = Resolver::new(env);
-    let mut common = resolve_common(
-        &o.common,
-        &mut r,
-        "rocm/sgl-dev:v0.4.9.post2-rocm630-mi30x-20250716",
-    );
+    let mut common = resolve_common(&o.common, &mut r, flags::defaults::DEEPSEEK_IMAGE);
     let m = DeepSeekModel::resolve(
         &r,
-        o.common.base.model.as_ref(),
+        o.common.base.image.model.as_ref(),
         &o.deepseek,
         common.simulated(),
     );
@@ -556,7 +601,7 @@ mod tests {
     #[test]
     fn grok2_detection_tokenizer_and_f14_online_variant() {
         let o = options(|o: &mut GrokOfflineOptions| {
-            o.common.base.model = Some("/data/grok-2-custom/".into())
+            o.common.base.image.model = Some("/data/grok-2-custom/".into())
         });
         let c = grok(o, &[]);
         assert_eq!(c.model_type, GrokType::Grok2);
@@ -571,7 +616,7 @@ mod tests {
         );
         // Grok-1: a custom model is not used as the tokenizer (unlike the online script).
         let o = options(|o: &mut GrokOfflineOptions| {
-            o.common.base.model = Some("/data/my-grok-1".into())
+            o.common.base.image.model = Some("/data/my-grok-1".into())
         });
         assert_eq!(grok(o, &[]).tokenizer, GROK1_OFFLINE_TOKENIZER);
         let t2 = options(|o: &mut GrokOfflineOptions| o.grok.model_type = Some("grok2".into()));
@@ -603,8 +648,8 @@ mod tests {
     #[test]
     fn sim_marks_names_and_takes_batch_args() {
         let o = options(|o: &mut GrokOfflineOptions| {
-            o.common.base.engine = Some(Engine::Sim);
-            o.common.base.sim_args = Some("--sim-oom-batch-size 256".into());
+            o.common.base.engine.engine = Some(Engine::Sim);
+            o.common.sim_args = Some("--sim-oom-batch-size 256".into());
         });
         let c = grok(o, &[]);
         assert_eq!(
@@ -636,7 +681,7 @@ mod tests {
         assert_eq!(c.model, DEEPSEEK_OFFLINE_MODEL);
         assert_eq!(c.aiter_var, "SGLANG_USE_AITER");
         let o = options(|o: &mut DeepSeekOfflineOptions| {
-            o.common.base.positional_image = Some("lmsysorg/sglang:v0.4.6-rocm630".into())
+            o.common.image = Some("lmsysorg/sglang:v0.4.6-rocm630".into())
         });
         let c = resolve_deepseek_offline(
             &o,

@@ -113,9 +113,9 @@ mod tests {
     #[test]
     fn command_line_paths_and_download() {
         let o = options(|o: &mut DeepSeekOfflineOptions| {
-            o.common.base.docker_image =
+            o.common.base.image.docker_image =
                 Some("rocm/sgl-dev:v0.5.4.post1-rocm630-mi30x-20251029".into());
-            o.common.base.output_dir = Some("/ci".into());
+            o.common.base.dirs.output_dir = Some("/ci".into());
             o.deepseek.download_model = true;
         });
         let cfg = resolve_deepseek_offline(&o, &env(&[])).unwrap();

@@ -166,9 +166,9 @@ mod tests {
 
     fn cfg(mode: &str, model_type: &str, e: &[(&str, &str)]) -> GrokOfflineConfig {
         let o = options(|o: &mut GrokOfflineOptions| {
-            o.common.base.docker_image =
+            o.common.base.image.docker_image =
                 Some("rocm/sgl-dev:v0.5.4.post1-rocm630-mi30x-20251029".into());
-            o.common.base.output_dir = Some("/ci".into());
+            o.common.base.dirs.output_dir = Some("/ci".into());
             o.mode = Some(mode.into());
             o.grok.model_type = Some(model_type.into());
         });

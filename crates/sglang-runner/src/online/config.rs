@@ -12,6 +12,8 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::command::CommandSpec;
+use const_format::concatcp;
+
 use crate::config::{
     BaseDefaults, BaseOptions, DeepSeekModel, DeepSeekModelOptions, EnvSource, GrokModelOptions,
     GrokType, Resolver, RunBase, SimScale, absolute, aiter_var, grok_online_identity,
@@ -19,60 +21,185 @@ use crate::config::{
 };
 use crate::engine::{ClientImpl, Engine, ExecutorKind};
 use crate::error::RunnerError;
+use crate::flags::{self, env as flag_env};
 use crate::paths::DeepSeekMode;
 
 /// Flags shared by the online binaries, as parsed (every value optional).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, clap::Args)]
 pub struct CommonOptions {
-    /// Flags every benchmark binary has (`--sim-args` falls back to `SGLCI_SIM_ARGS`).
+    /// Flags every benchmark binary has.
+    #[command(flatten)]
     pub base: BaseOptions,
+    /// `--sim-args` (else `SGLCI_SIM_ARGS`).
+    #[arg(long, value_name = "FLAGS", allow_hyphen_values = true, help = flags::SIM_ARGS_HELP)]
+    pub sim_args: Option<String>,
     /// `--gsm8k-script`.
+    #[arg(
+        long,
+        value_name = "PATH",
+        help = concatcp!(
+            "GSM8K client script, a path inside the container [env: ", flag_env::GSM8K_SCRIPT,
+            "] [default: ", flags::defaults::GSM8K_SCRIPT, "]"
+        )
+    )]
     pub gsm8k_script: Option<String>,
     /// `--threshold`.
+    #[arg(
+        long,
+        value_name = "VALUE",
+        allow_hyphen_values = true,
+        help = concatcp!(
+            "GSM8K pass threshold, printed verbatim [env: ", flag_env::GSM8K_THRESHOLD,
+            "] [default: ", GROK_THRESHOLD, " (Grok), ", DEEPSEEK_THRESHOLD, " (DeepSeek)]"
+        )
+    )]
     pub threshold: Option<String>,
     /// `--client`.
+    #[arg(
+        long,
+        value_name = "CLIENT",
+        value_parser = flags::client,
+        help = "Serving client: `python` (python3 -m sglang.bench_serving) or `native` \
+                (sglang-bench serving) [default: python; native with --engine=sim]"
+    )]
     pub client: Option<ClientImpl>,
     /// `--gsm8k-client`.
+    #[arg(
+        long,
+        value_name = "CLIENT",
+        value_parser = flags::client,
+        help = "GSM8K client: `python` (the --gsm8k-script) or `native` (sglang-bench gsm8k, \
+                reads --gsm8k-data) [default: python; native with --engine=sim]"
+    )]
     pub gsm8k_client: Option<ClientImpl>,
     /// `--gsm8k-data`.
+    #[arg(
+        long,
+        value_name = "FILE",
+        help = "GSM8K test set (JSON Lines) for the native GSM8K client [env: SGLCI_GSM8K_DATA, \
+                then SGLCI_SIM_GSM8K_DATA] [default: ../shared/data/gsm8k/test.jsonl beside \
+                the source tree, when present]"
+    )]
     pub gsm8k_data: Option<PathBuf>,
     /// `--sim-full-workload`.
+    #[arg(
+        long,
+        help = "With --engine=sim, keep the original workload sizes instead of the scaled-down \
+                simulator workload"
+    )]
     pub sim_full_workload: bool,
     /// `--port`.
+    #[arg(
+        long,
+        value_name = "PORT",
+        value_parser = flags::port,
+        allow_negative_numbers = true,
+        help = concatcp!(
+            "Server port [env: ", DEEPSEEK_PORT_VAR, " (DeepSeek)] [default: ",
+            flags::defaults::PORT, "]"
+        )
+    )]
     pub port: Option<u16>,
     /// `--server-timeout` (seconds).
+    #[arg(
+        long,
+        value_name = "SECS",
+        value_parser = flags::positive_seconds,
+        allow_negative_numbers = true,
+        help = concatcp!(
+            "Seconds the server may take to become ready [env: ", DEEPSEEK_SERVER_TIMEOUT_VAR,
+            " (DeepSeek)] [default: ", GROK_SERVER_TIMEOUT_S, " (Grok), ",
+            DEEPSEEK_SERVER_TIMEOUT_S, " (DeepSeek), ", DEEPSEEK_DP_COMPILE_SERVER_TIMEOUT_S,
+            " (DeepSeek DP attention + torch compile)]"
+        )
+    )]
     pub server_timeout: Option<f64>,
     /// `--client-timeout` (seconds).
+    #[arg(
+        long,
+        value_name = "SECS",
+        value_parser = flags::positive_seconds,
+        allow_negative_numbers = true,
+        help = "Seconds one client command (a GSM8K run, a serving run) may take; past it the \
+                server is considered hung and the run ends [default: 10800; 300 for the scaled \
+                simulator workload]"
+    )]
     pub client_timeout: Option<f64>,
     /// `--pause-between-runs` (seconds).
+    #[arg(
+        long,
+        value_name = "SECS",
+        value_parser = flags::seconds,
+        allow_negative_numbers = true,
+        help = "Pause between runs of one load (Grok: every rate but 16; DeepSeek: concurrency \
+                >= 8 when more runs follow) [default: 10 on the real engine, 0 on the simulator]"
+    )]
     pub pause_between_runs: Option<f64>,
     /// `--pause-between-loads` (seconds).
+    #[arg(
+        long,
+        value_name = "SECS",
+        value_parser = flags::seconds,
+        allow_negative_numbers = true,
+        help = "Pause between loads (request rates, concurrencies) [default: 3 on the real \
+                engine, 0 on the simulator]"
+    )]
     pub pause_between_loads: Option<f64>,
     /// `--pause-rate16` (Grok, seconds).
+    #[arg(
+        long,
+        value_name = "SECS",
+        value_parser = flags::seconds,
+        allow_negative_numbers = true,
+        help = "Grok: pause between runs of rate 16, followed by a POST /flush_cache [default: \
+                20 on the real engine, 0 on the simulator]"
+    )]
     pub pause_rate16: Option<f64>,
     /// `--pause-after-run` (DeepSeek, seconds).
+    #[arg(
+        long,
+        value_name = "SECS",
+        value_parser = flags::seconds,
+        allow_negative_numbers = true,
+        help = concatcp!(
+            "DeepSeek: pause after every other run [env: ", DEEPSEEK_AFTER_RUN_VAR,
+            "] [default: 2 on the real engine, 0 on the simulator]"
+        )
+    )]
     pub pause_after_run: Option<f64>,
     /// `--no-pauses`.
+    #[arg(
+        long,
+        help = "No deliberate pauses at all (unless a --pause-* flag sets one)"
+    )]
     pub no_pauses: bool,
 }
 
 /// `grok-perf-online` flags.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, clap::Args)]
 pub struct GrokOptions {
     /// Shared flags.
+    #[command(flatten)]
     pub common: CommonOptions,
     /// `--model-type`, `--tokenizer`, `--model-name`.
+    #[command(flatten)]
     pub grok: GrokModelOptions,
 }
 
-/// `deepseek-perf-online` flags (the positional image is in [`BaseOptions`]).
-#[derive(Debug, Clone, Default)]
+/// `deepseek-perf-online` flags.
+#[derive(Debug, Clone, Default, clap::Args)]
 pub struct DeepSeekOptions {
     /// Shared flags.
+    #[command(flatten)]
     pub common: CommonOptions,
+    /// The image, when --docker_image is not given (a real positional argument only).
+    #[arg(value_name = "IMAGE")]
+    pub image: Option<String>,
     /// `--model-name`, `--hf-model-id`, `--download-model`.
+    #[command(flatten)]
     pub deepseek: DeepSeekModelOptions,
     /// The four mode switches.
+    #[command(flatten)]
     pub mode: DeepSeekMode,
 }
 
@@ -341,7 +468,23 @@ pub const GROK2_MODEL: &str = "/mnt/raid/models/huggingface/grok-2/";
 /// The Grok-2 default tokenizer.
 pub const GROK2_TOKENIZER: &str = "/mnt/raid/models/huggingface/alvarobartt--grok-2-tokenizer";
 /// Default GSM8K script.
-pub const DEFAULT_GSM8K_SCRIPT: &str = "/sgl-workspace/sglang/benchmark/gsm8k/bench_sglang.py";
+pub const DEFAULT_GSM8K_SCRIPT: &str = flags::defaults::GSM8K_SCRIPT;
+/// Grok's GSM8K threshold.
+pub const GROK_THRESHOLD: &str = "0.8";
+/// DeepSeek's GSM8K threshold.
+pub const DEEPSEEK_THRESHOLD: &str = "0.93";
+/// DeepSeek's port variable.
+pub const DEEPSEEK_PORT_VAR: &str = "GSM8K_PORT";
+/// DeepSeek's server timeout variable.
+pub const DEEPSEEK_SERVER_TIMEOUT_VAR: &str = "SERVER_TIMEOUT";
+/// DeepSeek's after-run pause variable.
+pub const DEEPSEEK_AFTER_RUN_VAR: &str = "BENCHMARK_SLEEP_BETWEEN_RUNS";
+/// Grok's server timeout (seconds).
+pub const GROK_SERVER_TIMEOUT_S: u32 = 600;
+/// DeepSeek's server timeout (seconds).
+pub const DEEPSEEK_SERVER_TIMEOUT_S: u32 = 900;
+/// DeepSeek's server timeout with DP attention and torch compile (seconds).
+pub const DEEPSEEK_DP_COMPILE_SERVER_TIMEOUT_S: u32 = 2700;
 
 /// The GSM8K test set the native client reads when `--gsm8k-data` is not given:
 /// `SGLCI_GSM8K_DATA`, `SGLCI_SIM_GSM8K_DATA`, then the project's `shared/data/gsm8k/test.jsonl`
@@ -359,6 +502,8 @@ fn default_gsm8k_data(env: &dyn EnvSource) -> Option<PathBuf> {
 
 /// Per-binary defaults of the shared settings.
 struct CommonDefaults<'a> {
+    /// DeepSeek's positional image.
+    positional_image: Option<&'a str>,
     image: &'a str,
     threshold: &'a str,
     /// Environment variable of the port (`GSM8K_PORT` for DeepSeek).
@@ -371,13 +516,13 @@ struct CommonDefaults<'a> {
 }
 
 fn resolve_common(o: &CommonOptions, r: &mut Resolver<'_>, d: &CommonDefaults<'_>) -> Common {
-    let engine = o.base.engine.unwrap_or(Engine::Sglang);
+    let engine = o.base.engine.engine.unwrap_or(Engine::Sglang);
     let gsm8k_script = r.s(
         o.gsm8k_script.as_ref(),
-        "DEFAULT_GSM8K_SCRIPT",
+        flag_env::GSM8K_SCRIPT,
         DEFAULT_GSM8K_SCRIPT,
     );
-    let threshold_text = r.s(o.threshold.as_ref(), "DEFAULT_GSM8K_THRESHOLD", d.threshold);
+    let threshold_text = r.s(o.threshold.as_ref(), flag_env::GSM8K_THRESHOLD, d.threshold);
     let threshold = match threshold_text.trim().parse::<f64>() {
         Ok(t) if t.is_finite() => t,
         _ => {
@@ -398,8 +543,10 @@ fn resolve_common(o: &CommonOptions, r: &mut Resolver<'_>, d: &CommonDefaults<'_
         &o.base,
         r,
         &BaseDefaults {
+            positional_image: d.positional_image,
+            sim_args: o.sim_args.as_deref(),
             image: d.image,
-            sim_args_var: "SGLCI_SIM_ARGS",
+            sim_args_var: flag_env::SIM_ARGS,
             client: o.client.unwrap_or(default_client),
             gsm8k_client,
             missing_work_dir: |w| {
@@ -410,6 +557,10 @@ fn resolve_common(o: &CommonOptions, r: &mut Resolver<'_>, d: &CommonDefaults<'_
             },
         },
     );
+    if o.port == Some(0) {
+        r.errors
+            .push("--port=0 must be a port number between 1 and 65535".to_owned());
+    }
     let port = match (
         o.port,
         d.port_var.and_then(|v| r.env.var(v).map(|x| (v, x))),
@@ -421,18 +572,20 @@ fn resolve_common(o: &CommonOptions, r: &mut Resolver<'_>, d: &CommonDefaults<'_
                 r.errors.push(format!(
                     "{var}={v:?} must be a port number between 1 and 65535"
                 ));
-                30000
+                flags::defaults::PORT
             }
         },
-        (None, None) => 30000,
+        (None, None) => flags::defaults::PORT,
     };
-    let server_timeout = r.seconds("--server-timeout", o.server_timeout, d.server_timeout_s);
+    let server_timeout =
+        r.positive_seconds("--server-timeout", o.server_timeout, d.server_timeout_s);
     let client_timeout_default = if r.scale == SimScale::Scaled {
         300.0
     } else {
         3.0 * 3600.0
     };
-    let client_timeout = r.seconds("--client-timeout", o.client_timeout, client_timeout_default);
+    let client_timeout =
+        r.positive_seconds("--client-timeout", o.client_timeout, client_timeout_default);
     let sim_pauses = engine == Engine::Sim;
     let no_pause = |real: Duration| {
         if sim_pauses || o.no_pauses {
@@ -527,7 +680,7 @@ fn resolve_common(o: &CommonOptions, r: &mut Resolver<'_>, d: &CommonDefaults<'_
 
 fn resolver<'a>(o: &CommonOptions, env: &'a dyn EnvSource) -> Resolver<'a> {
     let mut r = Resolver::new(env);
-    if o.base.engine == Some(Engine::Sim) && !o.sim_full_workload {
+    if o.base.engine.engine == Some(Engine::Sim) && !o.sim_full_workload {
         r.scale = SimScale::Scaled;
     }
     r
@@ -542,10 +695,11 @@ pub fn resolve_grok(o: &GrokOptions, env: &dyn EnvSource) -> Result<GrokConfig, 
         &o.common,
         &mut r,
         &CommonDefaults {
-            image: "lmsysorg/sglang:v0.4.7-rocm630",
-            threshold: "0.8",
+            positional_image: None,
+            image: flags::defaults::GROK_IMAGE,
+            threshold: GROK_THRESHOLD,
             port_var: None,
-            server_timeout_s: 600.0,
+            server_timeout_s: f64::from(GROK_SERVER_TIMEOUT_S),
             pauses: Pauses {
                 between_runs: Duration::from_secs(10),
                 rate16: Duration::from_secs(20),
@@ -555,7 +709,7 @@ pub fn resolve_grok(o: &GrokOptions, env: &dyn EnvSource) -> Result<GrokConfig, 
             after_run_var: None,
         },
     );
-    let model_flag = o.common.base.model.as_deref();
+    let model_flag = o.common.base.image.model.as_deref();
     let (model_type, mut notes) =
         grok_type_with_notes(&mut r, &o.grok, model_flag, "[online]", &["grok1", "grok2"]);
     let (model_default, tok_default) = match model_type {
@@ -568,7 +722,7 @@ pub fn resolve_grok(o: &GrokOptions, env: &dyn EnvSource) -> Result<GrokConfig, 
         env,
         common.simulated(),
     );
-    let default_model = env.var_or("DEFAULT_MODEL_PATH", model_default);
+    let default_model = env.var_or(flag_env::MODEL_PATH, model_default);
     let model = model_flag.map_or_else(|| default_model.clone(), str::to_owned);
     let tokenizer = match (&o.grok.tokenizer, model_type) {
         (Some(t), _) => t.clone(),
@@ -581,7 +735,7 @@ pub fn resolve_grok(o: &GrokOptions, env: &dyn EnvSource) -> Result<GrokConfig, 
         (None, GrokType::Grok2) if model != default_model => {
             format!("{}/tokenizer.tok.json", model.trim_end_matches('/'))
         }
-        (None, _) => env.var_or("DEFAULT_TOKENIZER_NAME", tok_default),
+        (None, _) => env.var_or(flag_env::TOKENIZER, tok_default),
     };
     let rates = r.words("REQUEST_RATES", "1 2 4 8 16");
     let input_len = r.scaled_num("RANDOM_INPUT_LENGTH", 1024, 128);
@@ -625,19 +779,20 @@ pub fn resolve_deepseek(
     if mode.dp_test {
         mode.dp_attention = true;
     }
-    let server_timeout_default = match env.var("SERVER_TIMEOUT") {
-        None => 900.0,
+    let server_timeout_default = match env.var(DEEPSEEK_SERVER_TIMEOUT_VAR) {
+        None => f64::from(DEEPSEEK_SERVER_TIMEOUT_S),
         Some(v) => match v.trim().parse::<u32>() {
             Ok(n) if n > 0 => f64::from(n),
             _ => {
-                r.errors
-                    .push(format!("SERVER_TIMEOUT={v:?} must be a positive integer"));
-                900.0
+                r.errors.push(format!(
+                    "{DEEPSEEK_SERVER_TIMEOUT_VAR}={v:?} must be a positive integer"
+                ));
+                f64::from(DEEPSEEK_SERVER_TIMEOUT_S)
             }
         },
     };
     let server_timeout_default = if mode.dp_attention && mode.torch_compile {
-        2700.0
+        f64::from(DEEPSEEK_DP_COMPILE_SERVER_TIMEOUT_S)
     } else {
         server_timeout_default
     };
@@ -645,9 +800,10 @@ pub fn resolve_deepseek(
         &o.common,
         &mut r,
         &CommonDefaults {
-            image: "rocm/sgl-dev:v0.4.9.post2-rocm630-mi30x-20250716",
-            threshold: "0.93",
-            port_var: Some("GSM8K_PORT"),
+            positional_image: o.image.as_deref(),
+            image: flags::defaults::DEEPSEEK_IMAGE,
+            threshold: DEEPSEEK_THRESHOLD,
+            port_var: Some(DEEPSEEK_PORT_VAR),
             server_timeout_s: server_timeout_default,
             pauses: Pauses {
                 between_runs: Duration::from_secs(10),
@@ -655,12 +811,12 @@ pub fn resolve_deepseek(
                 after_run: Duration::from_secs(2),
                 between_loads: Duration::from_secs(3),
             },
-            after_run_var: Some("BENCHMARK_SLEEP_BETWEEN_RUNS"),
+            after_run_var: Some(DEEPSEEK_AFTER_RUN_VAR),
         },
     );
     let m = DeepSeekModel::resolve(
         &r,
-        o.common.base.model.as_ref(),
+        o.common.base.image.model.as_ref(),
         &o.deepseek,
         common.simulated(),
     );
@@ -707,6 +863,16 @@ pub fn resolve_deepseek(
             .base
             .require_model_dir(Path::new(&m.model), &m.model, &m.missing_hint());
     }
+    let mem_fraction = env.var_or("SERVER_MEM_FRACTION", "0.9");
+    if !mem_fraction
+        .trim()
+        .parse::<f64>()
+        .is_ok_and(|x| x > 0.0 && x <= 1.0)
+    {
+        r.errors.push(format!(
+            "SERVER_MEM_FRACTION={mem_fraction:?} must be a fraction of GPU memory above 0 and at most 1 (e.g. 0.9)"
+        ));
+    }
     r.finish()?;
     Ok(DeepSeekConfig {
         aiter_var: aiter_var(&common.base.image).to_owned(),
@@ -719,7 +885,7 @@ pub fn resolve_deepseek(
         mode,
         tp,
         gsm8k_host: env.var_or("GSM8K_HOST", "http://127.0.0.1"),
-        mem_fraction: env.var_or("SERVER_MEM_FRACTION", "0.9"),
+        mem_fraction,
         max_requests: env.var_or("SERVER_MAX_REQUESTS", "1024"),
         health_endpoint: env.var_or("HEALTH_CHECK_ENDPOINT", "/get_model_info"),
         health_interval: Duration::from_secs_f64(health_interval_s),
@@ -805,8 +971,9 @@ mod tests {
 
     #[test]
     fn grok2_detection_and_tokenizer_rules() {
-        let o =
-            options(|o: &mut GrokOptions| o.common.base.model = Some("/data/grok-2-custom".into()));
+        let o = options(|o: &mut GrokOptions| {
+            o.common.base.image.model = Some("/data/grok-2-custom".into())
+        });
         let c = grok(o, &[]);
         assert_eq!(c.model_type, GrokType::Grok2);
         assert_eq!(
@@ -815,7 +982,9 @@ mod tests {
         );
         assert_eq!(c.tokenizer, "/data/grok-2-custom/tokenizer.tok.json");
         assert!(c.notes[0].contains("Auto-detected model type: grok2"));
-        let o = options(|o: &mut GrokOptions| o.common.base.model = Some("/data/my-grok-1".into()));
+        let o = options(|o: &mut GrokOptions| {
+            o.common.base.image.model = Some("/data/my-grok-1".into())
+        });
         let c = grok(o, &[]);
         assert_eq!(
             c.tokenizer, "/data/my-grok-1",
@@ -840,7 +1009,8 @@ mod tests {
 
     #[test]
     fn mi35_skips_rate_16_only_in_the_schedule() {
-        let o = options(|o: &mut GrokOptions| o.common.base.hardware = Some("mi35x".into()));
+        let o =
+            options(|o: &mut GrokOptions| o.common.base.hardware.hardware = Some("mi35x".into()));
         let c = grok(o, &[]);
         assert!(c.skip_rate16);
         assert_eq!(c.scheduled_rates(), ["1", "2", "4", "8"]);
@@ -849,7 +1019,7 @@ mod tests {
 
     #[test]
     fn sim_scales_the_workload_and_marks_names() {
-        let o = options(|o: &mut GrokOptions| o.common.base.engine = Some(Engine::Sim));
+        let o = options(|o: &mut GrokOptions| o.common.base.engine.engine = Some(Engine::Sim));
         let c = grok(o.clone(), &[]);
         assert_eq!(c.common.scale, SimScale::Scaled);
         assert_eq!(c.variant, "MOE-I4F8-SIM");
@@ -869,7 +1039,7 @@ mod tests {
 
     #[test]
     fn sim_args_come_from_the_flag_or_sglci_sim_args() {
-        let o = options(|o: &mut GrokOptions| o.common.base.engine = Some(Engine::Sim));
+        let o = options(|o: &mut GrokOptions| o.common.base.engine.engine = Some(Engine::Sim));
         let c = grok(
             o.clone(),
             &[("SGLCI_SIM_ARGS", "--sim-profile zero --sim-exit-after 3")],
@@ -879,7 +1049,7 @@ mod tests {
             ["--sim-profile", "zero", "--sim-exit-after", "3"]
         );
         let mut flag = o;
-        flag.common.base.sim_args = Some("--sim-seed '7'".into());
+        flag.common.sim_args = Some("--sim-seed '7'".into());
         let c = grok(flag, &[("SGLCI_SIM_ARGS", "--ignored")]);
         assert_eq!(c.common.base.sim_args, ["--sim-seed", "7"], "the flag wins");
     }
@@ -896,9 +1066,8 @@ mod tests {
             e.contains("REQUEST_RATES") && e.contains("GSM8K_RUNS"),
             "{e}"
         );
-        let o = options(|o: &mut GrokOptions| {
-            o.common.base.sim_args = Some("--sim-profile zero".into())
-        });
+        let o =
+            options(|o: &mut GrokOptions| o.common.sim_args = Some("--sim-profile zero".into()));
         let e = resolve_grok(&o, &env(&[])).unwrap_err().to_string();
         assert!(e.contains("--engine=sim"), "{e}");
     }
@@ -946,9 +1115,7 @@ mod tests {
 
     #[test]
     fn f8_positional_image_and_port_validation() {
-        let o = options(|o: &mut DeepSeekOptions| {
-            o.common.base.positional_image = Some("rocm/sgl-dev:P".into())
-        });
+        let o = options(|o: &mut DeepSeekOptions| o.image = Some("rocm/sgl-dev:P".into()));
         assert_eq!(
             resolve_deepseek(&o, &env(&[])).unwrap().common.base.tag,
             "P"
@@ -976,9 +1143,9 @@ mod tests {
             },
             ..Default::default()
         };
-        o.common.base.hardware = Some("MI35X".into());
+        o.common.base.hardware.hardware = Some("MI35X".into());
         assert!(resolve_deepseek(&o, &env(&[])).unwrap().mtp_artifacts);
-        o.common.base.hardware = Some("mi30x".into());
+        o.common.base.hardware.hardware = Some("mi30x".into());
         assert!(!resolve_deepseek(&o, &env(&[])).unwrap().mtp_artifacts);
     }
 }

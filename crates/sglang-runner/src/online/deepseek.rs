@@ -12,11 +12,12 @@ use std::time::Instant;
 use metrics_parse::legacy_csv::OnlineKind;
 use report::online_csv::{Cell, deepseek_row_label};
 
-use super::config::{DeepSeekConfig, serving_extras};
+use super::config::{Common, DeepSeekConfig, serving_extras};
+use super::sweep::{RunDone, SweepHooks, run_sweep};
 use super::{
-    CsvState, Describe, PlanSteps, RunLog, RunLogState, best_of_load, cell_text, end_load, halted,
-    loads_outcome, performance_summary, pid_text, run_logs, run_state, scan_gsm8k, scan_verdict,
-    session, start_failed, stop_server,
+    CsvState, Describe, PlanSteps, RunLog, RunLogState, best_of_load, cell_text, halted,
+    performance_summary, pid_text, run_logs, run_state, scan_gsm8k, scan_verdict, session,
+    start_failed, stop_server,
 };
 use crate::benchmark::Benchmark;
 use crate::command::CommandSpec;
@@ -378,7 +379,6 @@ impl DeepSeekPlan {
         server: &mut Server,
     ) -> Outcome {
         let cfg = &self.cfg;
-        let c = &cfg.common;
         s.say("Starting serving benchmark tests with different concurrency levels...");
         match csv.write() {
             Ok(()) => s.say(format!(
@@ -390,165 +390,15 @@ impl DeepSeekPlan {
         timing.blank();
         timing.line("Serving Benchmark Results:");
         timing.line(format!("  Start time: {}", timefmt::human(&timefmt::now())));
-        let mut failed_runs = 0u32;
-        let mut halt = None;
-        let last = cfg.concurrencies.last().cloned();
-        'levels: for conc in &cfg.concurrencies {
-            let stamp = timefmt::file_stamp(&timefmt::now());
-            s.say(format!(
-                "Processing concurrency {conc} with {} runs...",
-                cfg.runs
-            ));
-            let level_start = Instant::now();
-            let high: u32 = conc.parse().unwrap_or(0);
-            for run in 1..=cfg.runs {
-                let step = format!("concurrency {conc}, run {run}");
-                match self.one_run(s, timing, server, conc, run, &stamp) {
-                    Ok(Some(false)) => failed_runs += 1,
-                    Ok(_) => {}
-                    Err(h) => {
-                        let (line, outcome) = halted(timing, &h, &step);
-                        s.say(line);
-                        halt = Some(outcome);
-                        break 'levels;
-                    }
-                }
-                let pause = if high >= 8 && run < cfg.runs {
-                    if !c.pauses.between_runs.is_zero() {
-                        s.say(format!(
-                            "Sleeping {} seconds between runs for concurrency {conc} to avoid memory access faults...",
-                            c.pauses.between_runs.as_secs()
-                        ));
-                    }
-                    c.pauses.between_runs
-                } else {
-                    c.pauses.after_run
-                };
-                if let Err(h) = s.pause(pause) {
-                    halt = Some(halted(timing, &h, &format!("the pause after {step}")).1);
-                    break 'levels;
-                }
-            }
-            match best_of_load(&self.steps.paths, conc, &Cell::Empty) {
-                Ok(r) if r.has_result() => {
-                    s.say(format!(
-                        "✅ Best results for concurrency {conc}: E2E={}ms, TTFT={}ms, ITL={}ms, Output={} tok/s",
-                        cell_text(&r.cells.e2e),
-                        cell_text(&r.cells.ttft),
-                        cell_text(&r.cells.itl),
-                        r.output_throughput.as_deref().unwrap_or("NA")
-                    ));
-                    csv.update(s, &format!("concurrency {conc}"), conc, r);
-                }
-                Ok(r) => {
-                    s.say(format!("❌ No valid results found for concurrency {conc}"));
-                    // Processed without a result: the summary shows NA, the CSV cell stays empty.
-                    csv.results.insert(conc.clone(), r);
-                    if let Err(e) = csv.write() {
-                        s.say(format!("[online] WARNING: {e}"));
-                    }
-                }
-                Err(e) => s.say(format!("[online] WARNING: {e}")),
-            }
-            let next = (Some(conc) != last.as_ref()).then_some("concurrency level");
-            halt = end_load(
-                s,
-                timing,
-                c,
-                &format!("concurrency {conc}"),
-                level_start,
-                next,
-            );
-            if halt.is_some() {
-                break;
-            }
-        }
-        if halt.is_none() && cfg.mtp_artifacts {
+        let outcome = run_sweep(self, s, timing, csv, server, "");
+        let ran_every_load = matches!(
+            outcome,
+            Outcome::Completed | Outcome::CompletedWithErrors { .. }
+        );
+        if ran_every_load && cfg.mtp_artifacts {
             self.mtp(s, timing, csv);
         }
-        loads_outcome(halt, failed_runs)
-    }
-
-    /// One serving run; `Ok(None)` = skipped, `Ok(Some(ok))` = ran.
-    fn one_run(
-        &self,
-        s: &mut Session<'_>,
-        timing: &mut TimingLog,
-        server: &mut Server,
-        conc: &str,
-        run: u32,
-        stamp: &str,
-    ) -> Result<Option<bool>, Halt> {
-        match run_state(&self.steps.paths, conc, run)? {
-            RunLogState::Completed(_) => {
-                s.say(format!(
-                    "Log for concurrency {conc}, run {run} already exists and completed successfully. Skipping."
-                ));
-                return Ok(None);
-            }
-            RunLogState::Incomplete(files) => {
-                for f in files {
-                    s.say(format!(
-                        "Found incomplete log file: {} - will re-run this benchmark",
-                        f.display()
-                    ));
-                }
-            }
-            RunLogState::Missing => {}
-        }
-        let prompts = self.cfg.prompts(conc);
-        s.say(format!(
-            "Running serving benchmark with concurrency {conc} (Run {run}) - {prompts} prompts..."
-        ));
-        let mut path = self.steps.paths.client_log(conc, run, stamp);
-        // Never overwrite an earlier attempt's log of the same second (resume).
-        if path.exists() {
-            let logs = run_logs(&self.steps.paths, conc, run)?;
-            path = self
-                .steps
-                .paths
-                .client_log(conc, run, &format!("{stamp}_{}", logs.len() + 1));
-        }
-        let cmd = self.client(conc, &path);
-        let mut log = RunLog::create(path.clone(), false)?;
-        log.line(
-            s,
-            format!("Run started at: {}", timefmt::human(&timefmt::now())),
-        )?;
-        log.line(s, format!("Using {prompts} prompts for concurrency {conc}"))?;
-        let end = log.run(s, &cmd, server, self.cfg.common.client_timeout)?;
-        let ok = end.exit.success();
-        log.end(s, &end)?;
-        log.line(
-            s,
-            format!("Run duration: {} seconds", end.duration.as_secs()),
-        )?;
-        drop(log);
-        let data = std::fs::read(&path).unwrap_or_default();
-        let parsed = metrics_parse::client_log::ClientLog::parse(&data);
-        let block = parsed.outcome.block();
-        let num = |n: Option<&metrics_parse::value::Num>| {
-            n.map_or_else(|| "NA".to_owned(), |n| n.text.clone())
-        };
-        if ok {
-            s.say(format!(
-                "Concurrency {conc}, Run {run} completed: {} requests, {} tok/s output throughput, {}ms E2E latency ({}s)",
-                num(block.and_then(|b| b.successful_requests.as_ref())),
-                num(block.and_then(|b| b.output_token_throughput.as_ref())),
-                num(parsed.medians.e2e.as_ref()),
-                end.duration.as_secs()
-            ));
-        } else {
-            s.say(format!(
-                "WARNING: the client of concurrency {conc}, run {run} ended with {}; the run is recorded as failed",
-                end.exit
-            ));
-        }
-        timing.line(format!(
-            "  Concurrency {conc}, Run {run}: {} seconds",
-            end.duration.as_secs()
-        ));
-        Ok(Some(ok))
+        outcome
     }
 
     fn mtp(&self, s: &mut Session<'_>, timing: &mut TimingLog, csv: &CsvState) {
@@ -803,5 +653,174 @@ impl Benchmark for DeepSeekPlan {
         }
         timing.line(format!("Server shutdown time: {shutdown_secs} seconds"));
         Ok(self.steps.finish(s, timing, &csv, outcome, c.simulated()))
+    }
+}
+
+impl SweepHooks for DeepSeekPlan {
+    fn common(&self) -> &Common {
+        &self.cfg.common
+    }
+
+    fn loads(&self) -> &[String] {
+        &self.cfg.concurrencies
+    }
+
+    fn runs(&self) -> u32 {
+        self.cfg.runs
+    }
+
+    fn skip(&self, _conc: &str) -> Option<(&'static str, &'static str)> {
+        None
+    }
+
+    fn load_label(&self, conc: &str) -> String {
+        format!("concurrency {conc}")
+    }
+
+    fn next_load_word(&self) -> &'static str {
+        "concurrency level"
+    }
+
+    fn halt_prefix(&self) -> &'static str {
+        ""
+    }
+
+    fn begin_load(&self, s: &mut Session<'_>, conc: &str, _sweep_stamp: &str) -> String {
+        let stamp = timefmt::file_stamp(&timefmt::now());
+        s.say(format!(
+            "Processing concurrency {conc} with {} runs...",
+            self.cfg.runs
+        ));
+        stamp
+    }
+
+    fn one_run(
+        &self,
+        s: &mut Session<'_>,
+        timing: &mut TimingLog,
+        server: &mut Server,
+        conc: &str,
+        run: u32,
+        stamp: &str,
+    ) -> Result<RunDone, Halt> {
+        match run_state(&self.steps.paths, conc, run)? {
+            RunLogState::Completed(_) => {
+                s.say(format!(
+                    "Log for concurrency {conc}, run {run} already exists and completed successfully. Skipping."
+                ));
+                return Ok(RunDone::Skipped);
+            }
+            RunLogState::Incomplete(files) => {
+                for f in files {
+                    s.say(format!(
+                        "Found incomplete log file: {} - will re-run this benchmark",
+                        f.display()
+                    ));
+                }
+            }
+            RunLogState::Missing => {}
+        }
+        let prompts = self.cfg.prompts(conc);
+        s.say(format!(
+            "Running serving benchmark with concurrency {conc} (Run {run}) - {prompts} prompts..."
+        ));
+        let mut path = self.steps.paths.client_log(conc, run, stamp);
+        // Never overwrite an earlier attempt's log of the same second (resume).
+        if path.exists() {
+            let logs = run_logs(&self.steps.paths, conc, run)?;
+            path = self
+                .steps
+                .paths
+                .client_log(conc, run, &format!("{stamp}_{}", logs.len() + 1));
+        }
+        let cmd = self.client(conc, &path);
+        let mut log = RunLog::create(path.clone(), false)?;
+        log.line(
+            s,
+            format!("Run started at: {}", timefmt::human(&timefmt::now())),
+        )?;
+        log.line(s, format!("Using {prompts} prompts for concurrency {conc}"))?;
+        let end = log.run(s, &cmd, server, self.cfg.common.client_timeout)?;
+        let ok = end.exit.success();
+        log.end(s, &end)?;
+        log.line(
+            s,
+            format!("Run duration: {} seconds", end.duration.as_secs()),
+        )?;
+        drop(log);
+        let data = std::fs::read(&path).unwrap_or_default();
+        let parsed = metrics_parse::client_log::ClientLog::parse(&data);
+        let block = parsed.outcome.block();
+        let num = |n: Option<&metrics_parse::value::Num>| {
+            n.map_or_else(|| "NA".to_owned(), |n| n.text.clone())
+        };
+        if ok {
+            s.say(format!(
+                "Concurrency {conc}, Run {run} completed: {} requests, {} tok/s output throughput, {}ms E2E latency ({}s)",
+                num(block.and_then(|b| b.successful_requests.as_ref())),
+                num(block.and_then(|b| b.output_token_throughput.as_ref())),
+                num(parsed.medians.e2e.as_ref()),
+                end.duration.as_secs()
+            ));
+        } else {
+            s.say(format!(
+                "WARNING: the client of concurrency {conc}, run {run} ended with {}; the run is recorded as failed",
+                end.exit
+            ));
+        }
+        timing.line(format!(
+            "  Concurrency {conc}, Run {run}: {} seconds",
+            end.duration.as_secs()
+        ));
+        Ok(RunDone::Ran { ok })
+    }
+
+    /// Concurrency >= 8 pauses between runs when more follow; every other run pauses
+    /// `after_run` (also a run skipped by the resume scan, as the original).
+    fn after_run(
+        &self,
+        s: &mut Session<'_>,
+        conc: &str,
+        run: u32,
+        _done: RunDone,
+    ) -> Result<(), Halt> {
+        let c = &self.cfg.common;
+        let high: u32 = conc.parse().unwrap_or(0);
+        let pause = if high >= 8 && run < self.cfg.runs {
+            if !c.pauses.between_runs.is_zero() {
+                s.say(format!(
+                    "Sleeping {} seconds between runs for concurrency {conc} to avoid memory access faults...",
+                    c.pauses.between_runs.as_secs()
+                ));
+            }
+            c.pauses.between_runs
+        } else {
+            c.pauses.after_run
+        };
+        s.pause(pause)
+    }
+
+    fn record_load(&self, s: &mut Session<'_>, csv: &mut CsvState, conc: &str) {
+        match best_of_load(&self.steps.paths, conc, &Cell::Empty) {
+            Ok(r) if r.has_result() => {
+                s.say(format!(
+                    "✅ Best results for concurrency {conc}: E2E={}ms, TTFT={}ms, ITL={}ms, Output={} tok/s",
+                    cell_text(&r.cells.e2e),
+                    cell_text(&r.cells.ttft),
+                    cell_text(&r.cells.itl),
+                    r.output_throughput.as_deref().unwrap_or("NA")
+                ));
+                csv.update(s, &format!("concurrency {conc}"), conc, r);
+            }
+            Ok(r) => {
+                s.say(format!("❌ No valid results found for concurrency {conc}"));
+                // Processed without a result: the summary shows NA, the CSV cell stays empty.
+                csv.results.insert(conc.to_owned(), r);
+                if let Err(e) = csv.write() {
+                    s.say(format!("[online] WARNING: {e}"));
+                }
+            }
+            Err(e) => s.say(format!("[online] WARNING: {e}")),
+        }
     }
 }

@@ -13,11 +13,11 @@ use metrics_parse::legacy_csv::OnlineKind;
 use metrics_parse::server_log::READY_LINE;
 use report::online_csv::{Cell, grok_row_label};
 
-use super::config::{GrokConfig, serving_extras};
+use super::config::{Common, GrokConfig, serving_extras};
+use super::sweep::{RunDone, SweepHooks, run_sweep};
 use super::{
-    CsvState, Describe, PlanSteps, RunLog, RunLogState, best_of_load, end_load, halted,
-    loads_outcome, performance_summary, pid_text, run_state, scan_gsm8k, scan_verdict, session,
-    start_failed, stop_server,
+    CsvState, Describe, PlanSteps, RunLog, RunLogState, best_of_load, halted, performance_summary,
+    pid_text, run_state, scan_gsm8k, scan_verdict, session, start_failed, stop_server,
 };
 use crate::benchmark::Benchmark;
 use crate::command::{CommandSpec, env_text};
@@ -270,8 +270,6 @@ impl GrokPlan {
         csv: &mut CsvState,
         server: &mut Server,
     ) -> Outcome {
-        let cfg = &self.cfg;
-        let c = &cfg.common;
         let start = timefmt::now();
         let stamp = timefmt::file_stamp(&start);
         let t0 = Instant::now();
@@ -290,50 +288,7 @@ impl GrokPlan {
                 csv.path().display()
             ));
         }
-        let mut failed_runs = 0u32;
-        let scheduled = cfg.scheduled_rates();
-        let mut halt: Option<Outcome> = None;
-        'rates: for rate in &cfg.rates {
-            if cfg.skip_rate16 && rate == "16" {
-                s.say("[online] Skipping rate 16 on MI355 hardware (known limitation - scheduler timeout)");
-                timing.line("Rate 16 skipped on MI355 hardware");
-                continue;
-            }
-            s.say(format!("Processing request rate {rate} for mode aiter..."));
-            let rate_start = Instant::now();
-            for run in 1..=cfg.runs_per_rate {
-                let step = format!("rate {rate}, run {run}");
-                match self.one_run(s, timing, server, rate, run, &stamp) {
-                    Ok(RunDone::Skipped) => continue,
-                    Ok(RunDone::Ran { ok }) => {
-                        if !ok {
-                            failed_runs += 1;
-                        }
-                    }
-                    Err(h) => {
-                        let (line, outcome) = halted(timing, &h, &step);
-                        s.say(format!("[online] {line}"));
-                        halt = Some(outcome);
-                        break 'rates;
-                    }
-                }
-                if run < cfg.runs_per_rate
-                    && let Err(h) = self.pause_between_runs(s, rate)
-                {
-                    halt = Some(halted(timing, &h, &format!("the pause after {step}")).1);
-                    break 'rates;
-                }
-            }
-            match best_of_load(&self.steps.paths, rate, &Cell::Na) {
-                Ok(r) => csv.update(s, &format!("rate {rate}"), rate, r),
-                Err(e) => s.say(format!("[online] WARNING: {e}")),
-            }
-            let next = (scheduled.last() != Some(&rate.as_str())).then_some("request rate");
-            halt = end_load(s, timing, c, &format!("rate {rate}"), rate_start, next);
-            if halt.is_some() {
-                break;
-            }
-        }
+        let outcome = run_sweep(self, s, timing, csv, server, &stamp);
         timing.line(format!("  End time: {}", timefmt::human(&timefmt::now())));
         timing.line(format!(
             "  Total duration: {} seconds",
@@ -343,7 +298,7 @@ impl GrokPlan {
             "Client benchmark completed in {} seconds",
             t0.elapsed().as_secs()
         ));
-        loads_outcome(halt, failed_runs)
+        outcome
     }
 
     /// The pause between two runs of `rate` (quirk K-14): rate 16 sleeps longer and flushes
@@ -373,65 +328,6 @@ impl GrokPlan {
         s.clock.add_engine(t.elapsed());
         s.say("Memory cleanup completed");
         Ok(())
-    }
-
-    /// One client run of `rate` (§4.8): resume check, log, command, trailer.
-    fn one_run(
-        &self,
-        s: &mut Session<'_>,
-        timing: &mut TimingLog,
-        server: &mut Server,
-        rate: &str,
-        run: u32,
-        stamp: &str,
-    ) -> Result<RunDone, Halt> {
-        match run_state(&self.steps.paths, rate, run)? {
-            RunLogState::Completed(_) => {
-                s.say(format!(
-                    "Complete log for mode aiter, rate {rate}, run {run} already exists. Skipping."
-                ));
-                return Ok(RunDone::Skipped);
-            }
-            RunLogState::Incomplete(files) => {
-                for f in files {
-                    s.say(format!(
-                        "Found incomplete log file: {} (missing 'Run completed at:' marker)",
-                        f.display()
-                    ));
-                    s.say("Removing incomplete log and re-running...");
-                    std::fs::remove_file(&f)
-                        .map_err(|e| RunnerError::io("remove incomplete client log", &f, e))?;
-                }
-            }
-            RunLogState::Missing => {}
-        }
-        let path = self.steps.paths.client_log(rate, run, stamp);
-        let cmd = self.client(rate, &path);
-        let mut log = RunLog::create(path, true)?;
-        log.line(
-            s,
-            format!("Running benchmark with request rate: {rate} (Run {run}) for mode aiter"),
-        )?;
-        log.line(
-            s,
-            format!("Run started at: {}", timefmt::human(&timefmt::now())),
-        )?;
-        log.line(s, format!("Executing: {}", cmd.display()))?;
-        let end = log.run(s, &cmd, server, self.cfg.common.client_timeout)?;
-        let secs = end.duration.as_secs();
-        let ok = end.exit.success();
-        log.end(s, &end)?;
-        if !ok {
-            // Fix F-11: the run is recorded as failed and the benchmark goes on.
-            s.say(format!(
-                "[online] WARNING: the client of rate {rate}, run {run} ended with {}; the run is recorded as failed",
-                end.exit
-            ));
-        }
-        log.line(s, format!("Run duration: {secs} seconds"))?;
-        log.line(s, DASHES.to_owned())?;
-        timing.line(format!("  Rate {rate}, Run {run}: {secs} seconds"));
-        Ok(RunDone::Ran { ok })
     }
 }
 
@@ -571,10 +467,118 @@ impl Benchmark for GrokPlan {
     }
 }
 
-/// What one run did.
-enum RunDone {
-    /// Already complete.
-    Skipped,
-    /// Ran; `ok` = the client exited 0.
-    Ran { ok: bool },
+impl SweepHooks for GrokPlan {
+    fn common(&self) -> &Common {
+        &self.cfg.common
+    }
+
+    fn loads(&self) -> &[String] {
+        &self.cfg.rates
+    }
+
+    fn runs(&self) -> u32 {
+        self.cfg.runs_per_rate
+    }
+
+    fn skip(&self, rate: &str) -> Option<(&'static str, &'static str)> {
+        (self.cfg.skip_rate16 && rate == "16").then_some((
+            "[online] Skipping rate 16 on MI355 hardware (known limitation - scheduler timeout)",
+            "Rate 16 skipped on MI355 hardware",
+        ))
+    }
+
+    fn load_label(&self, rate: &str) -> String {
+        format!("rate {rate}")
+    }
+
+    fn next_load_word(&self) -> &'static str {
+        "request rate"
+    }
+
+    fn halt_prefix(&self) -> &'static str {
+        "[online] "
+    }
+
+    fn begin_load(&self, s: &mut Session<'_>, rate: &str, sweep_stamp: &str) -> String {
+        s.say(format!("Processing request rate {rate} for mode aiter..."));
+        sweep_stamp.to_owned()
+    }
+
+    fn one_run(
+        &self,
+        s: &mut Session<'_>,
+        timing: &mut TimingLog,
+        server: &mut Server,
+        rate: &str,
+        run: u32,
+        stamp: &str,
+    ) -> Result<RunDone, Halt> {
+        match run_state(&self.steps.paths, rate, run)? {
+            RunLogState::Completed(_) => {
+                s.say(format!(
+                    "Complete log for mode aiter, rate {rate}, run {run} already exists. Skipping."
+                ));
+                return Ok(RunDone::Skipped);
+            }
+            RunLogState::Incomplete(files) => {
+                for f in files {
+                    s.say(format!(
+                        "Found incomplete log file: {} (missing 'Run completed at:' marker)",
+                        f.display()
+                    ));
+                    s.say("Removing incomplete log and re-running...");
+                    std::fs::remove_file(&f)
+                        .map_err(|e| RunnerError::io("remove incomplete client log", &f, e))?;
+                }
+            }
+            RunLogState::Missing => {}
+        }
+        let path = self.steps.paths.client_log(rate, run, stamp);
+        let cmd = self.client(rate, &path);
+        let mut log = RunLog::create(path, true)?;
+        log.line(
+            s,
+            format!("Running benchmark with request rate: {rate} (Run {run}) for mode aiter"),
+        )?;
+        log.line(
+            s,
+            format!("Run started at: {}", timefmt::human(&timefmt::now())),
+        )?;
+        log.line(s, format!("Executing: {}", cmd.display()))?;
+        let end = log.run(s, &cmd, server, self.cfg.common.client_timeout)?;
+        let secs = end.duration.as_secs();
+        let ok = end.exit.success();
+        log.end(s, &end)?;
+        if !ok {
+            // Fix F-11: the run is recorded as failed and the benchmark goes on.
+            s.say(format!(
+                "[online] WARNING: the client of rate {rate}, run {run} ended with {}; the run is recorded as failed",
+                end.exit
+            ));
+        }
+        log.line(s, format!("Run duration: {secs} seconds"))?;
+        log.line(s, DASHES.to_owned())?;
+        timing.line(format!("  Rate {rate}, Run {run}: {secs} seconds"));
+        Ok(RunDone::Ran { ok })
+    }
+
+    fn after_run(
+        &self,
+        s: &mut Session<'_>,
+        rate: &str,
+        run: u32,
+        done: RunDone,
+    ) -> Result<(), Halt> {
+        if done == RunDone::Skipped || run >= self.cfg.runs_per_rate {
+            return Ok(());
+        }
+        self.pause_between_runs(s, rate)
+    }
+
+    fn record_load(&self, s: &mut Session<'_>, csv: &mut CsvState, rate: &str) {
+        match best_of_load(&self.steps.paths, rate, &Cell::Na) {
+            Ok(r) => csv.update(s, &format!("rate {rate}"), rate, r),
+            Err(e) => s.say(format!("[online] WARNING: {e}")),
+        }
+    }
 }

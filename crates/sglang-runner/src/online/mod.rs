@@ -12,6 +12,7 @@
 pub mod config;
 pub mod deepseek;
 pub mod grok;
+pub mod sweep;
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -19,10 +20,11 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use metrics_parse::client_log::{COMPLETED_MARKER, ClientLog, ClientLogName};
+use metrics_parse::client_log::{COMPLETED_MARKER, ClientLogName};
 use metrics_parse::legacy_csv::OnlineKind;
 use report::best_run::{self, Candidate};
 use report::online_csv::{Cell, LoadCells, OnlineTable};
+use report::run_folder::{self, RunFolderError};
 
 use crate::clock::Clock;
 use crate::command::CommandSpec;
@@ -56,21 +58,34 @@ pub enum RunLogState {
 /// The client logs of `load`/`run` in the folder, in name order.
 pub fn run_logs(paths: &OnlinePaths, load: &str, run: u32) -> Result<Vec<PathBuf>, RunnerError> {
     let prefix = paths.client_log_prefix(load, run);
-    let mut out = Vec::new();
-    let entries = match std::fs::read_dir(&paths.folder) {
-        Ok(e) => e,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
-        Err(e) => return Err(RunnerError::io("read run folder", &paths.folder, e)),
-    };
-    for e in entries.flatten() {
-        let name = e.file_name();
-        let Some(n) = name.to_str() else { continue };
-        if n.starts_with(&prefix) && n.ends_with(".log") {
-            out.push(e.path());
+    let names = match run_folder::file_names(&paths.folder) {
+        Ok(n) => n,
+        Err(RunFolderError::Unreadable { source, .. })
+            if source.kind() == std::io::ErrorKind::NotFound =>
+        {
+            Vec::new()
         }
+        Err(e) => return Err(folder_error(paths, e)),
+    };
+    Ok(names
+        .into_iter()
+        .filter(|n| n.starts_with(&prefix) && n.ends_with(".log"))
+        .map(|n| paths.folder.join(n))
+        .collect())
+}
+
+/// A run folder read error as the runner reports it.
+fn folder_error(paths: &OnlinePaths, e: RunFolderError) -> RunnerError {
+    match e {
+        RunFolderError::Unreadable { path, source } => {
+            RunnerError::io("read run folder", path, source)
+        }
+        other => RunnerError::io(
+            "read run folder",
+            &paths.folder,
+            std::io::Error::other(other.to_string()),
+        ),
     }
-    out.sort();
-    Ok(out)
 }
 
 fn has_marker(path: &Path) -> bool {
@@ -121,38 +136,32 @@ pub fn best_of_load(
     load: &str,
     no_result: &Cell,
 ) -> Result<LoadResult, RunnerError> {
-    let mut logs: Vec<(String, ClientLog)> = Vec::new();
-    let entries = match std::fs::read_dir(&paths.folder) {
-        Ok(e) => e.flatten().collect::<Vec<_>>(),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-        Err(e) => return Err(RunnerError::io("read run folder", &paths.folder, e)),
-    };
-    for e in entries {
-        let name = e.file_name().to_string_lossy().into_owned();
-        let matches = match (ClientLogName::parse(&name), paths.layout) {
+    let mut skipped = Vec::new();
+    let logs = run_folder::read_client_logs(
+        &paths.folder,
+        |name| match (name, paths.layout) {
             (
-                Some(ClientLogName::RequestRate {
+                ClientLogName::RequestRate {
                     model, mode, rate, ..
-                }),
+                },
                 Layout::Grok,
-            ) => model == paths.model && mode == "aiter" && rate == load,
-            (Some(ClientLogName::Concurrency { concurrency, .. }), Layout::DeepSeek) => {
+            ) => *model == paths.model && mode == "aiter" && rate == load,
+            (ClientLogName::Concurrency { concurrency, .. }, Layout::DeepSeek) => {
                 concurrency == load
             }
             _ => false,
-        };
-        if matches {
-            let data = std::fs::read(e.path())
-                .map_err(|err| RunnerError::io("read client log", e.path(), err))?;
-            logs.push((name, ClientLog::parse(&data)));
-        }
+        },
+        &mut skipped,
+    )
+    .map_err(|e| folder_error(paths, e))?;
+    for why in skipped {
+        tracing::warn!("{why}");
     }
-    logs.sort_by(|a, b| a.0.cmp(&b.0));
     let candidates: Vec<Candidate<'_>> = logs
         .iter()
-        .map(|(n, l)| Candidate {
-            file_name: n,
-            medians: &l.medians,
+        .map(|l| Candidate {
+            file_name: &l.file_name,
+            medians: &l.log.medians,
         })
         .collect();
     let Some(i) = best_run::best(&candidates) else {
@@ -168,7 +177,11 @@ pub fn best_of_load(
             best: None,
         });
     };
-    let (name, log) = &logs[i];
+    let run_folder::ClientLogFile {
+        file_name: name,
+        log,
+        ..
+    } = &logs[i];
     let cell = |n: &Option<metrics_parse::value::Num>| {
         n.as_ref().map_or(Cell::Na, |n| Cell::Value(n.text.clone()))
     };
@@ -987,9 +1000,18 @@ mod tests {
         let o = GrokOptions {
             common: CommonOptions {
                 base: BaseOptions {
-                    docker_image: Some("rocm/sgl-dev:T".into()),
-                    work_dir: Some(dir.path().to_owned()),
-                    executor: Some(ExecutorKind::Docker),
+                    image: crate::flags::ImageModelFlags {
+                        docker_image: Some("rocm/sgl-dev:T".into()),
+                        ..Default::default()
+                    },
+                    dirs: crate::flags::DirFlags {
+                        work_dir: Some(dir.path().to_owned()),
+                        ..Default::default()
+                    },
+                    engine: crate::flags::EngineFlags {
+                        executor: Some(ExecutorKind::Docker),
+                        ..Default::default()
+                    },
                     ..Default::default()
                 },
                 ..Default::default()
