@@ -71,10 +71,8 @@ pub fn run(bin: &str, body: impl FnOnce() -> Result<ExitCode, Fatal>) -> ExitCod
         Err(fatal) => {
             #[allow(clippy::print_stderr)]
             {
-                eprintln!(
-                    "{bin}: error: {}",
-                    report::redact::redact(&fatal.message)
-                );
+                let masked = report::redact::redact(&fatal.message);
+                eprintln!("{bin}: error: {}", report::redact::escape_controls(&masked));
             }
             ExitCode::from(fatal.code)
         }

@@ -18,6 +18,7 @@ pub mod exit;
 #[cfg(feature = "history")]
 pub mod history_args;
 pub mod logging;
+pub mod output;
 pub mod sim_image_args;
 pub mod sys;
 pub mod teams_glue;

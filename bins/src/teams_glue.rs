@@ -2,28 +2,12 @@
 //! console that masks the webhook URL and tokens in every line, `--dry-run` output, and the
 //! original's "no webhook" message.
 
-use std::time::Duration;
-
 use alerts::{Sent, Target};
 use teams::{RetryPolicy, Webhook, mask_url};
 
-/// `SGLCI_TEAMS_TIMEOUT_S` (default 30), `SGLCI_TEAMS_ATTEMPTS` (default 3),
-/// `SGLCI_TEAMS_BACKOFF_MS` (default 2000; doubled per retry, at most 60 s).
+/// The delivery policy: [`RetryPolicy::from_env`].
 pub fn policy_from_env() -> RetryPolicy {
-    let num = |k: &str| {
-        std::env::var(k)
-            .ok()
-            .and_then(|v| v.trim().parse::<f64>().ok())
-            .filter(|v| v.is_finite() && *v >= 0.0)
-    };
-    let d = RetryPolicy::default();
-    RetryPolicy {
-        timeout: num("SGLCI_TEAMS_TIMEOUT_S").map_or(d.timeout, Duration::from_secs_f64),
-        attempts: num("SGLCI_TEAMS_ATTEMPTS").map_or(d.attempts, |v| (v as u32).max(1)),
-        backoff: num("SGLCI_TEAMS_BACKOFF_MS")
-            .map_or(d.backoff, |v| Duration::from_millis(v as u64)),
-        max_wait: d.max_wait,
-    }
+    RetryPolicy::from_env()
 }
 
 /// A non-empty value (the original treats an empty flag or variable as unset).

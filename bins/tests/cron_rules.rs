@@ -69,11 +69,22 @@ fn check(hw: &str, schedule: &[(&str, &str)]) {
             cmd.starts_with("cd $SGL_BENCHMARK_CI_DIR && mkdir -p cron/cron_log/$HARDWARE_TYPE/$(date +\\%Y\\%m\\%d) && "),
             "{hw} {sched}: {cmd}"
         );
+        // Issue 14: the upload after a successful job is the ported binary, never the script.
         assert!(
-            cmd.contains(" 2>&1 && bash cron/github_log_upload.sh"),
+            cmd.contains(" 2>&1 && $SGLCI_BIN/github-log-upload"),
             "{hw} {sched}: {cmd}"
         );
-        match cmd.split("$SGLCI_BIN/").nth(1) {
+        assert!(!cmd.contains("github_log_upload.sh"), "{hw} {sched}: {cmd}");
+        for rest in cmd.split("$SGLCI_BIN/").skip(1) {
+            let bin = rest.split(' ').next().unwrap();
+            assert!(
+                binary_exists(bin),
+                "{hw} {sched}: {bin} is not a binary of the workspace"
+            );
+        }
+        // The job itself is what comes before its log redirect (the upload follows it).
+        let job = cmd.split(" > cron/cron_log/").next().unwrap();
+        match job.split("$SGLCI_BIN/").nth(1) {
             Some(rest) => {
                 let bin = rest.split(' ').next().unwrap();
                 assert!(

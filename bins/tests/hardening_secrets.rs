@@ -1,8 +1,10 @@
-//! Issue 12, secrets masked by value: a notifier and an alert program that print the webhook
-//! URL they were given, its signature alone, the path a failing Python `requests` prints, and
-//! the GitHub token. Run through `perf-nightly` (simulated night on this machine) and
-//! `nightly-image-check` (Docker Hub unreachable: the alert still goes out), then stdout,
-//! stderr and every file the run wrote are searched for each value: none may appear.
+//! Issue 12, secrets masked by value. The notifier of `perf-nightly` and the alert of
+//! `nightly-image-check` now send in-process (no child program), so the hostile party is the
+//! webhook itself: a stand-in on 127.0.0.1 that fails every post with a body echoing the full
+//! URL, the path a failing Python `requests` prints, the signature alone and the GitHub token.
+//! After each run, stdout, stderr and every file the run wrote are searched for each value:
+//! none may appear. (The masking of relayed child output itself is proven by the
+//! `console` and `redact::LineMasker` unit tests.)
 
 mod support;
 
@@ -10,42 +12,41 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use support::install_script;
+use docker_ctl::testkit::{HttpStandIn, StandInReply};
 use support::online::Online;
 
 /// A Power Automate-shaped webhook: the signature and the workflow id are the secrets.
 const SIG: &str = "q7Ks0dPwTnB4xYvZ1aE9mLcR2uHfJg3iOo5WtSe8Nh";
 const WORKFLOW: &str = "7f3c9a0e5b2d4e6f8a1b3c5d7e9f0a2b";
-const TOKEN: &str = "gho_secretvalue0123456789abcdefABCDEF";
+/// Not shaped like any known token: only masking by value can find it.
+const TOKEN: &str = "tkn-7Hq2Lm9Xv4Rs8Pw1Zc6Yb3Nd5Kf";
 
-/// Port 9 on 127.0.0.1: nothing listens, nothing leaves the machine.
-fn webhook() -> String {
+/// The webhook's path and query (what `requests` prints after `with url:`).
+fn path_and_query() -> String {
     format!(
-        "https://127.0.0.1:9/powerautomate/automations/direct/workflows/{WORKFLOW}/triggers/manual/paths/invoke?api-version=1&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig={SIG}"
+        "/powerautomate/automations/direct/workflows/{WORKFLOW}/triggers/manual/paths/invoke?api-version=1&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig={SIG}"
     )
+}
+
+/// A webhook that answers every post with 400 and a body that repeats every secret.
+fn leaky_webhook() -> (HttpStandIn, String) {
+    let server = HttpStandIn::start(|req| {
+        StandInReply::new(
+            400,
+            format!(
+                "bad request for {path}\nMax retries exceeded with url: {path} (Caused by x)\nsig={SIG}\nsignature alone: {SIG}\ntoken is {TOKEN}\n",
+                path = req.path
+            ),
+        )
+    })
+    .unwrap();
+    let url = format!("{}{}", server.url(), path_and_query());
+    (server, url)
 }
 
 /// The values that must never appear anywhere.
 fn needles() -> Vec<String> {
     vec![SIG.to_owned(), WORKFLOW.to_owned(), TOKEN.to_owned()]
-}
-
-/// A program that prints everything it knows, on stdout and stderr, the way real failures do.
-fn leaky_program(path: &Path) {
-    install_script(
-        path,
-        "#!/bin/sh\n\
-         url=\"$TEAMS_WEBHOOK_URL\"\n\
-         for a in \"$@\"; do case \"$a\" in --webhook-url=*) url=\"${a#--webhook-url=}\";; esac; done\n\
-         echo \"posting to $url\"\n\
-         tail=\"/${url#*://*/}\"\n\
-         echo \"requests.exceptions.ConnectionError: HTTPSConnectionPool(host='127.0.0.1', port=9): Max retries exceeded with url: $tail (Caused by NewConnectionError)\" >&2\n\
-         echo \"sig=${url##*sig=}\"\n\
-         echo \"signature alone: ${url##*sig=}\" >&2\n\
-         echo \"token is $GITHUB_TOKEN\"\n\
-         echo \"Authorization: token $GITHUB_TOKEN\" >&2\n\
-         exit 1\n",
-    );
 }
 
 /// Every regular file below `dir`, as text.
@@ -88,11 +89,9 @@ fn assert_nothing_leaks(what: &str, ran: &support::Ran, dir: &Path, skip: &[&Pat
 }
 
 #[test]
-fn perf_nightly_masks_what_its_notifier_prints() {
+fn perf_nightly_masks_what_its_webhook_answers() {
     let o = Online::new();
-    let scripts = tempfile::tempdir().unwrap();
-    let notifier = scripts.path().join("notify.sh");
-    leaky_program(&notifier);
+    let (hook, url) = leaky_webhook();
     let mut c = Command::new(env!("CARGO_BIN_EXE_perf-nightly"));
     for v in [
         "TEAMS_WEBHOOK_URL",
@@ -126,7 +125,6 @@ fn perf_nightly_masks_what_its_notifier_prints() {
         )
         .env("GPU_IDLE_WAIT_TIME", "1")
         .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
-        .env("TEAMS_NOTIFICATION_SCRIPT", &notifier)
         .env("GITHUB_TOKEN", TOKEN)
         .env("TEAMS_NO_IMAGES", "true")
         .arg("--engine=sim")
@@ -135,24 +133,33 @@ fn perf_nightly_masks_what_its_notifier_prints() {
         .arg("--hardware=mi30x")
         .arg(format!("--work-dir={}", o.path().join("ci").display()))
         .arg(format!("--port={}", o.port))
-        .arg(format!("--teams-webhook-url={}", webhook()))
+        .arg(format!("--teams-webhook-url={url}"))
         .stdin(Stdio::null());
     let ran = o.run(c, Duration::from_secs(240));
     assert_eq!(ran.code, Some(0), "{}", ran.all());
-    // The notifier ran and its lines were relayed (masked), so the test sees real output.
-    assert!(ran.stdout.contains("posting to ***"), "{}", ran.all());
-    assert!(ran.stdout.contains("Max retries exceeded with url: "), "{}", ran.all());
-    assert!(ran.stdout.contains("signature alone: ***"), "{}", ran.all());
-    assert!(ran.stdout.contains("token is ***"), "{}", ran.all());
+    assert!(
+        !hook.requests().is_empty(),
+        "the notification reached the webhook: {}",
+        ran.all()
+    );
+    assert!(
+        ran.stdout.contains("Teams notification failed"),
+        "{}",
+        ran.all()
+    );
+    // The webhook's answer was relayed (masked): the check below is not vacuous.
+    assert!(
+        ran.stdout.contains("signature alone: ***") && ran.stdout.contains("token is ***"),
+        "{}",
+        ran.all()
+    );
     assert_nothing_leaks("perf-nightly", &ran, o.path(), &[]);
 }
 
 #[test]
-fn nightly_image_check_masks_what_its_alert_program_prints() {
+fn nightly_image_check_masks_what_its_webhook_answers() {
     let dir = tempfile::tempdir().unwrap();
-    let alert = dir.path().join("alert.sh");
-    leaky_program(&alert);
-    let url = webhook();
+    let (hook, url) = leaky_webhook();
     let mut c = Command::new(env!("CARGO_BIN_EXE_nightly-image-check"));
     c.arg(format!("--teams-webhook={url}"))
         .current_dir(dir.path())
@@ -160,7 +167,6 @@ fn nightly_image_check_masks_what_its_alert_program_prints() {
         .env("SGLCI_REGISTRY_URL", "http://127.0.0.1:9")
         .env("SGLCI_DOCKERHUB_BACKOFF_MS", "1")
         .env("SGLCI_DOCKERHUB_TIMEOUT_S", "2")
-        .env("TEAMS_ALERT_SCRIPT", &alert)
         .env("GITHUB_TOKEN", TOKEN)
         .env_remove("TEAMS_WEBHOOK_URL")
         .env_remove("IMAGE_REPO")
@@ -172,9 +178,16 @@ fn nightly_image_check_masks_what_its_alert_program_prints() {
         "{}",
         ran.all()
     );
-    assert!(ran.stdout.contains("posting to ***"), "{}", ran.all());
-    assert!(ran.stdout.contains("Max retries exceeded with url: "), "{}", ran.all());
-    assert!(ran.stdout.contains("signature alone: ***"), "{}", ran.all());
-    assert!(ran.stdout.contains("token is ***"), "{}", ran.all());
-    assert_nothing_leaks("nightly-image-check", &ran, dir.path(), &[&alert]);
+    assert!(
+        !hook.requests().is_empty(),
+        "the alert reached the webhook: {}",
+        ran.all()
+    );
+    // The webhook's answer was relayed (masked): the check below is not vacuous.
+    assert!(
+        ran.stdout.contains("signature alone: ***") && ran.stdout.contains("token is ***"),
+        "{}",
+        ran.all()
+    );
+    assert_nothing_leaks("nightly-image-check", &ran, dir.path(), &[]);
 }

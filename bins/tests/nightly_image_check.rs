@@ -4,7 +4,6 @@
 
 mod support;
 
-use std::path::Path;
 use std::process::{Command, Output};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -104,9 +103,10 @@ fn run(server: &HttpStandIn, args: &[&str], extra_env: &[(&str, &str)]) -> Outpu
         .env("SGLCI_DOCKERHUB_BACKOFF_MS", "10")
         .env("SGLCI_DOCKERHUB_TIMEOUT_S", "5")
         .env_remove("TEAMS_WEBHOOK_URL")
-        .env_remove("TEAMS_ALERT_SCRIPT")
         .env_remove("IMAGE_REPO")
-        .env_remove("TIME_ZONE");
+        .env_remove("TIME_ZONE")
+        .env("SGLCI_TEAMS_BACKOFF_MS", "10")
+        .env("SGLCI_TEAMS_TIMEOUT_S", "5");
     for (k, v) in extra_env {
         c.env(k, v);
     }
@@ -270,89 +270,81 @@ fn several_days_use_the_multi_date_header() {
     assert!(out.contains("[check] Total images checked: 4\n"));
 }
 
-fn fake_alert(dir: &Path, exit: i32) -> std::path::PathBuf {
-    let p = dir.join("alert.sh");
-    support::install_script(
-        &p,
-        &format!(
-            "#!/bin/sh\nfor a in \"$@\"; do printf '%s\\n' \"$a\"; done > \"{}\"\necho 'alert program ran'\nexit {exit}\n",
-            dir.join("args.txt").display()
-        ),
-    );
-    p
-}
-
+/// The Teams card goes out in this process through the alerts library: the local receiver
+/// gets the "Nightly Docker Image Check" card with the check's numbers, valid against the
+/// Adaptive Card 1.5 schema, and the webhook (its signature included) is never printed.
 #[test]
-fn alert_program_gets_the_original_arguments() {
+fn the_teams_card_carries_the_check_and_never_prints_the_webhook() {
+    use teams::testkit::{Receiver, Reply, validate_payload};
     let d = today();
     let server = serve_tonight(vec![format!("v0.5.6-rocm700-mi30x-{d}")]);
-    let dir = tempfile::tempdir().unwrap();
-    let script = fake_alert(dir.path(), 0);
-    let o = run(
-        &server,
-        &["--teams-webhook=https://example.invalid/webhook/secret"],
-        &[("TEAMS_ALERT_SCRIPT", script.to_str().unwrap())],
-    );
+    let receiver = Receiver::start(vec![Reply::status(202)]);
+    let url = receiver.url("/workflows/abc123/triggers/manual/paths/invoke?sig=SIGSECRET42");
+    let o = run(&server, &[&format!("--teams-webhook={url}")], &[]);
     assert_eq!(o.status.code(), Some(1), "mi35x is not pullable");
     let out = stdout(&o);
-    assert!(out.ends_with("[check] Sending Teams Notification\n[check] ==========================================\nalert program ran\n[check] Teams notification sent successfully\n"), "{out}");
-    let args = std::fs::read_to_string(dir.path().join("args.txt")).unwrap();
-    assert_eq!(
-        args,
-        format!(
-            "--status=warning\n--message=1 Docker image is missing or not accessible\n--checked-count=2\n--found-count=1\n--webhook-url=https://example.invalid/webhook/secret\n--date-checked={d}\n--available-images\nmi30x (rocm700): v0.5.6-rocm700-mi30x-{d}\n--details\nmi35x ({d}): rocm/sgl-dev:v0.5.6-rocm700-mi35x-{d} - not pullable\n"
-        )
+    assert!(
+        out.contains("[check] Sending Teams Notification\n")
+            && out.ends_with("[check] Teams notification sent successfully\n"),
+        "{out}"
     );
-    assert!(!out.contains("secret"), "the webhook is never printed");
+    let posts = receiver.posts();
+    assert_eq!(posts.len(), 1, "{out}");
+    let payload = posts[0].json();
+    validate_payload(&payload).unwrap_or_else(|e| panic!("{e:?}\n{payload}"));
+    let card = payload.to_string();
+    for want in [
+        "1 Docker image is missing or not accessible".to_owned(),
+        "Images checked: **2**, Available: **1**, Missing: **1**".to_owned(),
+        "not pullable".to_owned(),
+    ] {
+        assert!(card.contains(&want), "{want} on the card: {card}");
+    }
+    let all = format!("{out}{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        !all.contains("SIGSECRET42") && !all.contains("abc123"),
+        "the webhook is never printed: {all}"
+    );
 }
 
+/// A webhook that refuses (401) or does not answer never changes the exit code: the image
+/// check result stands (quirk Q-IMG-2).
 #[test]
-fn a_failing_or_missing_alert_never_changes_the_exit_code() {
+fn a_failing_alert_never_changes_the_exit_code() {
+    use teams::testkit::{Receiver, Reply, closed_port};
     let d = today();
     let server = serve_tonight(vec![
         format!("v0.5.6-rocm700-mi30x-{d}"),
         format!("v0.5.6-rocm700-mi35x-{d}"),
     ]);
-    let dir = tempfile::tempdir().unwrap();
-    let script = fake_alert(dir.path(), 1);
+    let receiver = Receiver::start(vec![
+        Reply::status(401).body(r#"{"error":{"code":"WorkflowNotFound"}}"#),
+    ]);
     let o = run(
         &server,
-        &["--teams-webhook-url=https://example.invalid/hook"],
-        &[("TEAMS_ALERT_SCRIPT", script.to_str().unwrap())],
+        &[&format!("--teams-webhook-url={}", receiver.url("/hook"))],
+        &[],
     );
     assert_eq!(
         o.status.code(),
         Some(0),
         "Q-IMG-2: alert failure is not an image failure"
     );
-    assert!(stdout(&o).contains("[check] Failed to send Teams notification"));
-
+    assert!(
+        stdout(&o).contains("[check] Failed to send Teams notification"),
+        "{}",
+        stdout(&o)
+    );
     let o = run(
         &server,
-        &["--teams-webhook=https://example.invalid/hook"],
-        &[(
-            "TEAMS_ALERT_SCRIPT",
-            "/nonexistent/team_alert/send_docker_image_alert.py",
+        &[&format!(
+            "--teams-webhook-url=http://127.0.0.1:{}/hook",
+            closed_port()
         )],
+        &[("SGLCI_TEAMS_ATTEMPTS", "1")],
     );
     assert_eq!(o.status.code(), Some(0));
-    assert!(stdout(&o).contains(
-        "[check] Warning: Teams alert script not found at /nonexistent/team_alert/send_docker_image_alert.py"
-    ));
-
-    // No alert program installed: one clear line, exit code unchanged.
-    let sibling = Path::new(BIN).with_file_name("send-docker-image-alert");
-    if !sibling.exists() {
-        let o = run(
-            &server,
-            &["--teams-webhook=https://example.invalid/hook"],
-            &[("PATH", "/usr/bin:/bin")],
-        );
-        assert_eq!(o.status.code(), Some(0));
-        assert!(stdout(&o).ends_with(
-            "\n[check] Teams alert skipped: send-docker-image-alert is not installed (looked next to this binary and on PATH)\n"
-        ), "{}", stdout(&o));
-    }
+    assert!(stdout(&o).contains("[check] Failed to send Teams notification"));
 }
 
 #[test]

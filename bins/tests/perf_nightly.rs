@@ -20,7 +20,7 @@ use docker_ctl::testkit::{
 };
 use docker_ctl::{BlockingEngine, MANAGED_LABEL};
 use support::online::{Online, rebuild_check, timing_summaries};
-use support::{gsm8k_data, install_script, one_at_a_time, only_subdir, tail};
+use support::{gsm8k_data, one_at_a_time, only_subdir, tail};
 
 const LIMIT: Duration = Duration::from_secs(240);
 
@@ -129,6 +129,61 @@ fn assert_complete_run_folder(folder: &Path) {
 
 // ---------------------------------------------------------------- without Docker
 
+/// A night with a history store (`--db`) ingests what it wrote at the end: the run and its
+/// metrics are in the store (read back with `query-history`), and a store that cannot be
+/// opened is a warning, never a failed night.
+#[test]
+fn a_night_ingests_its_run_folders_into_the_history_store() {
+    let o = Online::new();
+    let db = o.path().join("history.sqlite");
+    let mut c = nightly(&o);
+    c.env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+        .arg(format!("--db={}", db.display()));
+    let out = o.run(c, LIMIT);
+    assert_eq!(out.code, Some(0), "{}", out.all());
+    assert!(
+        out.stdout.contains("run(s) added, 0 replaced, 0 unchanged")
+            && out.stdout.contains("[nightly] History store "),
+        "{}",
+        out.stdout
+    );
+    let mut q = Command::new(env!("CARGO_BIN_EXE_query-history"));
+    q.arg(format!("--db={}", db.display()))
+        .arg("--sql")
+        .arg("SELECT count(*) AS n FROM runs r JOIN metrics m ON m.run_key = r.run_key WHERE r.model = 'GROK1'")
+        .arg("--format=csv");
+    let r = support::run(q, LIMIT, "query-history");
+    assert_eq!(r.code, Some(0), "{}", r.all());
+    let n: u64 = r
+        .stdout
+        .lines()
+        .nth(1)
+        .unwrap_or("0")
+        .trim()
+        .parse()
+        .unwrap_or(0);
+    assert!(n > 0, "metrics of the night are stored: {}", r.all());
+
+    // A store that cannot be opened: a warning, the night still succeeds.
+    let o = Online::new();
+    let mut c = nightly(&o);
+    c.env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+        .arg("--db=postgres://u:pw@127.0.0.1:1/none");
+    let out = o.run(c, LIMIT);
+    assert_eq!(out.code, Some(0), "{}", out.all());
+    assert!(
+        out.stdout
+            .contains("[nightly] WARN: ingest into the history store failed"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        !out.all().contains(":pw@"),
+        "the password is masked: {}",
+        out.all()
+    );
+}
+
 /// A night whose benchmark fails (GSM8K below the threshold: the benchmark's exit 4) still
 /// exits 0 by default, so `perf-nightly ... && github-log-upload` chains keep running, and
 /// says so on one greppable line; `--strict` (or `SGLCI_STRICT=1`) makes it exit 5. A
@@ -177,21 +232,12 @@ fn strict_nights_fail_on_a_failed_benchmark_and_every_night_ends_with_a_verdict(
 #[test]
 fn local_sim_night_runs_on_this_machine_without_docker() {
     let o = Online::new();
-    // The notifier: a stand-in that records its arguments and the webhook it got.
-    let notifier = o.path().join("notify.sh");
-    let record = o.path().join("notified.txt");
-    install_script(
-        &notifier,
-        &format!(
-            "#!/bin/sh\necho \"$@\" > '{r}'\necho \"$TEAMS_WEBHOOK_URL\" >> '{r}'\necho sent\n",
-            r = record.display()
-        ),
-    );
-    const SECRET: &str = "https://example.webhook.office.com/webhookb2/SECRET-PART";
+    // The Teams webhook: a local receiver; the card is built and sent in this process.
+    let receiver = teams::testkit::Receiver::start(vec![teams::testkit::Reply::status(202)]);
+    let secret = receiver.url("/webhookb2/SECRET-PART");
     let mut c = nightly(&o);
     c.env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
-        .env("TEAMS_NOTIFICATION_SCRIPT", &notifier)
-        .arg(format!("--teams-webhook-url={SECRET}"));
+        .arg(format!("--teams-webhook-url={secret}"));
     let out = o.run(c, LIMIT);
     assert_eq!(out.code, Some(0), "{}", out.all());
     let s = &out.stdout;
@@ -200,16 +246,13 @@ fn local_sim_night_runs_on_this_machine_without_docker() {
         "F-1: the webhook is masked: {}",
         out.all()
     );
-    let notified = std::fs::read_to_string(&record).unwrap();
+    let posts = receiver.posts();
+    assert_eq!(posts.len(), 1, "one card for the online mode: {s}");
+    let payload = posts[0].json();
+    teams::testkit::validate_payload(&payload).unwrap_or_else(|e| panic!("{e:?}"));
     assert!(
-        notified.starts_with("--model grok --mode online --plot-dir ")
-            && notified.contains(" --hardware mi30x --benchmark-date ")
-            && notified.contains("--analysis-days 7"),
-        "{notified}"
-    );
-    assert!(
-        notified.contains(SECRET),
-        "the webhook goes in the environment: {notified}"
+        payload.to_string().contains("SIMULATED"),
+        "a simulated night says so on its card: {payload}"
     );
     assert!(
         s.contains("[nightly] Teams notification sent successfully for grok online"),

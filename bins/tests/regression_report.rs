@@ -500,13 +500,9 @@ fn the_corpus_csvs_are_read_by_both_rules() {
             let change = r["change_pct"].as_f64();
             let band = r["band_pct"].as_f64();
             // Positive = worse: latencies up, throughput and accuracy down.
-            let higher_is_better = ["output_throughput", "gsm8k_accuracy"]
-                .contains(&r["metric"].as_str().unwrap());
+            let higher_is_better =
+                ["output_throughput", "gsm8k_accuracy"].contains(&r["metric"].as_str().unwrap());
             let sign = if higher_is_better { -1.0 } else { 1.0 };
-                -1.0
-            } else {
-                1.0
-            };
             match verdict {
                 "regression" => assert!(sign * change.unwrap() > band.unwrap(), "{r}"),
                 "insufficient history" => assert!(r["baseline"].is_null(), "{r}"),

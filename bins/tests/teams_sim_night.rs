@@ -101,3 +101,121 @@ fn sim_night_posts_a_valid_benchmark_card_with_its_plot() {
         "the linked plot exists: {file}"
     );
 }
+
+/// Pacific date `days` ago, `YYYYMMDD`.
+fn pacific_days_ago(days: i64) -> String {
+    let now = sglang_runner::timefmt::now();
+    (now.date_naive() - chrono::Duration::days(days))
+        .format("%Y%m%d")
+        .to_string()
+}
+
+/// Simulator flags of a night: a fixed prefill cost (the TTFT), `slow` adding 20 %.
+fn sim_args(slow: bool) -> String {
+    let prefill = if slow { 60 } else { 50 };
+    format!(
+        "--sim-profile zero --sim-gsm8k-accuracy 1.0 --sim-prefill-base-ms {prefill} --sim-jitter 0.01"
+    )
+}
+
+fn tiny(c: &mut Command, o: &Online) {
+    c.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", o.path())
+        .current_dir(o.path())
+        .env("SGLCI_LOCK_DIR", o.path())
+        .env("MOUNT_DIR", format!("{}/", o.path().display()))
+        .env("SGLCI_GSM8K_DATA", gsm8k_data())
+        .env("REQUEST_RATES", "1 2")
+        .env("PROMPTS_PER_RATE_MULTIPLIER", "2")
+        .env("MAX_NUM_PROMPTS", "4")
+        .env("GSM8K_NUM_QUESTIONS", "5")
+        .env("GSM8K_PARALLEL", "5")
+        .env("GSM8K_RUNS", "1")
+        .env("GPU_IDLE_WAIT_TIME", "1")
+        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+        .env("SGLCI_TEAMS_TIMEOUT_S", "5")
+        .stdin(Stdio::null());
+}
+
+/// `nights` earlier nights of the Grok benchmark (`slow[i]` for night i, oldest first, the
+/// last one yesterday), then tonight's perf-nightly with its Teams card (`tonight_slow`):
+/// the texts of the card.
+fn card_after_nights(slow: &[bool], tonight_slow: bool) -> Vec<String> {
+    let o = Online::new();
+    let ci = o.path().join("ci");
+    std::fs::create_dir_all(&ci).unwrap();
+    let n = slow.len() as i64;
+    for (i, s) in slow.iter().enumerate() {
+        let date = pacific_days_ago(n - i as i64);
+        let mut c = Command::new(env!("CARGO_BIN_EXE_grok-perf-online"));
+        tiny(&mut c, &o);
+        c.env("SGLCI_SIM_ARGS", sim_args(*s)).args([
+            "--engine=sim".to_owned(),
+            "--hardware=mi30x".to_owned(),
+            "--no-pauses".to_owned(),
+            format!("--docker_image=sglang-sim:sim-rocm630-mi30x-{date}"),
+            format!("--work-dir={}", ci.display()),
+            format!("--port={}", o.port),
+        ]);
+        let out = o.run(c, Duration::from_secs(300));
+        assert_eq!(out.code, Some(0), "night {date}: {}", out.all());
+    }
+    let r = Receiver::start(vec![Reply::status(202)]);
+    let mut c = Command::new(env!("CARGO_BIN_EXE_perf-nightly"));
+    tiny(&mut c, &o);
+    c.env("SGLCI_SIM_ARGS", sim_args(tonight_slow))
+        .args([
+            "--engine=sim",
+            "--model=grok",
+            "--mode=online",
+            "--hardware=mi30x",
+        ])
+        .arg(format!("--work-dir={}", ci.display()))
+        .arg(format!("--port={}", o.port))
+        .arg(format!("--teams-webhook-url={}", r.url("/hook")));
+    let out = o.run(c, Duration::from_secs(300));
+    assert_eq!(out.code, Some(0), "{}", out.all());
+    let posts = r.posts();
+    assert_eq!(posts.len(), 1, "{}", out.all());
+    let v = posts[0].json();
+    validate_payload(&v).unwrap_or_else(|e| panic!("invalid card {e:#?}"));
+    v["attachments"][0]["content"]["body"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|b| b["text"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// Issue 13: a 20 % TTFT slowdown over the last two nights of a series turns the card's
+/// verdict into a regression (robust rule: five baseline nights, two nights outside the
+/// band); one slow night alone is not called a regression.
+#[test]
+fn a_slowdown_over_two_nights_is_a_regression_and_one_noisy_night_is_not() {
+    let texts = card_after_nights(&[false, false, false, false, false, true], true);
+    assert!(
+        texts
+            .iter()
+            .any(|t| t == "⚠️ Performance Regression Detected"),
+        "{texts:#?}"
+    );
+    assert!(
+        texts
+            .iter()
+            .any(|t| t.contains("TTFT") && t.contains("regression")),
+        "the TTFT series carries the verdict: {texts:#?}"
+    );
+
+    let texts = card_after_nights(&[false, false, false, false, false, false], true);
+    assert!(
+        !texts.iter().any(|t| t.contains("Regression Detected")),
+        "one slow night is not a regression: {texts:#?}"
+    );
+    assert!(
+        !texts
+            .iter()
+            .any(|t| t.contains("TTFT") && t.contains("⚠️ regression")),
+        "{texts:#?}"
+    );
+}

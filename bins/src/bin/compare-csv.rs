@@ -26,7 +26,7 @@ const NOT_WRITTEN: u8 = 4;
 /// Exit status: 0 written, 1 a folder is missing or has no CSV, 2 bad flags or environment
 /// values, 3 a CSV cannot be read or parsed, 4 the report cannot be written.
 #[derive(Debug, Parser)]
-#[command(name = "compare-csv", version, about, long_about)]
+#[command(name = "compare-csv", version = sglang_ci::VERSION)]
 struct Args {
     /// Main run folder (or one CSV file).
     #[arg(long, value_name = "DIR")]
@@ -280,12 +280,5 @@ fn eprint_line(s: &str) {
 
 /// Writes to stdout; a closed pipe (`| head`) is not an error.
 fn write_stdout(s: &str) -> Result<(), Fatal> {
-    let mut out = std::io::stdout().lock();
-    match out.write_all(s.as_bytes()).and_then(|()| out.flush()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Fatal::new(
-            NOT_WRITTEN,
-            format!("cannot write to stdout: {e}"),
-        )),
-        _ => Ok(()),
-    }
+    sglang_ci::output::write_stdout(s, NOT_WRITTEN)
 }

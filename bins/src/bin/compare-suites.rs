@@ -1,7 +1,6 @@
 //! `compare-suites`: NVIDIA vs AMD upstream CI coverage of SGLang (the original
 //! `upstream_ci/compare_suites.py`). See docs/compare-suites.md.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -21,7 +20,7 @@ const NO_SUITES: u8 = 2;
 /// Exit status: 0 written, 1 a file could not be fetched or read or the report not written,
 /// 2 no suites found in run_suite.py or bad flags.
 #[derive(Debug, Parser)]
-#[command(name = "compare-suites", version, about, long_about)]
+#[command(name = "compare-suites", version = sglang_ci::VERSION)]
 struct Args {
     /// Local path or URL of `run_suite.py` (GitHub `…/blob/…` URLs are rewritten to raw)
     /// [default: `<upstream base>/test/srt/run_suite.py`, or the one in --sglang-dir].
@@ -119,11 +118,5 @@ fn eprint_line(s: &str) {
 
 /// Writes to stdout; a closed pipe (`| head`) is not an error.
 fn write_stdout(s: &str) -> Result<(), Fatal> {
-    let mut out = std::io::stdout().lock();
-    match out.write_all(s.as_bytes()).and_then(|()| out.flush()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(Fatal::new(FAILED, format!("cannot write to stdout: {e}")))
-        }
-        _ => Ok(()),
-    }
+    sglang_ci::output::write_stdout(s, FAILED)
 }

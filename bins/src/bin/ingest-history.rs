@@ -30,7 +30,7 @@ enum Format {
 /// Exit status: 0 stored; 3 stored, but some files or folders were skipped (listed on
 /// stderr); 4 the tree or a flag value is bad; 5 the database cannot be opened or written.
 #[derive(Debug, Parser)]
-#[command(name = "ingest-history", version, about, long_about)]
+#[command(name = "ingest-history", version = sglang_ci::VERSION)]
 struct Args {
     /// The tree to ingest [default: $SGL_BENCHMARK_CI_DIR, else the current folder].
     #[arg(long, value_name = "DIR")]

@@ -2,25 +2,22 @@
 //! and is it pullable? Drop-in for `scripts/nightly_image_check.sh` (docs/nightly-image-check.md).
 
 use std::io::Write;
-use std::process::{Command, ExitCode};
-use std::time::Duration;
+use std::process::ExitCode;
 
+use alerts::docker::DockerAlert;
 use clap::Parser;
 use docker_ctl::{HubClient, RegistryClient, dates};
-use image_jobs::image_check::{self, CheckConfig};
+use image_jobs::image_check::{self, CheckConfig, CheckReport};
 use sglang_ci::exit::Fatal;
 use sglang_ci::sys;
 use sglang_runner::flags::TeamsWebhookFlags;
-
-/// Alert program looked for next to this binary, then on PATH.
-const ALERT_PROGRAM: &str = "send-docker-image-alert";
 
 #[derive(Parser, Debug)]
 #[command(
     name = "nightly-image-check",
     version = sglang_ci::VERSION,
     about = "Check that the nightly rocm/sgl-dev images exist on Docker Hub for mi30x and mi35x and are pullable",
-    after_help = "Environment:\n  IMAGE_REPO                  repository to check (default rocm/sgl-dev)\n  TIME_ZONE                   zone of the image dates and the Run Date/Time line (default America/Los_Angeles)\n  TEAMS_WEBHOOK_URL           webhook when --teams-webhook-url is not given\n  TEAMS_ALERT_SCRIPT          alert program to run instead of send-docker-image-alert (a .py file runs with python3)\n  SGLCI_DOCKERHUB_URL         Docker Hub base URL (default https://hub.docker.com)\n  SGLCI_REGISTRY_URL          registry base URL for the manifest check (default https://registry-1.docker.io)\n  SGLCI_DOCKERHUB_TIMEOUT_S   timeout of each request in seconds (default 15)\n  SGLCI_DOCKERHUB_BACKOFF_MS  first retry wait in milliseconds, doubled per retry (default 1000)\n\nExit codes: 0 all images available; 1 an image is missing or not pullable, or a bad --days/--date;\n3 Docker Hub or the registry could not be asked (nothing known to be missing); 2 unknown flag."
+    after_help = "Environment:\n  IMAGE_REPO                  repository to check (default rocm/sgl-dev)\n  TIME_ZONE                   zone of the image dates and the Run Date/Time line (default America/Los_Angeles)\n  TEAMS_WEBHOOK_URL           webhook when --teams-webhook-url is not given\n  HARDWARE_TYPE               this host's hardware for the card's cron-log link\n  SGLCI_TEAMS_TIMEOUT_S, SGLCI_TEAMS_ATTEMPTS, SGLCI_TEAMS_BACKOFF_MS  Teams delivery policy\n  SGLCI_DOCKERHUB_URL         Docker Hub base URL (default https://hub.docker.com)\n  SGLCI_REGISTRY_URL          registry base URL for the manifest check (default https://registry-1.docker.io)\n  SGLCI_DOCKERHUB_TIMEOUT_S   timeout of each request in seconds (default 15)\n  SGLCI_DOCKERHUB_BACKOFF_MS  first retry wait in milliseconds, doubled per retry (default 1000)\n\nExit codes: 0 all images available; 1 an image is missing or not pullable, or a bad --days/--date;\n3 Docker Hub or the registry could not be asked (nothing known to be missing); 2 unknown flag."
 )]
 struct Args {
     /// Check exactly this PT date, YYYYMMDD (default: today in TIME_ZONE).
@@ -92,7 +89,7 @@ fn check(args: &Args) -> Result<ExitCode, Fatal> {
         None => from_env(),
     };
     if let Some(url) = webhook.as_deref().filter(|u| !u.trim().is_empty()) {
-        send_alert(&mut out, &report.alert_args(url))
+        send_alert(&mut out, &report, url)
             .map_err(|e| Fatal::new(1, format!("cannot write the report: {e}")))?;
     }
     Ok(ExitCode::from(report.exit_code()))
@@ -106,109 +103,53 @@ fn parse_days(v: &str) -> Result<u32, Fatal> {
         .ok_or_else(|| Fatal::new(1, format!("--days must be a positive integer (got: {v})")))
 }
 
-/// Runs the alert program; a missing program or a failed alert is a warning, never the exit
-/// code (quirk Q-IMG-2 fix).
-fn send_alert(out: &mut dyn Write, alert_args: &[String]) -> std::io::Result<()> {
-    let mut cmd = match std::env::var("TEAMS_ALERT_SCRIPT")
-        .ok()
-        .filter(|s| !s.trim().is_empty())
-    {
-        Some(script) if script.ends_with(".py") => {
-            if !std::path::Path::new(&script).is_file() {
-                writeln!(
-                    out,
-                    "[check] Warning: Teams alert script not found at {script}"
-                )?;
-                return Ok(());
-            }
-            let Some(py) = sys::find_program("python3") else {
-                writeln!(
-                    out,
-                    "[check] Warning: python3 not available for Teams notifications"
-                )?;
-                return Ok(());
-            };
-            let mut c = Command::new(py);
-            c.arg(script);
-            c
-        }
-        Some(program) => {
-            if !std::path::Path::new(&program).is_file() {
-                writeln!(
-                    out,
-                    "[check] Warning: Teams alert script not found at {program}"
-                )?;
-                return Ok(());
-            }
-            Command::new(program)
-        }
-        None => match sys::find_program(ALERT_PROGRAM) {
-            Some(p) => Command::new(p),
-            None => {
-                writeln!(out)?;
-                writeln!(
-                    out,
-                    "[check] Teams alert skipped: {ALERT_PROGRAM} is not installed (looked next to this binary and on PATH)"
-                )?;
-                return Ok(());
-            }
-        },
+/// Sends the "Nightly Docker Image Check" card through the alerts library (the card of
+/// send-docker-image-alert); a failed delivery is a line in the report, never the exit code
+/// (quirk Q-IMG-2 fix). Every line is masked: it may name the webhook.
+fn send_alert(out: &mut dyn Write, report: &CheckReport, url: &str) -> std::io::Result<()> {
+    let alert = DockerAlert {
+        details: report
+            .missing
+            .iter()
+            .chain(&report.unchecked)
+            .cloned()
+            .collect(),
+        checked: u32::try_from(report.checked).unwrap_or(u32::MAX),
+        found: u32::try_from(report.found).unwrap_or(u32::MAX),
+        date_checked: Some(report.teams_date.clone()),
+        available: report.available.clone(),
+        ..DockerAlert::from_env(
+            report.status().to_owned(),
+            report.message(),
+            std::env::var("HARDWARE_TYPE")
+                .ok()
+                .filter(|h| !h.trim().is_empty()),
+        )
     };
-    cmd.args(alert_args);
+    let target = alerts::Target {
+        webhook: Some(teams::Webhook::new(url, teams::RetryPolicy::from_env())),
+        dry_run: false,
+    };
     let sep = "=".repeat(42);
     writeln!(out)?;
     writeln!(out, "[check] {sep}")?;
     writeln!(out, "[check] Sending Teams Notification")?;
     writeln!(out, "[check] {sep}")?;
-    out.flush()?;
-    // The program's output (stdout and stderr together) is relayed masked: it may print the
-    // webhook it was given, or what a failing HTTP client says about it.
-    let (reader, writer) = std::io::pipe()?;
-    cmd.stdout(writer.try_clone()?).stderr(writer);
-    let (tx, rx) = std::sync::mpsc::channel::<Vec<u8>>();
-    std::thread::spawn(move || {
-        use std::io::Read;
-        let mut reader = reader;
-        let mut buf = [0u8; 8192];
-        while let Ok(n @ 1..) = reader.read(&mut buf) {
-            if tx.send(buf[..n].to_vec()).is_err() {
-                break;
-            }
-        }
-    });
-    let result = sys::run_with_limit(&mut cmd, Duration::from_secs(120));
-    drop(cmd); // closes our copies of the pipe's write end
-    let mut masker = report::redact::LineMasker::new();
-    let mut write_err = None;
-    let mut relay = |b: &[u8]| {
-        if let Err(e) = out.write_all(b) {
-            write_err.get_or_insert(e);
-        }
-    };
-    // A grandchild that keeps the pipe open does not hold us: two seconds after the program
-    // ended is all the output gets.
-    let deadline = std::time::Instant::now() + Duration::from_secs(2);
-    while let Some(left) = deadline.checked_duration_since(std::time::Instant::now())
-        && let Ok(bytes) = rx.recv_timeout(left)
-    {
-        masker.push(&bytes, &mut relay);
-    }
-    masker.finish(&mut relay);
-    if let Some(e) = write_err {
-        return Err(e);
-    }
-    match result {
-        Ok(Some(status)) if status.success() => {
-            writeln!(out, "[check] Teams notification sent successfully")
-        }
-        Ok(Some(status)) => writeln!(
+    let mut lines = Vec::new();
+    let sent = alerts::docker::send(&alert, &target, &mut |l| lines.push(l));
+    for l in lines {
+        writeln!(
             out,
-            "[check] Failed to send Teams notification ({status}); the image check result stands"
-        ),
-        Ok(None) => writeln!(
+            "{}",
+            report::redact::redact_with(&l, &[url.to_owned()])
+        )?;
+    }
+    match sent {
+        Ok(_) => writeln!(out, "[check] Teams notification sent successfully"),
+        Err(e) => writeln!(
             out,
-            "[check] Failed to send Teams notification (no answer within 120 s); the image check result stands"
+            "[check] Failed to send Teams notification ({}); the image check result stands",
+            report::redact::redact_with(&e.to_string(), &[url.to_owned()])
         ),
-        Err(e) => writeln!(out, "[check] Failed to send Teams notification ({e})"),
     }
 }

@@ -39,7 +39,7 @@ enum Named {
 /// Exit status: 0 answered; 2 bad flags; 4 bad question (a --sql that writes, an SQL error,
 /// a series without --metric); 5 the database cannot be opened.
 #[derive(Debug, Parser)]
-#[command(name = "query-history", version, about, long_about)]
+#[command(name = "query-history", version = sglang_ci::VERSION)]
 struct Args {
     /// A named report.
     #[arg(

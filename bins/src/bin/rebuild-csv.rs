@@ -1,7 +1,6 @@
 //! `rebuild-csv`: recompute an online run folder's legacy CSV from its client logs, print it,
 //! write it, or check it against the CSV already in the folder. See docs/rebuild-csv.md.
 
-use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -140,12 +139,5 @@ fn eprint(s: &str) {
 
 /// Writes to stdout; a closed pipe (`| head`) is not an error.
 fn write_stdout(s: &str) -> Result<(), Fatal> {
-    let mut out = io::stdout().lock();
-    match out.write_all(s.as_bytes()).and_then(|()| out.flush()) {
-        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(Fatal::new(
-            UNREADABLE,
-            format!("cannot write to stdout: {e}"),
-        )),
-        _ => Ok(()),
-    }
+    sglang_ci::output::write_stdout(s, UNREADABLE)
 }

@@ -1,7 +1,6 @@
 //! `regression-report`: every regression verdict over the run-folder history of a benchmark
 //! dir, one line each. See docs/regression-report.md and docs/regression-rules.md.
 
-use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -41,7 +40,7 @@ enum FormatName {
 /// Exit status: 0 done, 1 --fail-on-regression and a regression was found, 2 bad flags, an
 /// unreadable --benchmark-dir or one without run folders.
 #[derive(Debug, Parser)]
-#[command(name = "regression-report", version, about, long_about)]
+#[command(name = "regression-report", version = sglang_ci::VERSION)]
 struct Args {
     /// Benchmark dir: holds online/<MODEL>/<run folder>/ (also the corpus layout
     /// online_benchmark_log/<hw>/<MODEL>/<run folder>/; run folders are found up to five
@@ -259,12 +258,5 @@ fn eprint(s: &str) {
 
 /// Writes to stdout; a closed pipe (`| head`) is not an error.
 fn write_stdout(s: &str) -> Result<(), Fatal> {
-    let mut out = io::stdout().lock();
-    match out.write_all(s.as_bytes()).and_then(|()| out.flush()) {
-        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(Fatal::new(
-            BAD_INPUT,
-            format!("cannot write to stdout: {e}"),
-        )),
-        _ => Ok(()),
-    }
+    sglang_ci::output::write_stdout(s, BAD_INPUT)
 }

@@ -19,7 +19,7 @@ const DEFAULT_BASE: &str = "/mnt/raid/michael/sglang-ci";
 #[derive(Parser, Debug)]
 #[command(
     name = "send-daily-summary-alert",
-    version,
+    version = sglang_ci::VERSION,
     about = "Build the Daily CI Summary Report of one machine, archive it and send it to Teams",
     after_help = "Environment:\n  TEAMS_WEBHOOK_URL       webhook when --teams-webhook-url is not given (none: archive only)\n  HARDWARE_TYPE           default of --hardware\n  SGL_BENCHMARK_CI_DIR    default of --base-dir\n  GITHUB_REPO             repository of the links (default ROCm/sglang-ci)\n  SGLCI_TEAMS_TIMEOUT_S, SGLCI_TEAMS_ATTEMPTS, SGLCI_TEAMS_BACKOFF_MS  delivery policy\n\nExit codes: 0 archive written (even when Teams answered an HTTP error, as the original: cron\nchains the log upload on it); 1 archive not written, Teams unreachable, bad --date, or\n--test-mode without a webhook; 2 bad flag."
 )]

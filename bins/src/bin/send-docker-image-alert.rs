@@ -5,8 +5,8 @@
 use std::process::ExitCode;
 
 use alerts::Sent;
-use alerts::common::{Clock, DEFAULT_GITHUB_REPO, hostname};
-use alerts::docker::{self, DEFAULT_IMAGE_REPO, DEFAULT_WORKFLOW_URL, DockerAlert};
+use alerts::common::Clock;
+use alerts::docker::{self, DockerAlert};
 use alerts::send::{self, test_card};
 use clap::Parser;
 use sglang_ci::exit::Fatal;
@@ -15,7 +15,7 @@ use sglang_ci::teams_glue::{Console, no_webhook_lines, non_empty, target};
 #[derive(Parser, Debug)]
 #[command(
     name = "send-docker-image-alert",
-    version,
+    version = sglang_ci::VERSION,
     about = "Send the Nightly Docker Image Check card to a Teams webhook",
     after_help = "Environment:\n  TEAMS_WEBHOOK_URL       webhook when --webhook-url is not given\n  DOCKER_IMAGE_REPO       repository shown and linked (default rocm/sgl-dev)\n  GITHUB_WORKFLOW_URL     nightly build workflow linked on warning/error cards\n  GITHUB_REPO             repository of the cron-log link (default ROCm/sglang-ci)\n  HARDWARE_TYPE           this host's hardware for the cron-log link (as --hardware)\n  SGLCI_TEAMS_TIMEOUT_S, SGLCI_TEAMS_ATTEMPTS, SGLCI_TEAMS_BACKOFF_MS  delivery policy\n\nExit codes: 0 sent (or --dry-run); 1 not sent, no webhook, or --status/--message missing; 2 bad flag."
 )]
@@ -72,10 +72,6 @@ fn main() -> ExitCode {
     })
 }
 
-fn env_or(k: &str, default: &str) -> String {
-    non_empty(std::env::var(k).ok()).unwrap_or_else(|| default.to_owned())
-}
-
 fn send_alert(args: Args) -> Result<ExitCode, Fatal> {
     let url = non_empty(args.webhook_url.clone());
     let console = Console::new(&[url.as_deref().unwrap_or_default()], &[]);
@@ -101,19 +97,13 @@ fn send_alert(args: Args) -> Result<ExitCode, Fatal> {
         return Ok(ExitCode::from(1));
     };
     let alert = DockerAlert {
-        status,
-        message,
         details: args.details,
         checked: args.checked_count,
         found: args.found_count,
         date_checked: non_empty(args.date_checked),
         available: args.available_images,
-        hardware: non_empty(args.hardware),
-        image_repo: env_or("DOCKER_IMAGE_REPO", DEFAULT_IMAGE_REPO),
-        workflow_url: env_or("GITHUB_WORKFLOW_URL", DEFAULT_WORKFLOW_URL),
-        github_repo: env_or("GITHUB_REPO", DEFAULT_GITHUB_REPO),
-        host: hostname(),
         clock,
+        ..DockerAlert::from_env(status, message, non_empty(args.hardware))
     };
     let r = docker::send(&alert, &tgt, &mut say);
     finish(r, &console, url.as_deref())

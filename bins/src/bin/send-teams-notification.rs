@@ -20,7 +20,7 @@ use sglang_ci::teams_glue::{Console, no_webhook_lines, non_empty, target};
 #[derive(Parser, Debug)]
 #[command(
     name = "send-teams-notification",
-    version,
+    version = sglang_ci::VERSION,
     about = "Send the benchmark result card (or the sanity-check card) of a nightly run to Teams",
     after_help = "Environment:\n  TEAMS_WEBHOOK_URL       webhook when --webhook-url is not given\n  GITHUB_TOKEN            token when --github-token is not given (with --github-upload)\n  GITHUB_REPO             repository of the links without --github-repo (default ROCm/sglang-ci)\n  GITHUB_API_URL          GitHub API base for uploads (default https://api.github.com)\n  PLOT_SERVER_BASE_URL, PLOT_SERVER_HOST, PLOT_SERVER_PORT  plot links (http://<host>:<port>)\n  SGLCI_TEAMS_TIMEOUT_S, SGLCI_TEAMS_ATTEMPTS, SGLCI_TEAMS_BACKOFF_MS  delivery policy\n\nExit codes: 0 sent, printed (--dry-run) or held back (fallback image); 1 not sent, no webhook,\nmissing --model/--mode/--docker-image, or no sanity log; 2 bad flag."
 )]
@@ -206,6 +206,10 @@ fn notify(args: Args) -> Result<ExitCode, Fatal> {
                 "🐙 GitHub upload mode: Images will be uploaded to {}",
                 up.repo
             ));
+            say(
+                "🐙 GitHub upload mode: Images will be uploaded to GitHub and embedded in Teams"
+                    .into(),
+            );
         } else {
             say(format!("📡 Plot server base URL: {}", cfg.plot_server));
             if args.check_server {

@@ -16,7 +16,7 @@ use sglang_ci::teams_glue::{Console, no_webhook_lines, non_empty, target};
 #[derive(Parser, Debug)]
 #[command(
     name = "send-test-nightly-alert",
-    version,
+    version = sglang_ci::VERSION,
     about = "Send the unit-test or PD-test card of a nightly test log to a Teams webhook",
     after_help = "A path containing test_summary.txt or pd_log is a PD summary; anything else a unit-test log.\n\nEnvironment:\n  TEAMS_WEBHOOK_URL       webhook when --webhook-url is not given\n  GITHUB_REPO             repository of the cron-log link (default ROCm/sglang-ci)\n  SGLCI_TEAMS_TIMEOUT_S, SGLCI_TEAMS_ATTEMPTS, SGLCI_TEAMS_BACKOFF_MS  delivery policy\n\nExit codes: 0 sent, printed (--dry-run) or held back (fallback image); 1 not sent, no webhook,\nno or unreadable --log-file; 2 bad flag."
 )]

@@ -76,6 +76,33 @@ pub struct DockerAlert {
 }
 
 impl DockerAlert {
+    /// An alert with the links, repository and host from the environment (`DOCKER_IMAGE_REPO`,
+    /// `GITHUB_WORKFLOW_URL`, `GITHUB_REPO`, empty values count as unset) and the clock now:
+    /// what `send-docker-image-alert` and `nightly-image-check` both send.
+    pub fn from_env(status: String, message: String, hardware: Option<String>) -> Self {
+        let env_or = |k: &str, d: &str| {
+            std::env::var(k)
+                .ok()
+                .filter(|v| !v.trim().is_empty())
+                .unwrap_or_else(|| d.to_owned())
+        };
+        Self {
+            status,
+            message,
+            details: Vec::new(),
+            checked: 0,
+            found: 0,
+            date_checked: None,
+            available: Vec::new(),
+            hardware,
+            image_repo: env_or("DOCKER_IMAGE_REPO", DEFAULT_IMAGE_REPO),
+            workflow_url: env_or("GITHUB_WORKFLOW_URL", DEFAULT_WORKFLOW_URL),
+            github_repo: env_or("GITHUB_REPO", crate::common::DEFAULT_GITHUB_REPO),
+            host: crate::common::hostname(),
+            clock: Clock::system(),
+        }
+    }
+
     /// The parsed status.
     pub fn status(&self) -> Status {
         Status::parse(&self.status)

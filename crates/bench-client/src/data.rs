@@ -8,7 +8,8 @@
 pub const GSM8K_TEST_JSONL: &str = include_str!("../data/gsm8k/test.jsonl");
 
 /// How the built-in GSM8K test set is named in logs and messages (it has no path).
-pub const GSM8K_BUILTIN_NAME: &str = "built-in GSM8K test set (openai/grade-school-math test split, 1319 problems)";
+pub const GSM8K_BUILTIN_NAME: &str =
+    "built-in GSM8K test set (openai/grade-school-math test split, 1319 problems)";
 
 /// The value of `--tokenizer` (sglang-bench) and `--tokenizer-path` (sglang-sim) that selects
 /// the built-in test tokenizer.

@@ -64,3 +64,20 @@ impl BenchError {
         }
     }
 }
+
+/// A result file that `report::atomic` could not write, as [`BenchError::Output`].
+impl From<report::atomic::AtomicWriteError> for BenchError {
+    fn from(e: report::atomic::AtomicWriteError) -> Self {
+        use report::atomic::AtomicWriteError as W;
+        match e {
+            W::Io { path, source } => Self::Output { path, source },
+            W::NoFolder { path, dir } => Self::Output {
+                path,
+                source: std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    format!("folder {} does not exist (create it first)", dir.display()),
+                ),
+            },
+        }
+    }
+}

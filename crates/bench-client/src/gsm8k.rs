@@ -371,19 +371,7 @@ async fn run_async(
         let line = json!({"task": "gsm8k", "backend": "srt", "num_gpus": 1, "latency": report.latency,
             "accuracy": report.accuracy, "num_requests": n,
             "other": {"num_questions": n, "parallel": args.parallel}});
-        use std::io::Write;
-        let mut f = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(p)
-            .map_err(|source| BenchError::Output {
-                path: p.clone(),
-                source,
-            })?;
-        writeln!(f, "{line}").map_err(|source| BenchError::Output {
-            path: p.clone(),
-            source,
-        })?;
+        report::atomic::append(p, format!("{line}\n").as_bytes())?;
     }
     Ok(report)
 }
@@ -416,7 +404,6 @@ mod tests {
         let rows = load_or_builtin(None).unwrap();
         assert_eq!(rows.len(), 1319);
         assert_eq!(extract_answer(&rows[0].answer), 18);
-        assert_eq!(extract_answer(&rows[1318].answer), extract_answer(&builtin().unwrap()[1318].answer));
     }
 
     #[test]

@@ -1,6 +1,7 @@
-//! Token counting: an HF `tokenizer.json` when one is given (`--tokenizer DIR`, the test
-//! tokenizer is `shared/data/tokenizer-bpe4k`), else the built-in byte-level count (one token
-//! per UTF-8 byte). sglang-sim follows the same rule, so both sides agree on lengths.
+//! Token counting: an HF `tokenizer.json` when one is given (`--tokenizer DIR`; the value
+//! `builtin:bpe4k` is the test tokenizer compiled into the binary, [`crate::data`]), else the
+//! built-in byte-level count (one token per UTF-8 byte). sglang-sim follows the same rule, so
+//! both sides agree on lengths.
 
 use std::path::{Path, PathBuf};
 
@@ -21,8 +22,12 @@ impl std::fmt::Debug for Tokenizer {
 }
 
 impl Tokenizer {
-    /// Loads `path`: a directory holding `tokenizer.json`, or the file itself.
+    /// Loads `path`: a directory holding `tokenizer.json`, the file itself, or
+    /// [`crate::data::BUILTIN_BPE4K`] for the built-in test tokenizer.
     pub fn load(path: &Path) -> Result<Self, BenchError> {
+        if path.as_os_str() == crate::data::BUILTIN_BPE4K {
+            return Self::bpe4k();
+        }
         let file: PathBuf = if path.is_dir() {
             path.join("tokenizer.json")
         } else {
@@ -33,6 +38,15 @@ impl Tokenizer {
             message: format!(
                 "{e} (pass --tokenizer a directory holding an HF tokenizer.json, or omit it for the built-in byte-level count)"
             ),
+        })?;
+        Ok(Self::Hf(Box::new(tok)))
+    }
+
+    /// The built-in test tokenizer (`builtin:bpe4k`).
+    pub fn bpe4k() -> Result<Self, BenchError> {
+        let tok = crate::data::bpe4k().map_err(|message| BenchError::Input {
+            path: PathBuf::from(crate::data::BUILTIN_BPE4K),
+            message,
         })?;
         Ok(Self::Hf(Box::new(tok)))
     }
@@ -118,15 +132,15 @@ impl Tokenizer {
 mod tests {
     use super::*;
 
-    fn test_tokenizer_dir() -> PathBuf {
-        let root =
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/tokenizer-bpe4k");
-        assert!(
-            root.join("tokenizer.json").is_file(),
-            "test tokenizer missing at {} (shared/data of the checkout)",
-            root.display()
-        );
-        root
+    /// The embedded test tokenizer written to a folder, as a user would pass one.
+    fn test_tokenizer_dir() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("tokenizer.json"),
+            crate::data::TOKENIZER_BPE4K_JSON,
+        )
+        .unwrap();
+        dir
     }
 
     #[test]
@@ -139,12 +153,26 @@ mod tests {
 
     #[test]
     fn hf_tokenizer_loads_and_round_trips() {
-        let t = Tokenizer::load(&test_tokenizer_dir()).unwrap();
+        let dir = test_tokenizer_dir();
+        let t = Tokenizer::load(dir.path()).unwrap();
         let ids = t.encode(" the the the");
         assert_eq!(ids.len(), 3);
         assert_eq!(t.decode(&ids), " the the the");
         assert_eq!(t.num_special_tokens_to_add(), 1);
         assert!(t.id_range().1 >= 4096);
+    }
+
+    #[test]
+    fn builtin_name_gives_the_same_tokenizer_as_its_file() {
+        let dir = test_tokenizer_dir();
+        let file = Tokenizer::load(&dir.path().join("tokenizer.json")).unwrap();
+        let builtin = Tokenizer::resolve(Some(Path::new("builtin:bpe4k")), None).unwrap();
+        let text = "Janet’s ducks lay 16 eggs per day.";
+        assert_eq!(builtin.encode(text), file.encode(text));
+        assert_eq!(builtin.num_special_tokens_to_add(), 1);
+        // Any other name is a path, and a missing one is an error naming the flag.
+        let e = Tokenizer::load(Path::new("builtin:nope")).unwrap_err();
+        assert!(e.to_string().contains("--tokenizer"), "{e}");
     }
 
     #[test]

@@ -71,8 +71,13 @@ pub struct Entry {
 
 /// Lists `dir` (canonical, inside `root`): every name including dot-files, sorted by byte
 /// (code-point) order, case-sensitive as the original (quirk P2). Entries that cannot be
-/// served are left out: symlinks that leave the root or dangle, and special files.
+/// served are left out: symlinks that leave the root or dangle, and special files. A folder's
+/// size is the number of entries its own listing shows.
 pub fn list(root: &Path, dir: &Path) -> io::Result<Vec<Entry>> {
+    list_inner(root, dir, true)
+}
+
+fn list_inner(root: &Path, dir: &Path, count_subfolders: bool) -> io::Result<Vec<Entry>> {
     let mut out = Vec::new();
     for item in fs::read_dir(dir)? {
         let Ok(item) = item else { continue };
@@ -98,9 +103,14 @@ pub fn list(root: &Path, dir: &Path) -> io::Result<Vec<Entry>> {
             continue;
         }
         let size = if is_dir {
-            fs::read_dir(&path)
-                .ok()
-                .map(|rd| u64::try_from(rd.count()).unwrap_or(u64::MAX))
+            // What the folder's own listing would show (served entries only).
+            count_subfolders
+                .then(|| {
+                    let target = fs::canonicalize(&path).ok()?;
+                    list_inner(root, &target, false).ok()
+                })
+                .flatten()
+                .map(|l| u64::try_from(l.len()).unwrap_or(u64::MAX))
         } else {
             Some(meta.len())
         };

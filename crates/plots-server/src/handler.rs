@@ -84,6 +84,22 @@ pub enum Refused {
     Escape(PathBuf),
 }
 
+/// The documented limit of a request head (request line and headers, as sent): 64 KiB.
+pub const MAX_HEAD_BYTES: usize = 64 * 1024;
+
+/// The size of a request head as it was sent: request line, each `name: value` line, and the
+/// blank line (hyper's read buffer bounds it only roughly, so the limit is checked here).
+pub fn head_size<B>(req: &Request<B>) -> usize {
+    let target = req.uri().path_and_query().map_or(1, |pq| pq.as_str().len());
+    let line = req.method().as_str().len() + 1 + target + 1 + "HTTP/1.1".len() + 2;
+    let headers: usize = req
+        .headers()
+        .iter()
+        .map(|(n, v)| n.as_str().len() + 2 + v.len() + 2)
+        .sum();
+    line + headers + 2
+}
+
 /// Answers one request. Never fails: errors become error pages. Returns the refusal reason,
 /// if any, for the log.
 pub async fn respond<B>(
@@ -91,6 +107,18 @@ pub async fn respond<B>(
     req: &Request<B>,
 ) -> (Response<Body>, Option<Refused>) {
     let method = req.method();
+    if head_size(req) > MAX_HEAD_BYTES {
+        let mut reply = error_page(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "Request header fields too large",
+            "The request head may be at most 64 KiB.",
+            method == Method::HEAD,
+        );
+        reply
+            .headers
+            .push((header::CONNECTION, HeaderValue::from_static("close")));
+        return (into_response(reply), None);
+    }
     if method != Method::GET && method != Method::HEAD {
         let mut reply = error_page(
             StatusCode::NOT_IMPLEMENTED,

@@ -122,6 +122,29 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), AtomicWriteError
     }
 }
 
+/// Appends `contents` to `path`, creating it when missing: the JSON-lines result files that
+/// grow run after run (`sglang-bench --output-file`, `--result-file`). `-`, `/dev/stdout` and
+/// `/dev/stderr` are the process' streams, as for [`write_atomic`]; anything else is opened in
+/// append mode (one `write` of the whole text), so devices and pipes are written through.
+pub fn append(path: &Path, contents: &[u8]) -> Result<(), AtomicWriteError> {
+    let io = |source| AtomicWriteError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    match Target::of(path) {
+        Target::Stdout => write_stream(std::io::stdout().lock(), contents).map_err(io),
+        Target::Stderr => write_stream(std::io::stderr().lock(), contents).map_err(io),
+        Target::InPlace | Target::File(_) => {
+            let mut f = OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .map_err(io)?;
+            f.write_all(contents).and_then(|()| f.flush()).map_err(io)
+        }
+    }
+}
+
 /// Writes and flushes a standard stream; a closed pipe is not an error.
 fn write_stream(mut w: impl Write, contents: &[u8]) -> std::io::Result<()> {
     match w.write_all(contents).and_then(|()| w.flush()) {
@@ -283,7 +306,11 @@ mod tests {
             .stderr(std::process::Stdio::null())
             .status()
             .is_ok_and(|s| s.success());
-        let dev = if made { own } else { PathBuf::from("/dev/null") };
+        let dev = if made {
+            own
+        } else {
+            PathBuf::from("/dev/null")
+        };
         write_atomic(&dev, b"discarded\n").unwrap();
         let t = std::fs::symlink_metadata(&dev).unwrap().file_type();
         assert!(t.is_char_device(), "{} is now {t:?}", dev.display());
@@ -305,6 +332,17 @@ mod tests {
         assert!(std::fs::symlink_metadata(&link).unwrap().is_symlink());
         assert_eq!(std::fs::read(&real).unwrap(), b"new\n");
         assert_eq!(names(dir.path()), ["latest.csv", "run1.csv"]);
+    }
+
+    #[test]
+    fn append_creates_then_appends() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("results.jsonl");
+        append(&p, b"{\"a\":1}\n").unwrap();
+        append(&p, b"{\"a\":2}\n").unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), b"{\"a\":1}\n{\"a\":2}\n");
+        let e = append(&dir.path().join("no/x.jsonl"), b"x").unwrap_err();
+        assert!(e.to_string().contains("x.jsonl"), "{e}");
     }
 
     /// `/dev/fd/N` appends to the open descriptor's file instead of renaming in `/proc`.

@@ -54,10 +54,13 @@ static QUERY_SECRET: LazyLock<Regex> = LazyLock::new(|| {
 
 /// GitHub tokens (classic, fine-grained, OAuth, app, refresh) and bearer credentials.
 static GITHUB_TOKEN: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|hf_[A-Za-z0-9]{30,})",
-    )
-    .expect("static regex")
+    Regex::new(r"\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|hf_[A-Za-z0-9]{30,})")
+        .expect("static regex")
+});
+
+/// The password of a URL (`postgres://user:password@host/db`, a git remote).
+static URL_PASSWORD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?P<keep>\b[A-Za-z][A-Za-z0-9+.-]*://[^\s:/@]+:)[^\s@/]+@").expect("static regex")
 });
 
 /// `Bearer <credential>` (an Authorization header echoed by a client).
@@ -115,9 +118,17 @@ pub fn register_secret(value: &str) {
         for kv in query.split('&') {
             let (k, v) = kv.split_once('=').unwrap_or(("", kv));
             let k = k.to_ascii_lowercase();
-            let secretish = ["sig", "signature", "token", "key", "secret", "password", "code"]
-                .iter()
-                .any(|s| k.contains(s));
+            let secretish = [
+                "sig",
+                "signature",
+                "token",
+                "key",
+                "secret",
+                "password",
+                "code",
+            ]
+            .iter()
+            .any(|s| k.contains(s));
             if secretish || v.len() >= 16 {
                 pieces.push(v.to_owned());
             }
@@ -267,6 +278,15 @@ pub fn redact(text: &str) -> Cow<'_, str> {
                 .into_owned(),
             );
         }
+    }
+    if URL_PASSWORD.is_match(&out) {
+        out = Cow::Owned(
+            URL_PASSWORD
+                .replace_all(&out, |c: &regex::Captures<'_>| {
+                    format!("{}{MASK}@", &c["keep"])
+                })
+                .into_owned(),
+        );
     }
     if GITHUB_TOKEN.is_match(&out) {
         out = Cow::Owned(GITHUB_TOKEN.replace_all(&out, MASK).into_owned());
@@ -513,9 +533,27 @@ mod tests {
     }
 
     #[test]
+    fn url_passwords_are_masked_and_the_user_is_kept() {
+        assert_eq!(
+            redact("--db=postgres://ci:s3cret-pw@db.lan:5432/h"),
+            "--db=postgres://ci:***@db.lan:5432/h"
+        );
+        assert_eq!(
+            redact("remote https://x-access:tok123456@github.com/o/r.git"),
+            "remote https://x-access:***@github.com/o/r.git"
+        );
+        for plain in ["see http://host:8000/plots/", "ratio 3:4 @ 5", "a://b@c"] {
+            assert_eq!(redact(plain), plain);
+        }
+    }
+
+    #[test]
     fn unregistered_query_signatures_and_bearer_tokens_are_masked() {
         let r = redact("Max retries exceeded with url: /paths/invoke?api-version=1&sig=QQQQ (x)");
-        assert_eq!(r, "Max retries exceeded with url: /paths/invoke?api-version=1&sig=*** (x)");
+        assert_eq!(
+            r,
+            "Max retries exceeded with url: /paths/invoke?api-version=1&sig=*** (x)"
+        );
         let r = redact("Authorization: Bearer abcdefghijklmnop");
         assert_eq!(r, "Authorization: Bearer ***");
     }

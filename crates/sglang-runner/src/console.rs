@@ -25,10 +25,7 @@ impl Console {
     /// run (tests).
     pub fn memory() -> (Self, Arc<Mutex<Vec<u8>>>) {
         let buf = Arc::new(Mutex::new(Vec::new()));
-        (
-            Self::new(Box::new(Shared(buf.clone()))),
-            buf,
-        )
+        (Self::new(Box::new(Shared(buf.clone()))), buf)
     }
 
     /// A console that drops everything.

@@ -8,6 +8,12 @@
 //! (SIGTERM, then SIGKILL after a grace period), so a server's worker processes never
 //! outlive it, and a Ctrl-C in the terminal reaches only the runner, which then stops its
 //! children in order.
+//!
+//! Every local process also dies with its parent (issue 12): a runner killed with SIGKILL
+//! cannot stop its children, so each child is started through util-linux `setpriv
+//! --pdeathsig TERM`, which sets the kernel's parent-death signal and then execs the program
+//! (same pid, same process group). This needs no `unsafe` `pre_exec` here. Where `setpriv` is
+//! missing, or `SGLCI_NO_PDEATHSIG=1`, children start directly (the old behaviour).
 
 use std::fs::{File, OpenOptions};
 use std::io::Read;
@@ -56,6 +62,16 @@ pub enum ExecError {
         /// Cause.
         #[source]
         source: std::io::Error,
+    },
+    /// The server's port is taken before the server starts.
+    #[error(
+        "port {port} on 127.0.0.1 is already in use by {holder}; stop it or choose another --port"
+    )]
+    PortInUse {
+        /// The port.
+        port: u16,
+        /// `pid 123 (sglang-sim launch-server ...)` where /proc shows it, else `another process`.
+        holder: String,
     },
 }
 
@@ -195,8 +211,56 @@ pub(crate) fn drain(rx: &mpsc::Receiver<Vec<u8>>, out: &mut dyn FnMut(&[u8])) {
     }
 }
 
+/// `setpriv` of util-linux, when installed (looked up once).
+fn setpriv() -> Option<&'static Path> {
+    static SETPRIV: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+    SETPRIV
+        .get_or_init(|| {
+            if std::env::var("SGLCI_NO_PDEATHSIG").is_ok_and(|v| v == "1") {
+                return None;
+            }
+            find_on_path("setpriv")
+        })
+        .as_deref()
+}
+
+/// `program` as `execvp` would find it: a path containing `/` as is (when it is a file),
+/// else the first executable file of that name on `PATH`.
+fn find_on_path(program: &str) -> Option<PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    let is_exe = |p: &Path| {
+        std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    };
+    if program.contains('/') {
+        let p = PathBuf::from(program);
+        return is_exe(&p).then_some(p);
+    }
+    std::env::var_os("PATH").and_then(|path| {
+        std::env::split_paths(&path)
+            .map(|d| d.join(program))
+            .find(|p| is_exe(p))
+    })
+}
+
 fn base_command(cmd: &CommandSpec) -> Command {
-    let mut c = Command::new(&cmd.program);
+    // With the command's own PATH, if it sets one, the lookup would differ: start those
+    // directly. A program that cannot be found is started directly too, so the spawn error
+    // names it as before.
+    // A relative path (`./x`) is resolved against the command's working directory: also
+    // started directly.
+    let own_path = cmd.env.iter().any(|(k, _)| k == "PATH");
+    let relative = cmd.program.contains('/') && Path::new(&cmd.program).is_relative();
+    let wrapped = setpriv()
+        .filter(|_| !own_path && !relative)
+        .zip(find_on_path(&cmd.program));
+    let mut c = match wrapped {
+        Some((setpriv, program)) => {
+            let mut c = Command::new(setpriv);
+            c.args(["--pdeathsig", "TERM", "--"]).arg(program);
+            c
+        }
+        None => Command::new(&cmd.program),
+    };
     c.args(&cmd.args)
         .envs(cmd.env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())

@@ -98,6 +98,46 @@ pub fn port_in_use(port: u16) -> bool {
     TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok()
 }
 
+/// The process listening on TCP `port`, as `pid N (command line)`, where `/proc` shows it
+/// (processes of other users are visible only to root; inside a container only its own).
+pub fn port_holder(port: u16) -> Option<String> {
+    let inode = ["/proc/net/tcp", "/proc/net/tcp6"].iter().find_map(|f| {
+        let text = std::fs::read_to_string(f).ok()?;
+        text.lines().skip(1).find_map(|l| {
+            let cols: Vec<&str> = l.split_whitespace().collect();
+            let local_port = cols.get(1)?.rsplit(':').next()?;
+            let listening = cols.get(3) == Some(&"0A");
+            (listening && u16::from_str_radix(local_port, 16).ok() == Some(port))
+                .then(|| cols.get(9).map(|s| (*s).to_owned()))
+                .flatten()
+        })
+    })?;
+    let target = format!("socket:[{inode}]");
+    for e in std::fs::read_dir("/proc").ok()?.flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+            continue;
+        };
+        let Ok(fds) = std::fs::read_dir(e.path().join("fd")) else {
+            continue;
+        };
+        let holds = fds.flatten().any(|fd| {
+            std::fs::read_link(fd.path()).is_ok_and(|l| l.as_os_str() == target.as_str())
+        });
+        if holds {
+            let cmd = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
+            let cmd: Vec<String> = cmd
+                .split(|b| *b == 0)
+                .filter(|a| !a.is_empty())
+                .map(|a| String::from_utf8_lossy(a).into_owned())
+                .collect();
+            let shown = report::redact::escape_controls(&report::redact::redact(&cmd.join(" ")))
+                .into_owned();
+            return Some(format!("pid {pid} ({shown})"));
+        }
+    }
+    None
+}
+
 impl Server {
     /// Starts `cmd` with stdout and stderr to `log` (truncated unless `append`).
     pub fn launch(
@@ -107,6 +147,15 @@ impl Server {
         append: bool,
         port: u16,
     ) -> Result<Self, RunnerError> {
+        // A port held by something else (a server left behind, another service) would make
+        // the new server exit at once with the reason only in its log: say it here.
+        if port_in_use(port) {
+            return Err(crate::exec::ExecError::PortInUse {
+                port,
+                holder: port_holder(port).unwrap_or_else(|| "another process".to_owned()),
+            }
+            .into());
+        }
         let proc = exec.spawn(cmd, log, append)?;
         Ok(Self {
             proc,
@@ -334,5 +383,34 @@ mod tests {
         assert!(port_in_use(port));
         drop(l);
         assert!(!port_in_use(port));
+    }
+
+    #[test]
+    fn a_busy_port_is_one_error_naming_the_port_and_its_holder() {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        let dir = tempfile::tempdir().unwrap();
+        let cmd = CommandSpec::new("sleep").arg("30");
+        let err = Server::launch(
+            &LocalExecutor::default(),
+            &cmd,
+            &dir.path().join("server.log"),
+            false,
+            port,
+        )
+        .err()
+        .expect("a busy port is an error");
+        let msg = err.to_string();
+        assert!(
+            msg.contains(&format!(
+                "port {port} on 127.0.0.1 is already in use by pid {}",
+                std::process::id()
+            )),
+            "{msg}"
+        );
+        assert!(
+            !dir.path().join("server.log").exists(),
+            "nothing was started"
+        );
     }
 }

@@ -189,7 +189,7 @@ pub struct ServerArgs {
     /// Model weights path; need not exist (only its name selects the latency profile).
     #[arg(long, alias = "model", value_name = "PATH")]
     pub model_path: String,
-    /// Tokenizer directory (HF tokenizer.json) used to count tokens [default: the model path; byte-level count when it holds no tokenizer.json].
+    /// Tokenizer directory (HF tokenizer.json) used to count tokens; `builtin:bpe4k` is the test tokenizer built into the binary [default: the model path; byte-level count when it holds no tokenizer.json].
     #[arg(long, value_name = "PATH")]
     pub tokenizer_path: Option<String>,
     /// Tokenizer mode (accepted, ignored).
@@ -289,7 +289,7 @@ pub struct ServerArgs {
     /// Probability that the GSM8K oracle answers a test question correctly.
     #[arg(long, value_name = "P", default_value_t = 0.95)]
     pub sim_gsm8k_accuracy: f64,
-    /// GSM8K test set the oracle looks questions up in [default: <repo>/../shared/data/gsm8k/test.jsonl].
+    /// GSM8K test set the oracle looks questions up in [default: the built-in GSM8K test split].
     #[arg(long, value_name = "FILE", env = "SGLCI_SIM_GSM8K_DATA")]
     pub sim_gsm8k_data: Option<PathBuf>,
     /// Fault: stay unreachable (connection refused) for SECS seconds before listening.

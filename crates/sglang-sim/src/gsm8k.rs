@@ -30,15 +30,6 @@ pub struct Gsm8kOracle {
     seed: u64,
 }
 
-/// The default test set: `<repo>/../shared/data/gsm8k/test.jsonl`.
-pub fn default_data_path() -> std::path::PathBuf {
-    let p = Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/data/gsm8k/test.jsonl"
-    ));
-    std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())
-}
-
 impl Gsm8kOracle {
     /// Reads a GSM8K jsonl (`question`, `answer` per line; lines starting with `#` skipped).
     pub fn load(path: &Path, accuracy: f64, seed: u64) -> Result<Self, SimError> {
@@ -46,6 +37,36 @@ impl Gsm8kOracle {
             path: path.to_path_buf(),
             message: e.to_string(),
         })?;
+        Self::parse(&text, path, accuracy, seed)
+    }
+
+    /// The built-in GSM8K test split (compiled into the binary, [`bench_client::data`]): the
+    /// oracle's test set when no file is given.
+    pub fn builtin(accuracy: f64, seed: u64) -> Result<Self, SimError> {
+        Self::parse(
+            bench_client::data::GSM8K_TEST_JSONL,
+            Path::new(bench_client::data::GSM8K_BUILTIN_NAME),
+            accuracy,
+            seed,
+        )
+    }
+
+    /// `path` when given, else [`Self::builtin`]; also says where the questions came from.
+    pub fn load_or_builtin(
+        path: Option<&Path>,
+        accuracy: f64,
+        seed: u64,
+    ) -> Result<(Self, String), SimError> {
+        match path {
+            Some(p) => Ok((Self::load(p, accuracy, seed)?, p.display().to_string())),
+            None => Ok((
+                Self::builtin(accuracy, seed)?,
+                bench_client::data::GSM8K_BUILTIN_NAME.to_string(),
+            )),
+        }
+    }
+
+    fn parse(text: &str, path: &Path, accuracy: f64, seed: u64) -> Result<Self, SimError> {
         let mut items = Vec::new();
         for (n, line) in text.lines().enumerate() {
             let line = line.trim();
@@ -223,11 +244,18 @@ mod tests {
     }
 
     #[test]
-    fn real_test_set_loads() {
-        let p = default_data_path();
-        assert!(p.is_file(), "GSM8K data missing at {}", p.display());
-        let o = Gsm8kOracle::load(&p, 0.95, 1).unwrap();
+    fn builtin_test_set_is_the_default_and_a_file_overrides_it() {
+        let (o, from) = Gsm8kOracle::load_or_builtin(None, 0.95, 1).unwrap();
+        assert!(from.starts_with("built-in GSM8K"), "{from}");
         assert_eq!(o.len(), 1319);
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("one.jsonl");
+        std::fs::write(&p, "{\"question\": \"q?\", \"answer\": \"#### 4\"}\n").unwrap();
+        let (one, from) = Gsm8kOracle::load_or_builtin(Some(&p), 1.0, 1).unwrap();
+        assert_eq!((one.len(), from), (1, p.display().to_string()));
+        let e =
+            Gsm8kOracle::load_or_builtin(Some(&dir.path().join("no.jsonl")), 1.0, 1).unwrap_err();
+        assert!(e.to_string().contains("no.jsonl"), "{e}");
         let q0 = &o.items[0].question.clone();
         assert_eq!(
             o.question_index(&format!("Question: {q0}\nAnswer:")),

@@ -1,6 +1,7 @@
 //! Token counting and output text.
 //!
-//! With an HF `tokenizer.json` (`--tokenizer-path`, e.g. `shared/data/tokenizer-bpe4k`) prompt
+//! With an HF `tokenizer.json` (`--tokenizer-path DIR`, or `builtin:bpe4k` for the test
+//! tokenizer compiled into the binary, [`bench_client::data`]) prompt
 //! lengths are exact token counts with the special tokens the tokenizer adds (BOS), as a real
 //! server counts them, and the filler output is made of words that are single tokens of that
 //! vocabulary, so a client that re-encodes the generated text with the same tokenizer gets
@@ -52,14 +53,26 @@ impl TokenCounter {
         }
     }
 
-    /// Loads `path` (a directory holding `tokenizer.json`, or the file itself). A path that does
-    /// not exist or a directory without `tokenizer.json` gives the byte-level count (model and
-    /// tokenizer paths of production runs need not exist here); a file that exists but cannot
-    /// be parsed is an error.
+    /// Loads `path` (a directory holding `tokenizer.json`, the file itself, or
+    /// `builtin:bpe4k` for the built-in test tokenizer). A path that does not exist or a
+    /// directory without `tokenizer.json` gives the byte-level count (model and tokenizer
+    /// paths of production runs need not exist here); a file that exists but cannot be parsed
+    /// is an error.
     pub fn load(path: Option<&str>) -> Result<Self, SimError> {
         let Some(path) = path else {
             return Ok(Self::bytes());
         };
+        if path == bench_client::data::BUILTIN_BPE4K {
+            let tok = bench_client::data::bpe4k().map_err(|message| SimError::Tokenizer {
+                path: PathBuf::from(path),
+                message,
+            })?;
+            return Self::from_hf(
+                tok,
+                PathBuf::from(path),
+                format!("built-in test tokenizer {path}"),
+            );
+        }
         let p = Path::new(path);
         let file: PathBuf = if p.is_dir() {
             p.join("tokenizer.json")
@@ -75,6 +88,16 @@ impl TokenCounter {
             path: file.clone(),
             message: e.to_string(),
         })?;
+        let description = format!("tokenizer {}", file.display());
+        Self::from_hf(tok, file, description)
+    }
+
+    /// A counter over a parsed HF tokenizer; `file` names it in errors.
+    fn from_hf(
+        tok: tokenizers::Tokenizer,
+        file: PathBuf,
+        description: String,
+    ) -> Result<Self, SimError> {
         let mut filler = Vec::new();
         for w in FILLER_CANDIDATES {
             if let Ok(enc) = tok.encode_fast(*w, false)
@@ -97,7 +120,7 @@ impl TokenCounter {
         let counter = TokenCounter {
             kind: Kind::Hf(Box::new(tok)),
             filler: if ok { filler } else { Vec::new() },
-            description: format!("tokenizer {}", file.display()),
+            description,
         };
         if counter.filler.is_empty() {
             return Err(SimError::Tokenizer {
@@ -183,16 +206,30 @@ fn byte_tokens(text: &str) -> (Vec<u32>, Vec<u32>) {
 mod tests {
     use super::*;
 
+    /// The embedded test tokenizer written to a folder, as a user would pass one.
+    fn bpe4k_dir() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("tokenizer.json"),
+            bench_client::data::TOKENIZER_BPE4K_JSON,
+        )
+        .unwrap();
+        dir
+    }
+
     fn bpe4k() -> String {
-        let d = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/data/tokenizer-bpe4k"
-        );
-        assert!(
-            Path::new(d).is_dir(),
-            "test tokenizer missing: {d} (shared/data next to the repo)"
-        );
-        d.to_string()
+        bench_client::data::BUILTIN_BPE4K.to_string()
+    }
+
+    #[test]
+    fn builtin_tokenizer_counts_like_its_file() {
+        let dir = bpe4k_dir();
+        let file = TokenCounter::load(dir.path().to_str()).unwrap();
+        let builtin = TokenCounter::load(Some("builtin:bpe4k")).unwrap();
+        assert!(builtin.describe().contains("built-in"), "{builtin:?}");
+        let s = "Natalia sold clips to 48 of her friends in April";
+        assert_eq!(builtin.prompt_ids(s), file.prompt_ids(s));
+        assert_eq!(builtin.filler(7), file.filler(7));
     }
 
     #[test]

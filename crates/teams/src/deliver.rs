@@ -41,6 +41,26 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
+    /// The default policy with the environment's overrides: `SGLCI_TEAMS_TIMEOUT_S` (seconds
+    /// per attempt), `SGLCI_TEAMS_ATTEMPTS`, `SGLCI_TEAMS_BACKOFF_MS` (first wait, doubled per
+    /// retry); an unusable value keeps the default.
+    pub fn from_env() -> Self {
+        let num = |k: &str| {
+            std::env::var(k)
+                .ok()
+                .and_then(|v| v.trim().parse::<f64>().ok())
+                .filter(|v| v.is_finite() && *v >= 0.0)
+        };
+        let d = Self::default();
+        Self {
+            timeout: num("SGLCI_TEAMS_TIMEOUT_S").map_or(d.timeout, Duration::from_secs_f64),
+            attempts: num("SGLCI_TEAMS_ATTEMPTS").map_or(d.attempts, |v| (v as u32).max(1)),
+            backoff: num("SGLCI_TEAMS_BACKOFF_MS")
+                .map_or(d.backoff, |v| Duration::from_millis(v as u64)),
+            max_wait: d.max_wait,
+        }
+    }
+
     /// The wait before retry `n` (0-based): the server's `Retry-After` if given, else the
     /// backoff doubled `n` times; never more than `max_wait`.
     pub fn wait(&self, n: u32, retry_after: Option<Duration>) -> Duration {

@@ -64,7 +64,8 @@ pub struct ServingArgs {
     /// Model name sent to the OpenAI endpoints [default: data[0].id of GET /v1/models].
     #[arg(long)]
     pub model: Option<String>,
-    /// Tokenizer directory (HF tokenizer.json) for prompt lengths and the retokenized count
+    /// Tokenizer directory (HF tokenizer.json) for prompt lengths and the retokenized count;
+    /// `builtin:bpe4k` is the test tokenizer built into the binary
     /// [default: the model id when it is such a directory, else 1 token per UTF-8 byte].
     #[arg(long, value_name = "DIR")]
     pub tokenizer: Option<PathBuf>,

@@ -1,8 +1,8 @@
 //! Result files: the JSON line appended to `--output-file` (bench_serving's habit) and the
-//! optional pretty `--result-json`, written atomically.
+//! optional pretty `--result-json`, written atomically; `-` is stdout for both, and devices
+//! and pipes (`/dev/stdout`) are written through (`report::atomic`).
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use super::args::ServingArgs;
 use super::metrics::ServingReport;
@@ -22,13 +22,6 @@ pub fn default_output_file(args: &ServingArgs) -> PathBuf {
     ))
 }
 
-fn out_err(path: &Path) -> impl FnOnce(std::io::Error) -> BenchError + '_ {
-    move |source| BenchError::Output {
-        path: path.to_path_buf(),
-        source,
-    }
-}
-
 /// Appends the JSON line to `--output-file` (or the default name) and writes `--result-json`
 /// when asked. Returns the JSONL path.
 pub fn write_outputs(args: &ServingArgs, report: &ServingReport) -> Result<PathBuf, BenchError> {
@@ -38,17 +31,10 @@ pub fn write_outputs(args: &ServingArgs, report: &ServingReport) -> Result<PathB
         .unwrap_or_else(|| default_output_file(args));
     let mut line = serde_json::to_string(&report.summary).unwrap_or_default();
     line.push('\n');
-    let mut f = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&path)
-        .map_err(out_err(&path))?;
-    f.write_all(line.as_bytes()).map_err(out_err(&path))?;
+    report::atomic::append(&path, line.as_bytes())?;
     if let Some(p) = &args.result_json {
         let text = serde_json::to_string_pretty(&report.summary).unwrap_or_default();
-        let tmp = p.with_extension("json.tmp");
-        std::fs::write(&tmp, text + "\n").map_err(out_err(&tmp))?;
-        std::fs::rename(&tmp, p).map_err(out_err(p))?;
+        report::atomic::write_atomic(p, (text + "\n").as_bytes())?;
     }
     Ok(path)
 }

@@ -284,13 +284,21 @@ pub struct HistoryOptions {
 }
 
 impl HistoryOptions {
-    /// Rejects `--process-only` together with `--plot-only`.
+    /// Rejects `--process-only` together with `--plot-only`, and flag values that become part
+    /// of a file name but would lead out of their folder (issue 12).
     pub(crate) fn check_phases(&self) -> Result<(), HistoryError> {
         if self.process_only && self.plot_only {
             return Err(HistoryError::Usage {
                 flag: "--process-only",
                 message: "--process-only and --plot-only are mutually exclusive".into(),
             });
+        }
+        file_name_part("--node-name", &self.node_name)?;
+        if let Some(p) = &self.output_prefix {
+            file_name_part("--output-prefix", p)?;
+        }
+        if let Some(n) = &self.model_name {
+            file_name_part("--model-name", n)?;
         }
         Ok(())
     }
@@ -335,6 +343,42 @@ impl HistoryOptions {
             model_name,
             summary_path,
         }
+    }
+}
+
+/// The largest value a benchmark measurement (milliseconds, seconds, tokens per second,
+/// accuracy, token counts, GB) can plausibly take; anything above is a broken file.
+pub const MAX_MEASUREMENT: f64 = 1e12;
+
+/// Whether `v` can be a measurement: finite, not negative, at most [`MAX_MEASUREMENT`].
+/// `inf`, NaN, negative latencies and `1e308` are rejected like unparsable cells (issue 12).
+pub fn plausible(v: f64) -> bool {
+    v.is_finite() && (0.0..=MAX_MEASUREMENT).contains(&v)
+}
+
+/// Accepts a flag value that becomes part of a file or folder name only when it stays inside
+/// its folder: no `/` or `\`, no `..`, no control characters, not empty.
+pub(crate) fn file_name_part(flag: &'static str, value: &str) -> Result<(), HistoryError> {
+    let why = if value.trim().is_empty() {
+        Some("must not be empty")
+    } else if value.contains(['/', '\\']) {
+        Some("must not contain a path separator")
+    } else if value.contains("..") {
+        Some("must not contain `..`")
+    } else if value.chars().any(char::is_control) {
+        Some("must not contain control characters")
+    } else {
+        None
+    };
+    match why {
+        Some(why) => Err(HistoryError::Usage {
+            flag,
+            message: format!(
+                "{why}: it becomes part of a file name (got {:?})",
+                crate::redact::escape_controls(value)
+            ),
+        }),
+        None => Ok(()),
     }
 }
 

@@ -331,11 +331,11 @@ fn read_offline_csv(
             order.push(b);
         }
         let slot = acc.entry(b).or_default();
-        let Some(lat) = e2ec.get(i).filter(|v| !v.is_nan()) else {
+        let Some(lat) = e2ec.get(i).filter(|v| super::common::plausible(*v)) else {
             continue;
         };
         slot.0.push(lat);
-        if let Some(t) = thrc.get(i).filter(|v| !v.is_nan()) {
+        if let Some(t) = thrc.get(i).filter(|v| super::common::plausible(*v)) {
             slot.1.push(t);
         }
         *slot

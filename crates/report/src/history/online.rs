@@ -75,6 +75,9 @@ impl OnlineOptions {
     pub fn resolve(self) -> Result<OnlineConfig, HistoryError> {
         let c = &self.common;
         c.check_phases()?;
+        if let Some(d) = &self.plot_date {
+            super::common::file_name_part("--plot-date", d)?;
+        }
         let (dir_name, prefix, default_name, metric, rates): (String, String, &str, _, Vec<i64>) =
             match c.model {
                 OnlineModel::Grok => (

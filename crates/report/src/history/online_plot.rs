@@ -93,7 +93,9 @@ fn rows_of(df: &DataFrame, lm: &str) -> Result<Vec<Row>, HistoryError> {
             variant: variant.get(i).unwrap_or_default().to_owned(),
             mode: mode.get(i).unwrap_or_default().to_owned(),
             load: load.get(i).unwrap_or(0),
-            values: std::array::from_fn(|k| nums[k].get(i).filter(|v| !v.is_nan())),
+            values: std::array::from_fn(|k| {
+                nums[k].get(i).filter(|v| super::common::plausible(*v))
+            }),
         })
         .collect())
 }

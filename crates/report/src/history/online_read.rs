@@ -201,7 +201,11 @@ pub fn read_csv(
                 }
                 modes[idx].empty[m][i] = false;
                 match py_float(cell) {
-                    Some(v) if !v.is_nan() => modes[idx].values[m][i] = Some(v),
+                    Some(v) if super::common::plausible(v) => modes[idx].values[m][i] = Some(v),
+                    Some(v) if !v.is_nan() => say(&format!(
+                        "Warning: Rejected value for {mode}, {column}, {load_metric} {load}: '{cell}' is not a measurement (must be finite, 0 to {:e})",
+                        super::common::MAX_MEASUREMENT
+                    )),
                     _ => say(&format!(
                         "Warning: Could not parse value for {mode}, {column}, {load_metric} {load}: '{cell}'"
                     )),

@@ -108,16 +108,33 @@ pub struct NightlyOptions {
     /// `--teams-skip-analysis`.
     #[arg(
         long,
-        help = "Pass --skip-analysis to the notifier instead of --analysis-days [env: \
+        help = "Send the card without the accuracy and performance analysis [env: \
                 TEAMS_SKIP_ANALYSIS=true]"
     )]
     pub teams_skip_analysis: bool,
+    /// `--alert-on-fallback`.
+    #[arg(
+        long,
+        help = "Send the Teams card also for a fallback image (one older than today, Pacific); \
+                without it such a card is held back and the log says so"
+    )]
+    pub alert_on_fallback: bool,
+    /// `--regression-rule`.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "RULE",
+        help = "Regression rule of the card's performance analysis: `robust` (baseline and noise \
+                band over the last valid nights) or `legacy` (the original's, over \
+                --teams-analysis-days) [default: robust]"
+    )]
+    pub regression_rule: Option<RegressionRule>,
     /// `--teams-analysis-days`.
     #[arg(
         long,
         value_name = "N",
         help = concatcp!(
-            "Days of regression analysis for the notifier [env: ", ANALYSIS_DAYS_VAR,
+            "Days of history the legacy regression rule looks back [env: ", ANALYSIS_DAYS_VAR,
             "] [default: ", DEFAULT_ANALYSIS_DAYS, "]"
         )
     )]
@@ -158,6 +175,16 @@ pub struct NightlyOptions {
         help = concatcp!("The benchmarks' server port [default: ", flags::defaults::PORT, "]")
     )]
     pub port: Option<u16>,
+    /// `--db` (new): the history store the night's results are ingested into.
+    #[arg(
+        long,
+        value_name = "URL",
+        help = "History store to ingest the night's run folders into at the end (a SQLite path \
+                or postgres://...; a failed ingest is a warning, never a failed night) [env: \
+                SGLCI_DB_URL] [default: <work dir>/database/ci_history.sqlite when that file \
+                exists, else none]"
+    )]
+    pub db: Option<String>,
     /// `--strict` (new): a failed benchmark makes the exit status non-zero.
     #[arg(
         long,
@@ -332,8 +359,22 @@ pub struct Teams {
     pub webhook: Option<String>,
     /// `--teams-skip-analysis`.
     pub skip_analysis: bool,
-    /// `--teams-analysis-days` / `TEAMS_ANALYSIS_DAYS` (passed through unvalidated).
+    /// `--teams-analysis-days` / `TEAMS_ANALYSIS_DAYS`: the window of the legacy rule.
     pub analysis_days: String,
+    /// `--alert-on-fallback`.
+    pub alert_on_fallback: bool,
+    /// `--regression-rule`.
+    pub regression_rule: RegressionRule,
+}
+
+/// The regression rule of the card's performance analysis (docs/regression-rules.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, clap::ValueEnum)]
+pub enum RegressionRule {
+    /// Median of the last valid nights with a noise band; two nights outside it.
+    #[default]
+    Robust,
+    /// The original's: the last night against the latest earlier one in the window, > 5 %.
+    Legacy,
 }
 
 /// A resolved night.
@@ -343,6 +384,10 @@ pub struct NightlyConfig {
     pub model: NightlyModel,
     /// `--strict` / `SGLCI_STRICT`: a failed benchmark fails the night's exit status.
     pub strict: bool,
+    /// `--db` as given (the store is resolved when the night ends: `SGLCI_DB_URL`, the
+    /// default file).
+    #[serde(skip)]
+    pub db: Option<String>,
     /// Modes, in order.
     pub modes: Vec<Mode>,
     /// `--hardware`.
@@ -537,6 +582,8 @@ pub fn resolve(
             ANALYSIS_DAYS_VAR,
             DEFAULT_ANALYSIS_DAYS,
         ),
+        alert_on_fallback: o.alert_on_fallback,
+        regression_rule: o.regression_rule.unwrap_or_default(),
     };
 
     let mut deepseek_mode = o.deepseek_mode;
@@ -613,6 +660,7 @@ pub fn resolve(
     Ok(NightlyConfig {
         lock_path: lock_path(model, sanity, env),
         strict,
+        db: o.db.clone(),
         model,
         modes,
         hardware,

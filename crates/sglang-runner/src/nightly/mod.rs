@@ -598,6 +598,7 @@ pub fn run(cfg: &NightlyConfig, console: &mut Console, interrupt: &Interrupt) ->
     console.line("[nightly] Cleaning up process lock...");
     lock.release();
     if report.error.is_none() {
+        post::ingest_history(cfg, &report.benchmarks, console);
         console.line(verdict_line(&report.benchmarks));
         if cfg.strict && report.exit_code == 0 && report.benchmarks.iter().any(|b| b.exit_code != 0)
         {
@@ -1080,9 +1081,7 @@ fn per_image(
                     console.line(l);
                 }
             };
-            if let post::StepEnd::Failed(w) =
-                post::teams(cfg, *mode, &plot_date, interrupt, &mut say)
-            {
+            if let post::StepEnd::Failed(w) = post::teams(cfg, *mode, &plot_date, &mut say) {
                 report
                     .warnings
                     .push(format!("{} Teams: {w}", mode.as_str()));

@@ -1,7 +1,8 @@
 //! Post-processing after each mode (spec benchmarks.md §8.11) and the Teams hook (§8.12).
 //!
-//! The plot programs (`process-online-plots`, `process-offline-plots`) and the notifier
-//! (`send-teams-notification`) are this toolkit's binaries, run as processes on this machine
+//! The Teams card is built and sent in this process through the `alerts` library. The plot
+//! programs (`process-online-plots`, `process-offline-plots`) are this toolkit's binaries, run
+//! as processes on this machine
 //! (the original ran Python scripts inside the container after a `pip install`): found next to
 //! `perf-nightly`, then on `PATH`. A missing program is one log line saying the step is
 //! skipped. A failing plot run is a warning (fix F-20): the night goes on to Teams and to
@@ -11,18 +12,19 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::command::CommandSpec;
+use crate::config::EnvSource;
 use crate::engine::find_program;
 use crate::exec::{Executor, LocalExecutor, RunEnd};
 use crate::signals::Interrupt;
 
-use super::config::{Mode, NightlyConfig, NightlyModel};
+use super::BenchmarkEnd;
+use super::config::{Mode, NightlyConfig, NightlyModel, RegressionRule};
+use crate::console::Console;
 
 /// The online plot program.
 pub const ONLINE_PLOTS: &str = "process-online-plots";
 /// The offline plot program.
 pub const OFFLINE_PLOTS: &str = "process-offline-plots";
-/// The Teams notifier.
-pub const TEAMS_NOTIFIER: &str = "send-teams-notification";
 /// The original's line when Teams is off. It holds no secret, but the secret masking would
 /// take `not` for the flag's value: print it unmasked.
 pub const TEAMS_NOT_PROVIDED: &str =
@@ -181,139 +183,107 @@ pub fn plots(
     }
 }
 
-/// The notifier's command line (§8.12) and its environment. The webhook and the GitHub token
-/// go in the environment only (fix F-1).
-pub fn teams_command(
-    notifier: CommandSpec,
-    cfg: &NightlyConfig,
-    mode: Mode,
-    plot_date: &str,
-    env: &dyn crate::config::EnvSource,
-) -> CommandSpec {
-    let ci = cfg.ci_dir.display().to_string();
-    let mut c = notifier.args([
-        "--model".to_owned(),
-        cfg.model.as_str().to_owned(),
-        "--mode".to_owned(),
-        mode.as_str().to_owned(),
-        "--plot-dir".to_owned(),
-        format!("{ci}/plots_server"),
-        "--benchmark-dir".to_owned(),
-        ci.clone(),
-        "--hardware".to_owned(),
-        cfg.hardware.to_string(),
-        "--benchmark-date".to_owned(),
-        plot_date.to_owned(),
-    ]);
-    let no_images = env.var("TEAMS_NO_IMAGES").is_some_and(|v| v == "true");
-    let github = env.var("GITHUB_REPO").zip(env.var("GITHUB_TOKEN"));
-    if !no_images && let Some((repo, token)) = &github {
-        c = c
-            .args(["--github-upload", "--github-repo", repo])
-            .env("GITHUB_REPO", repo)
-            .env("GITHUB_TOKEN", token);
-    } else {
-        for k in [
-            "PLOT_SERVER_HOST",
-            "PLOT_SERVER_PORT",
-            "PLOT_SERVER_BASE_URL",
-        ] {
-            if let Some(v) = env.var(k) {
-                c = c.env(k, v);
-            }
-        }
-    }
-    if cfg.teams.skip_analysis {
-        c = c.arg("--skip-analysis");
-    } else {
-        c = c.args(["--analysis-days", &cfg.teams.analysis_days]);
-    }
-    if cfg.model == NightlyModel::DeepSeek && mode == Mode::Online {
-        let m = cfg.deepseek_mode;
-        for (on, flag) in [
-            (m.dp_attention, "--check-dp-attention"),
-            (m.torch_compile, "--enable-torch-compile"),
-            (m.dp_test, "--enable-dp-test"),
-            (m.mtp_test, "--enable-mtp-test"),
-        ] {
-            if on {
-                c = c.arg(flag);
-            }
-        }
-    }
-    if let Some(w) = &cfg.teams.webhook {
-        c = c.env("TEAMS_WEBHOOK_URL", w);
-    }
-    c.env("INSIDE_CONTAINER", "1")
-        .env("TEAMS_NO_IMAGES", if no_images { "true" } else { "false" })
-        .cwd(&cfg.ci_dir)
-}
-
-/// The notifier: `TEAMS_NOTIFICATION_SCRIPT` when set (the original's variable; a `.py` file
-/// runs with `python3` on this machine, so the shell toolkit's
-/// `team_alert/send_teams_notification.py` keeps working until the notifier is ported), else
-/// `send-teams-notification` next to this binary or on `PATH`. `Err` says why there is none.
-pub fn notifier(env: &dyn crate::config::EnvSource) -> Result<CommandSpec, String> {
-    if let Some(script) = env.var("TEAMS_NOTIFICATION_SCRIPT") {
-        if !Path::new(&script).is_file() {
-            return Err(format!("TEAMS_NOTIFICATION_SCRIPT={script} does not exist"));
-        }
-        return Ok(if script.ends_with(".py") {
-            CommandSpec::new("python3").arg(script)
-        } else {
-            CommandSpec::new(script)
-        });
-    }
-    find_program(TEAMS_NOTIFIER)
-        .map(|p| CommandSpec::new(p.display().to_string()))
-        .ok_or_else(|| {
-            format!(
-                "{TEAMS_NOTIFIER} is not installed (looked next to this binary and on PATH; TEAMS_NOTIFICATION_SCRIPT is not set)"
-            )
-        })
-}
-
-/// The Teams hook after a mode: never fatal.
+/// The Teams card of one mode (spec reporting.md §3), built and delivered in this process
+/// through the `alerts` library: the benchmark card of `<ci>/<mode>/<MODEL_NAME>/` for the
+/// image date `plot_date`, its plots (uploaded to GitHub when `GITHUB_REPO` and `GITHUB_TOKEN`
+/// are set and `TEAMS_NO_IMAGES` is not `true`, else linked on the plot server), and the robust
+/// regression verdicts of the run's series. A failure is a warning; a card for a fallback
+/// (older) image is sent only with `--alert-on-fallback`.
 pub fn teams(
     cfg: &NightlyConfig,
     mode: Mode,
     plot_date: &str,
-    interrupt: &Interrupt,
     say: &mut dyn FnMut(String),
 ) -> StepEnd {
-    if !cfg.teams.enabled {
+    let (Some(url), true) = (cfg.teams.webhook.as_deref(), cfg.teams.enabled) else {
         say(TEAMS_NOT_PROVIDED.to_owned());
         return StepEnd::Skipped;
-    }
-    let notifier = match notifier(&crate::config::ProcessEnv) {
-        Ok(n) => n,
-        Err(why) => {
-            say(format!("[nightly] Teams notifications skipped - {why}"));
-            return StepEnd::Skipped;
-        }
     };
-    let cmd = teams_command(notifier, cfg, mode, plot_date, &crate::config::ProcessEnv);
-    let mut out = Vec::new();
-    let end = LocalExecutor::default().run(
-        &cmd,
-        &mut |b| out.extend_from_slice(b),
-        Some(Duration::from_secs(300)),
-        &mut || interrupt.check().is_err(),
-    );
-    let text = String::from_utf8_lossy(&out);
-    for line in text.lines() {
-        say(line.to_owned());
-    }
-    let model = cfg.model.as_str();
-    let m = mode.as_str();
-    match end.map_err(|e| e.to_string()).map(|e| describe(&e)) {
-        Ok(None) => {
+    let env = &crate::config::ProcessEnv;
+    let Some(model) = alerts::benchmark::Model::parse(cfg.model.as_str()) else {
+        say(format!(
+            "[nightly] Teams notifications skipped - no benchmark card for --model={}",
+            cfg.model.as_str()
+        ));
+        return StepEnd::Skipped;
+    };
+    let no_images = env.var("TEAMS_NO_IMAGES").is_some_and(|v| v == "true");
+    let upload = match (no_images, env.var("GITHUB_REPO"), env.var("GITHUB_TOKEN")) {
+        (false, Some(repo), Some(token)) => Some(alerts::benchmark::Upload {
+            api_url: env
+                .var("GITHUB_API_URL")
+                .unwrap_or_else(|| alerts::github::DEFAULT_API_URL.to_owned()),
+            repo,
+            token,
+            timeout: Duration::from_secs(30),
+        }),
+        _ => None,
+    };
+    let clock = alerts::common::Clock::system();
+    let m = cfg.deepseek_mode;
+    let card = alerts::benchmark::BenchmarkConfig {
+        model,
+        mode: match mode {
+            Mode::Offline => alerts::benchmark::Mode::Offline,
+            _ => alerts::benchmark::Mode::Online,
+        },
+        plot_dir: cfg.ci_dir.join("plots_server"),
+        benchmark_dir: cfg.ci_dir.clone(),
+        skip_analysis: cfg.teams.skip_analysis,
+        flags: if cfg.model.is_deepseek() && mode == Mode::Online {
+            alerts::benchmark::ModeFlags {
+                dp_attention: m.dp_attention,
+                torch_compile: m.torch_compile,
+                dp_test: m.dp_test,
+                mtp_test: m.mtp_test,
+            }
+        } else {
+            alerts::benchmark::ModeFlags::default()
+        },
+        benchmark_date: Some(plot_date.to_owned()),
+        hardware: cfg.hardware.to_string(),
+        link_repo: env
+            .var("GITHUB_REPO")
+            .unwrap_or_else(|| alerts::common::DEFAULT_GITHUB_REPO.to_owned()),
+        upload,
+        plot_server: alerts::benchmark::plot_server_base(
+            env.var("PLOT_SERVER_BASE_URL").as_deref(),
+            env.var("PLOT_SERVER_HOST").as_deref(),
+            env.var("PLOT_SERVER_PORT").as_deref(),
+        ),
+        run_date: clock.pacific_date().replace('-', ""),
+        alert_on_fallback: cfg.teams.alert_on_fallback,
+        simulated: cfg.engine == crate::engine::Engine::Sim,
+        rule: Some(match cfg.teams.regression_rule {
+            RegressionRule::Robust => report::regression::Rule::default(),
+            RegressionRule::Legacy => report::regression::Rule::Legacy {
+                window_days: cfg.teams.analysis_days.trim().parse().unwrap_or(7),
+                threshold_pct: report::regression::DEFAULT_THRESHOLD_PCT,
+            },
+        }),
+        host: crate::config::hostname(),
+        clock,
+    };
+    let target = alerts::Target {
+        webhook: Some(teams::Webhook::new(url, teams::RetryPolicy::from_env())),
+        dry_run: false,
+    };
+    let (model, m) = (cfg.model.as_str(), mode.as_str());
+    match alerts::benchmark::run(&card, &target, say) {
+        Ok(alerts::benchmark::Outcome::Sent(_)) => {
             say(format!(
                 "[nightly] Teams notification sent successfully for {model} {m}"
             ));
             StepEnd::Done
         }
-        Ok(Some(why)) | Err(why) => {
+        Ok(alerts::benchmark::Outcome::Suppressed) => {
+            say(format!(
+                "[nightly] Teams notification for {model} {m} held back: fallback image (pass --alert-on-fallback to send it)"
+            ));
+            StepEnd::Skipped
+        }
+        Err(e) => {
+            let why = e.to_string();
             say(format!(
                 "[nightly] WARN: Teams notification failed for {model} {m} ({why})"
             ));
@@ -326,6 +296,39 @@ pub fn teams(
 /// folder `folder` of the mode (the plain `_online` folder for online: quirk K-8).
 pub fn plot_log(folder: &Path, mode: Mode) -> PathBuf {
     folder.join(format!("process_and_generate_{}_plots.log", mode.as_str()))
+}
+
+/// Ingests the run folders the night wrote into the history store, when one is configured
+/// (`--db`, `SGLCI_DB_URL`, or the default SQLite file below the CI dir when it exists). Any
+/// failure is a warning: the night's results are on disk either way.
+pub fn ingest_history(cfg: &NightlyConfig, benchmarks: &[BenchmarkEnd], console: &mut Console) {
+    let location = match history_store::Location::configured(cfg.db.as_deref(), &cfg.ci_dir) {
+        Ok(Some(l)) => l,
+        Ok(None) => return,
+        Err(e) => {
+            console.line(format!("[nightly] WARN: history store not used: {e}"));
+            return;
+        }
+    };
+    let folders: Vec<PathBuf> = benchmarks
+        .iter()
+        .filter_map(|b| b.run_folder.clone())
+        .collect();
+    if folders.is_empty() {
+        return;
+    }
+    match history_store::ingest_paths(&location, &cfg.ci_dir, &folders, None) {
+        Ok(s) => console.line(format!(
+            "[nightly] History store {}: {} run(s) added, {} replaced, {} unchanged",
+            s.database,
+            s.added.len(),
+            s.replaced.len(),
+            s.unchanged
+        )),
+        Err(e) => console.line(format!(
+            "[nightly] WARN: ingest into the history store failed (the night's files are kept): {e}"
+        )),
+    }
 }
 
 #[cfg(test)]
@@ -367,41 +370,5 @@ mod tests {
             p.ends_with("--data-dir /ci/offline/GROK1 --plot-dir /ci/plots_server/GROK1/offline"),
             "{p}"
         );
-    }
-
-    #[test]
-    fn teams_line_keeps_secrets_out_of_the_arguments() {
-        let c = cfg(|o| {
-            o.model = Some("deepseek".into());
-            o.teams.teams_webhook_url = Some("https://example.webhook.office.com/w/secret".into());
-            o.deepseek_mode.dp_attention = true;
-        });
-        let env: BTreeMap<String, String> = BTreeMap::from([
-            ("GITHUB_REPO".into(), "ROCm/sglang-ci".into()),
-            ("GITHUB_TOKEN".into(), "ghp_secret".into()),
-        ]);
-        let t = teams_command(
-            CommandSpec::new("/b/send-teams-notification"),
-            &c,
-            Mode::Online,
-            "20251029",
-            &env,
-        );
-        let line = t.display();
-        assert!(!line.contains("secret"), "{line}");
-        assert!(
-            line.contains("--github-upload --github-repo ROCm/sglang-ci"),
-            "{line}"
-        );
-        assert!(
-            line.contains("--analysis-days 7 --check-dp-attention"),
-            "{line}"
-        );
-        assert!(
-            t.env
-                .iter()
-                .any(|(k, v)| k == "GITHUB_TOKEN" && v == "ghp_secret")
-        );
-        assert!(t.env.iter().any(|(k, _)| k == "TEAMS_WEBHOOK_URL"));
     }
 }

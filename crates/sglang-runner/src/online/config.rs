@@ -487,17 +487,12 @@ pub const DEEPSEEK_SERVER_TIMEOUT_S: u32 = 900;
 pub const DEEPSEEK_DP_COMPILE_SERVER_TIMEOUT_S: u32 = 2700;
 
 /// The GSM8K test set the native client reads when `--gsm8k-data` is not given:
-/// `SGLCI_GSM8K_DATA`, `SGLCI_SIM_GSM8K_DATA`, then the project's `shared/data/gsm8k/test.jsonl`
-/// next to the source tree, when it exists.
+/// `SGLCI_GSM8K_DATA`, then `SGLCI_SIM_GSM8K_DATA`; `None` is the test set built into
+/// `sglang-bench` and `sglang-sim` (never a file of the build machine).
 fn default_gsm8k_data(env: &dyn EnvSource) -> Option<PathBuf> {
     env.var("SGLCI_GSM8K_DATA")
         .or_else(|| env.var("SGLCI_SIM_GSM8K_DATA"))
         .map(PathBuf::from)
-        .or_else(|| {
-            let p =
-                Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/gsm8k/test.jsonl");
-            p.is_file().then(|| p.canonicalize().unwrap_or(p))
-        })
 }
 
 /// Per-binary defaults of the shared settings.
@@ -644,16 +639,14 @@ fn resolve_common(o: &CommonOptions, r: &mut Resolver<'_>, d: &CommonDefaults<'_
     };
 
     if gsm8k_client == ClientImpl::Native {
-        match &gsm8k_data {
-            None => base.problems.push(
-                "the native GSM8K client needs the GSM8K test set: pass --gsm8k-data=FILE (test.jsonl) or set SGLCI_GSM8K_DATA"
-                    .to_owned(),
-            ),
-            Some(p) if !p.is_file() => base.problems.push(format!(
-                "GSM8K data {} not found (--gsm8k-data / SGLCI_GSM8K_DATA)",
+        // None: the clients' built-in test set.
+        if let Some(p) = &gsm8k_data
+            && !p.is_file()
+        {
+            base.problems.push(format!(
+                "GSM8K data {} not found (--gsm8k-data / SGLCI_GSM8K_DATA; give neither for the built-in test set)",
                 p.display()
-            )),
-            Some(_) => {}
+            ));
         }
     } else if engine == Engine::Sglang
         && base.executor == ExecutorKind::Local

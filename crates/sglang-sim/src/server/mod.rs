@@ -13,7 +13,6 @@ mod stream;
 use std::convert::Infallible;
 use std::io::Write;
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
@@ -26,7 +25,7 @@ use hyper_util::rt::TokioIo;
 use serde_json::json;
 
 use crate::cli::{DisaggregationMode, ServerArgs};
-use crate::gsm8k::{Gsm8kOracle, default_data_path};
+use crate::gsm8k::Gsm8kOracle;
 use crate::logsink::LogSink;
 use crate::plan::OutputPlan;
 use crate::profile::LatencyProfile;
@@ -377,26 +376,17 @@ async fn serve(args: ServerArgs, log: LogSink) -> Result<Outcome, SimError> {
         tokens.describe()
     ));
 
-    let gsm8k_path: PathBuf = args
-        .sim_gsm8k_data
-        .clone()
-        .unwrap_or_else(default_data_path);
-    let oracle = if args.sim_gsm8k_data.is_some() || gsm8k_path.is_file() {
-        let o = Gsm8kOracle::load(&gsm8k_path, args.sim_gsm8k_accuracy, args.seed)?;
-        log.info(&format!(
-            "GSM8K oracle: {} questions from {}, accuracy {} (simulated)",
-            o.len(),
-            gsm8k_path.display(),
-            args.sim_gsm8k_accuracy
-        ));
-        Some(o)
-    } else {
-        log.info(&format!(
-            "WARNING GSM8K oracle disabled: {} not found (set --sim-gsm8k-data or SGLCI_SIM_GSM8K_DATA)",
-            gsm8k_path.display()
-        ));
-        None
-    };
+    let (o, gsm8k_from) = Gsm8kOracle::load_or_builtin(
+        args.sim_gsm8k_data.as_deref(),
+        args.sim_gsm8k_accuracy,
+        args.seed,
+    )?;
+    log.info(&format!(
+        "GSM8K oracle: {} questions from {gsm8k_from}, accuracy {} (simulated)",
+        o.len(),
+        args.sim_gsm8k_accuracy
+    ));
+    let oracle = Some(o);
 
     let trace = match &args.sim_trace {
         Some(p) => Some(TraceSink::create(p)?),
