@@ -24,6 +24,9 @@ pub fn init(verbose: bool) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)
+        // Plain text: the lines end up in cron logs, and any escape sequence in a line is
+        // escaped below (text from a bad file must not repaint the terminal).
+        .with_ansi(false)
         .with_writer(MaskingStderr { secrets })
         .try_init();
 }

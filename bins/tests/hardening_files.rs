@@ -74,6 +74,8 @@ fn rebuild_csv_skips_a_fifo_and_a_dev_zero_symlink_with_a_warning() {
     mkfifo(&fifo);
     let zero = dir.join("timing_summary_20250102_000000.log");
     std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
+    // A name with an escape sequence and a carriage return: shown escaped, never raw.
+    mkfifo(&dir.join("timing_summary_2025\u{1b}[2J\r.log"));
     let mut c = Command::new(env!("CARGO_BIN_EXE_rebuild-csv"));
     c.arg("--run-dir").arg(&dir).env_remove("SGLCI_LOG");
     let ran = support::run(c, Duration::from_secs(30), "rebuild-csv");
@@ -98,6 +100,17 @@ fn rebuild_csv_skips_a_fifo_and_a_dev_zero_symlink_with_a_warning() {
         ran.stderr
             .contains("is not a regular file (a character device); skipped"),
         "{}",
+        ran.stderr
+    );
+    assert!(
+        ran.stderr
+            .contains("timing_summary_2025\\u{1b}[2J\\u{d}.log is not a regular file"),
+        "{}",
+        ran.stderr
+    );
+    assert!(
+        !ran.stderr.contains(['\u{1b}', '\r']),
+        "raw control characters in {:?}",
         ran.stderr
     );
 }

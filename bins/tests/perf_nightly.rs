@@ -643,6 +643,78 @@ fn night_in_the_sim_image_container_creates_reuses_and_stops_it() {
     );
 }
 
+/// Issue 12: a night killed with SIGKILL leaves its server running in the container; the next
+/// night finds the port held in its own running container, restarts the container (ending the
+/// leftover server) and completes its run instead of failing its benchmark on a busy port.
+#[test]
+fn the_night_after_a_sigkill_restarts_the_container_and_completes() {
+    with_engine(
+        "the_night_after_a_sigkill_restarts_the_container_and_completes",
+        |engine, cleanup| {
+            let _one = one_at_a_time();
+            let image = test_image(engine, cleanup, "sglci-test/sgl-dev");
+            let name = container_of(&image);
+            cleanup.container(&name);
+            let o = Online::new();
+            let mut c = nightly(&o);
+            c.arg(format!("--docker_image={image}")).env(
+                "SGLCI_SIM_ARGS",
+                "--sim-profile zero --sim-gsm8k-accuracy 1.0 --sim-prefill-base-ms 400",
+            );
+            let night = support::start(c, "the night to kill");
+            let deadline = std::time::Instant::now() + Duration::from_secs(120);
+            while !port_answers(o.port) {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "the server never came up"
+                );
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            support::signal(night.id(), "KILL");
+            let killed = night.wait(Duration::from_secs(30));
+            assert_eq!(killed.code, None, "killed by a signal: {}", killed.all());
+            assert!(
+                port_answers(o.port),
+                "the server outlived the killed night in its container"
+            );
+
+            let mut c = nightly(&o);
+            c.arg(format!("--docker_image={image}"));
+            let out = o.run(c, LIMIT);
+            assert_eq!(out.code, Some(0), "{}", out.all());
+            assert!(
+                out.stdout.contains(&format!(
+                    "[nightly] Port {} is held by a server an earlier run left in {name}: restarting the container",
+                    o.port
+                )),
+                "{}",
+                out.stdout
+            );
+            assert!(
+                out.stdout.contains(
+                    "[nightly] Online benchmark finished: benchmark completed (exit code 0)"
+                ),
+                "{}",
+                out.stdout
+            );
+            let folder = grok_folder(&o);
+            let check = rebuild_check(&folder);
+            assert_eq!(check.code, Some(0), "rebuild-csv --check: {}", check.all());
+            let ts = timing_summaries(&folder);
+            let last = support::read(ts.last().expect("timing summaries"));
+            assert!(last.contains("Total execution time:"), "{last}");
+        },
+    );
+}
+
+fn port_answers(port: u16) -> bool {
+    std::net::TcpStream::connect_timeout(
+        &std::net::SocketAddr::from(([127, 0, 0, 1], port)),
+        Duration::from_millis(200),
+    )
+    .is_ok()
+}
+
 /// F-19: with busy GPUs the idle check stops the running containers sglang-ci created and
 /// leaves a foreign one running.
 #[test]

@@ -22,7 +22,7 @@ use sglang_ci::teams_glue::{Console, no_webhook_lines, non_empty, target};
     name = "send-teams-notification",
     version = sglang_ci::VERSION,
     about = "Send the benchmark result card (or the sanity-check card) of a nightly run to Teams",
-    after_help = "Environment:\n  TEAMS_WEBHOOK_URL       webhook when --webhook-url is not given\n  GITHUB_TOKEN            token when --github-token is not given (with --github-upload)\n  GITHUB_REPO             repository of the links without --github-repo (default ROCm/sglang-ci)\n  GITHUB_API_URL          GitHub API base for uploads (default https://api.github.com)\n  PLOT_SERVER_BASE_URL, PLOT_SERVER_HOST, PLOT_SERVER_PORT  plot links (http://<host>:<port>)\n  SGLCI_TEAMS_TIMEOUT_S, SGLCI_TEAMS_ATTEMPTS, SGLCI_TEAMS_BACKOFF_MS  delivery policy\n\nExit codes: 0 sent, printed (--dry-run) or held back (fallback image); 1 not sent, no webhook,\nmissing --model/--mode/--docker-image, or no sanity log; 2 bad flag."
+    after_help = "Environment:\n  TEAMS_WEBHOOK_URL       webhook when --webhook-url is not given\n  GITHUB_TOKEN            token when --github-token is not given (with --github-upload)\n  GITHUB_REPO             repository of the links without --github-repo (default ROCm/sglang-ci)\n  GITHUB_API_URL          GitHub API base for uploads (default https://api.github.com)\n  SGLCI_DB_URL            history store of the performance analysis when --db is not given\n  PLOT_SERVER_BASE_URL, PLOT_SERVER_HOST, PLOT_SERVER_PORT  plot links (http://<host>:<port>)\n  SGLCI_TEAMS_TIMEOUT_S, SGLCI_TEAMS_ATTEMPTS, SGLCI_TEAMS_BACKOFF_MS  delivery policy\n\nExit codes: 0 sent, printed (--dry-run) or held back (fallback image); 1 not sent, no webhook,\nmissing --model/--mode/--docker-image, or no sanity log; 2 bad flag."
 )]
 struct Args {
     /// Model family.
@@ -108,6 +108,11 @@ struct Args {
     /// Mark the card as simulated (also detected from -SIM run folders).
     #[arg(long)]
     simulated: bool,
+    /// History store the performance analysis reads its series from (SQLite path or
+    /// postgres:// URL; default: SGLCI_DB_URL, else <benchmark-dir>/database/ci_history.sqlite
+    /// when it exists, else the run folders).
+    #[arg(long, value_name = "URL")]
+    db: Option<String>,
     /// Print the payload instead of sending it.
     #[arg(long)]
     dry_run: bool,
@@ -279,6 +284,9 @@ fn benchmark_config(
         }),
         _ => Some(Rule::default()),
     };
+    let store =
+        history_store::Location::configured(non_empty(args.db.clone()).as_deref(), &benchmark_dir)
+            .map_err(|e| format!("❌ Error: --db / SGLCI_DB_URL: {e}"))?;
     Ok(BenchmarkConfig {
         model: Model::parse(model).ok_or_else(|| format!("❌ Error: unknown --model {model}"))?,
         mode: if mode == "offline" {
@@ -312,6 +320,7 @@ fn benchmark_config(
         alert_on_fallback: args.alert_on_fallback,
         simulated: args.simulated,
         rule,
+        store,
         host: hostname(),
         clock,
     })

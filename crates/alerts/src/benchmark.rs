@@ -181,16 +181,35 @@ fn verdict_style(k: VerdictKind) -> (&'static str, Color) {
     }
 }
 
-/// The verdicts of this run's series (spec §3.7, fix B3): every run folder below
-/// `<benchmark-dir>/online` read with `report::regression`, the series of this model folder,
+/// The verdicts of this run's series (spec §3.7, fix B3): the series of this model folder,
 /// hardware and mode suffix, judged at the benchmark date. Latency metrics only (GSM8K
-/// accuracy has its own line).
-pub fn performance_rows(cfg: &BenchmarkConfig, rule: &Rule) -> Vec<PerfRow> {
+/// accuracy has its own line). The series come from the history store when `cfg.store` is
+/// set ([`store_series`]); without one, or when the store cannot be read (a warning through
+/// `say`), from every run folder below `<benchmark-dir>/online` read with
+/// `report::regression`.
+pub fn performance_rows(
+    cfg: &BenchmarkConfig,
+    rule: &Rule,
+    say: &mut dyn FnMut(String),
+) -> Vec<PerfRow> {
     let Some(date) = RDate::parse(&cfg.date()) else {
         return Vec::new();
     };
-    let Ok(all) = regression::collect_series(&cfg.benchmark_dir.join("online")) else {
-        return Vec::new();
+    let from_store = cfg.store.as_ref().and_then(|loc| match store_series(loc) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            say(format!(
+                "⚠️ Cannot read the history store ({e}); reading the run folders instead"
+            ));
+            None
+        }
+    });
+    let all = match from_store {
+        Some(s) => s,
+        None => match regression::collect_series(&cfg.benchmark_dir.join("online")) {
+            Ok(s) => s,
+            Err(_) => return Vec::new(),
+        },
     };
     let suffix = cfg.flags.suffix();
     let special = ["_dp_attention", "_torch_compile", "_mtp_test"];
@@ -221,6 +240,115 @@ pub fn performance_rows(cfg: &BenchmarkConfig, rule: &Rule) -> Vec<PerfRow> {
         .collect();
     rows.sort_by(|a, b| a.0.cmp_for_report(&b.0));
     rows.into_iter().map(|(_, r)| r).collect()
+}
+
+/// The latency series (E2E, TTFT, ITL medians) of the online runs in the history store at
+/// `loc`, keyed and dated like `report::regression::collect_series` keys the run folders:
+/// hardware from the image tag (else the stored hardware, else `unknown`), variant = the
+/// stored variant plus the mode's suffix (`FP8_dp_attention`), date = the image date (else
+/// the night), simulated = the simulated engine, fallback = the run's newest timing summary
+/// at least `FALLBACK_GAP_HOURS` after its oldest (the run-folder reader's invocation gap, by
+/// the stored summaries' file names), source = the stored file path. Two runs with the same
+/// key and date keep the one that started last, like two run folders do.
+pub fn store_series(
+    loc: &history_store::Location,
+) -> Result<Vec<regression::Series>, history_store::StoreError> {
+    use history_store::extract::{CSV_METRICS, tag_hardware};
+    use history_store::query::{self, Filters};
+    use regression::{Load, Night};
+    let mut store = history_store::Store::open_read_only(loc)?;
+    let summaries = query::run_artifacts(&mut store, "online", "timing_summary")?;
+    let fallback = |run: &str| {
+        let minutes: Vec<i64> = summaries
+            .get(run)
+            .into_iter()
+            .flatten()
+            .filter_map(|f| summary_minutes(f.rsplit('/').next().unwrap_or(f)))
+            .collect();
+        match (minutes.iter().min(), minutes.iter().max()) {
+            (Some(a), Some(b)) => b - a >= regression::FALLBACK_GAP_HOURS * 60,
+            _ => false,
+        }
+    };
+    let metrics = [Metric::E2eMs, Metric::TtftMs, Metric::ItlMs];
+    let mut by_key: std::collections::HashMap<SeriesKey, Vec<(Night, String)>> =
+        std::collections::HashMap::new();
+    for (name, metric) in CSV_METRICS.into_iter().zip(metrics) {
+        for p in query::series(&mut store, name, None, &Filters::default())? {
+            if p.kind != "online" || !(p.value.is_finite() && p.value > 0.0) {
+                continue;
+            }
+            let (Some(model), Some(variant)) = (p.model.clone(), p.variant.clone()) else {
+                continue;
+            };
+            let tag = p.image_tag.clone().unwrap_or_default();
+            let Some(date) = p
+                .image_date
+                .as_deref()
+                .or(Some(p.night.as_str()))
+                .and_then(|d| RDate::parse(&d.replace('-', "")))
+            else {
+                continue;
+            };
+            let load = match p.load_kind.as_str() {
+                "request_rate" => Load::Rate(p.load.trim().to_owned()),
+                "concurrency" => Load::Concurrency(p.load.trim().to_owned()),
+                _ => continue,
+            };
+            let hardware = tag_hardware(&tag)
+                .or_else(|| p.hardware.as_deref().map(str::to_ascii_lowercase))
+                .unwrap_or_else(|| "unknown".to_owned());
+            let suffix = p
+                .mode
+                .as_deref()
+                .and_then(|m| m.strip_prefix("online"))
+                .unwrap_or_default();
+            let key = SeriesKey {
+                hardware,
+                model,
+                variant: format!("{variant}{suffix}"),
+                metric,
+                load,
+            };
+            let night = Night {
+                date,
+                value: p.value,
+                image_tag: tag,
+                fallback: fallback(&p.run_path),
+                simulated: p.simulated,
+                source: PathBuf::from(&p.source_path),
+            };
+            let order = format!(
+                "{}|{}",
+                p.started_at.as_deref().unwrap_or(&p.night),
+                p.run_path
+            );
+            by_key.entry(key).or_default().push((night, order));
+        }
+    }
+    let mut out: Vec<regression::Series> = by_key
+        .into_iter()
+        .map(|(key, mut nights)| {
+            nights.sort_by(|a, b| a.0.date.cmp(&b.0.date).then_with(|| a.1.cmp(&b.1)));
+            let mut kept: Vec<Night> = Vec::with_capacity(nights.len());
+            for (n, _) in nights {
+                match kept.last_mut().filter(|k| k.date == n.date) {
+                    Some(prev) => *prev = n,
+                    None => kept.push(n),
+                }
+            }
+            regression::Series::new(key, kept)
+        })
+        .collect();
+    out.sort_by(|a, b| a.key.cmp_for_report(&b.key));
+    Ok(out)
+}
+
+/// Minutes since 1970 of a `timing_summary_YYYYMMDD_HHMMSS.log` file name.
+fn summary_minutes(file: &str) -> Option<i64> {
+    let ts = file.strip_prefix("timing_summary_")?.strip_suffix(".log")?;
+    let t = chrono::NaiveDateTime::parse_from_str(ts, "%Y%m%d_%H%M%S").ok()?;
+    Some(t.and_utc().timestamp().div_euclid(60))
 }
 
 /// Everything the benchmark card is built from.
@@ -257,6 +385,9 @@ pub struct BenchmarkConfig {
     pub simulated: bool,
     /// The regression rule of the performance analysis; `None`: no analysis section.
     pub rule: Option<Rule>,
+    /// The history store the analysis reads its series from (`--db`); `None`: the run
+    /// folders below `<benchmark-dir>/online`.
+    pub store: Option<history_store::Location>,
     /// This host.
     pub host: String,
     /// Now.
@@ -1074,7 +1205,7 @@ pub fn run(
         "🔍 Analyzing benchmark results for accuracy and performance...".into()
     });
     let perf = match (&cfg.rule, cfg.mode, cfg.skip_analysis) {
-        (Some(rule), Mode::Online, false) => performance_rows(cfg, rule),
+        (Some(rule), Mode::Online, false) => performance_rows(cfg, rule, say),
         _ => Vec::new(),
     };
     let alert = analyze(cfg, &perf, say);
@@ -1194,6 +1325,7 @@ mod tests {
             alert_on_fallback: false,
             simulated: false,
             rule: None,
+            store: None,
             host: "dell300x-pla-t10-23".into(),
             clock: Clock::at(chrono::Utc.with_ymd_and_hms(2025, 10, 21, 2, 0, 0).unwrap()),
         }

@@ -93,24 +93,10 @@ pub fn report(store: &mut Store, report: &Report, f: &Filters) -> Result<Rows, S
                 Some("night"),
             )
         }
-        Report::Series { metric, load } => {
-            params.push(metric.clone().into());
-            let mut w = String::new();
-            if let Some(l) = load {
-                params.push(l.clone().into());
-                let _ = write!(w, " AND m.load = ${}", params.len());
-            }
-            w.push_str(&filters(f, &mut params, "r"));
-            (
-                format!(
-                    "SELECT r.night, r.image_date, r.image_tag, r.host, r.hardware, r.model, r.mode, \
-                     m.load_kind, m.load, m.value, m.unit, r.fallback_image, r.verdict, m.source_path, m.source_line \
-                     FROM metrics m JOIN runs r ON r.run_key = m.run_key \
-                     WHERE m.metric = $1 AND m.sample = 0{w} ORDER BY r.night, r.host, r.mode, m.load_kind, m.load, r.path"
-                ),
-                Some("night"),
-            )
-        }
+        Report::Series { metric, load } => (
+            metric_series_sql(metric, load.as_deref(), f, &mut params, false),
+            Some("night"),
+        ),
         Report::Fallback => {
             let w = filters(f, &mut params, "r");
             (
@@ -133,19 +119,54 @@ pub fn report(store: &mut Store, report: &Report, f: &Filters) -> Result<Rows, S
         }
     };
     let mut rows = store.query(&sql, &params)?;
-    if let (Some(days), Some(col)) = (f.days, night_col)
-        && let Some(i) = rows.columns.iter().position(|c| c == col)
-    {
-        let mut nights: Vec<String> = rows.rows.iter().filter_map(|r| r[i].as_text()).collect();
-        nights.sort();
-        nights.dedup();
-        let keep = nights.len().saturating_sub(days as usize);
-        if let Some(first) = nights.get(keep).cloned() {
-            rows.rows
-                .retain(|r| r[i].as_text().is_some_and(|n| n >= first));
-        }
+    if let (Some(days), Some(col)) = (f.days, night_col) {
+        keep_last_nights(&mut rows, days, col);
     }
     Ok(rows)
+}
+
+/// The SQL of one metric's series; `extended` adds the columns [`series`] needs beyond the
+/// report's (`variant`, `engine`, `kind`, `path`, `started_at`).
+fn metric_series_sql(
+    metric: &str,
+    load: Option<&str>,
+    f: &Filters,
+    params: &mut Vec<Value>,
+    extended: bool,
+) -> String {
+    params.push(metric.to_owned().into());
+    let mut w = String::new();
+    if let Some(l) = load {
+        params.push(l.to_owned().into());
+        let _ = write!(w, " AND m.load = ${}", params.len());
+    }
+    w.push_str(&filters(f, params, "r"));
+    let extra = if extended {
+        ", r.variant, r.engine, r.kind, r.path, r.started_at"
+    } else {
+        ""
+    };
+    format!(
+        "SELECT r.night, r.image_date, r.image_tag, r.host, r.hardware, r.model, r.mode, \
+         m.load_kind, m.load, m.value, m.unit, r.fallback_image, r.verdict, m.source_path, m.source_line{extra} \
+         FROM metrics m JOIN runs r ON r.run_key = m.run_key \
+         WHERE m.metric = $1 AND m.sample = 0{w} ORDER BY r.night, r.host, r.mode, m.load_kind, m.load, r.path"
+    )
+}
+
+/// Keeps the rows of the last `days` distinct values of column `col`.
+fn keep_last_nights(rows: &mut Rows, days: u32, col: &str) {
+    let Some(i) = rows.columns.iter().position(|c| c == col) else {
+        return;
+    };
+    let mut nights: Vec<String> = rows.rows.iter().filter_map(|r| r[i].as_text()).collect();
+    nights.sort();
+    nights.dedup();
+    let keep = nights.len().saturating_sub(days as usize);
+    if let Some(first) = nights.get(keep).cloned() {
+        rows.rows
+            .retain(|r| r[i].as_text().is_some_and(|n| n >= first));
+    }
 }
 
 /// Output format.
@@ -260,6 +281,26 @@ pub struct SeriesPoint {
     pub value: f64,
     /// Ran on a fallback image.
     pub fallback_image: bool,
+    /// The model (`GROK1`).
+    pub model: Option<String>,
+    /// The variant without the mode suffix (`MOE-I4F8`).
+    pub variant: Option<String>,
+    /// `request_rate` or `concurrency`.
+    pub load_kind: String,
+    /// `real` or `simulated`.
+    pub engine: String,
+    /// Measured on the simulated engine.
+    pub simulated: bool,
+    /// The run's kind (`online`, `offline`, …).
+    pub kind: String,
+    /// The run folder, relative to the ingested tree.
+    pub run_path: String,
+    /// The file the value was read from, relative to the ingested tree.
+    pub source_path: String,
+    /// Its line (1-based; 0: the whole file).
+    pub source_line: i64,
+    /// When the run started (ISO 8601), when known.
+    pub started_at: Option<String>,
 }
 
 /// The series of `metric` (the runs' reported values) for `model`, oldest night first; the
@@ -271,14 +312,24 @@ pub fn series(
     load: Option<&str>,
     filters: &Filters,
 ) -> Result<Vec<SeriesPoint>, StoreError> {
-    let rows = report(
-        store,
-        &Report::Series {
-            metric: metric.to_owned(),
-            load: load.map(str::to_owned),
-        },
-        filters,
-    )?;
+    let rows = if metric == "gsm8k" {
+        report(
+            store,
+            &Report::Series {
+                metric: metric.to_owned(),
+                load: load.map(str::to_owned),
+            },
+            filters,
+        )?
+    } else {
+        let mut params = Vec::new();
+        let sql = metric_series_sql(metric, load, filters, &mut params, true);
+        let mut rows = store.query(&sql, &params)?;
+        if let Some(days) = filters.days {
+            keep_last_nights(&mut rows, days, "night");
+        }
+        rows
+    };
     let col = |name: &str| rows.columns.iter().position(|c| c == name);
     let (Some(night), Some(value)) = (col("night"), col("value")) else {
         return Ok(Vec::new());
@@ -300,7 +351,41 @@ pub fn series(
                 fallback_image: col("fallback_image")
                     .and_then(|i| r[i].as_i64())
                     .is_some_and(|f| f == 1),
+                model: text(r, "model"),
+                variant: text(r, "variant"),
+                load_kind: text(r, "load_kind").unwrap_or_default(),
+                simulated: text(r, "engine").is_some_and(|e| e == "simulated"),
+                engine: text(r, "engine").unwrap_or_default(),
+                kind: text(r, "kind").unwrap_or_default(),
+                run_path: text(r, "path").unwrap_or_default(),
+                source_path: text(r, "source_path").unwrap_or_default(),
+                source_line: col("source_line")
+                    .and_then(|i| r[i].as_i64())
+                    .unwrap_or_default(),
+                started_at: text(r, "started_at"),
             })
         })
         .collect())
+}
+
+/// The stored files of one artifact kind (`timing_summary`, `csv`, `client_log`, …) of every
+/// run of `run_kind` (`online`, …): run folder → its files, both relative to the ingested tree,
+/// in path order. The regression analysis dates a run's invocations by its timing summaries.
+pub fn run_artifacts(
+    store: &mut Store,
+    run_kind: &str,
+    artifact_kind: &str,
+) -> Result<std::collections::BTreeMap<String, Vec<String>>, StoreError> {
+    let rows = store.query(
+        "SELECT r.path, a.path FROM artifacts a JOIN runs r ON r.run_key = a.run_key \
+         WHERE r.kind = $1 AND a.kind = $2 ORDER BY r.path, a.path",
+        &[run_kind.to_owned().into(), artifact_kind.to_owned().into()],
+    )?;
+    let mut out: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for r in &rows.rows {
+        if let (Some(run), Some(file)) = (r[0].as_text(), r[1].as_text()) {
+            out.entry(run).or_default().push(file);
+        }
+    }
+    Ok(out)
 }

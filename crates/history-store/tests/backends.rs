@@ -312,4 +312,33 @@ fn secrets_are_masked_and_series_are_typed() {
     assert_eq!(pts.len(), rows.rows.len());
     assert!(pts.windows(2).all(|w| w[0].night <= w[1].night));
     assert!(pts.iter().all(|p| p.load == "8" && p.value > 0.0));
+    // What the regression analysis needs beyond the report: the run's variant, engine and
+    // kind, and the file each value came from (below its run folder).
+    assert!(pts.iter().all(|p| {
+        p.model.as_deref() == Some("GROK1")
+            && p.variant.as_deref().is_some_and(|v| !v.is_empty())
+            && (p.engine == "real" || p.engine == "simulated")
+            && p.simulated == (p.engine == "simulated")
+            && !p.load_kind.is_empty()
+            && !p.kind.is_empty()
+            && !p.run_path.is_empty()
+            && p.source_path.starts_with(&p.run_path)
+            && p.source_line > 0
+    }));
+    let csv_col = rows
+        .columns
+        .iter()
+        .position(|c| c == "source_path")
+        .unwrap();
+    let sources: Vec<String> = rows
+        .rows
+        .iter()
+        .map(|r| r[csv_col].as_text().unwrap())
+        .collect();
+    assert_eq!(
+        pts.iter()
+            .map(|p| p.source_path.clone())
+            .collect::<Vec<_>>(),
+        sources
+    );
 }

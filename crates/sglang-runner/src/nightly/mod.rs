@@ -927,9 +927,26 @@ fn per_image(
             return report.fail(console, NightlyError::NoPlan { image, why });
         };
         let c = nightly_container(cfg, image, first, model_path.as_deref());
+        let port = cfg.port.unwrap_or(crate::flags::defaults::PORT);
         let ready = c
             .ensure(e, &mut |l| console.line(format!("[nightly] {l}")))
-            .and_then(|_| c.executor());
+            .and_then(|ensured| {
+                // A running container of ours whose server port answers holds a server that an
+                // earlier night left behind (it was killed before it could stop it): restart
+                // the container, which ends every process in it, before the benchmark starts.
+                let was_running = matches!(
+                    ensured,
+                    docker_ctl::Ensured::Reused { started: false, .. }
+                );
+                if was_running && crate::server::port_in_use(port) {
+                    console.line(format!(
+                        "[nightly] Port {port} is held by a server an earlier run left in {name}: restarting the container"
+                    ));
+                    e.stop_container(&name, Duration::from_secs(10))?;
+                    e.start_container(&name)?;
+                }
+                c.executor()
+            });
         match ready {
             Ok(x) => docker_exec = Some(x),
             Err(err) => {
@@ -1074,6 +1091,15 @@ fn per_image(
                     .warnings
                     .push(format!("{} plots: {w}", mode.as_str()));
             }
+            // Tonight's numbers into the store before the card reads its series from it
+            // (the end-of-night ingest finds them unchanged).
+            let tonight: Vec<BenchmarkEnd> = report
+                .benchmarks
+                .iter()
+                .filter(|b| b.mode == *mode)
+                .cloned()
+                .collect();
+            post::ingest_history(cfg, &tonight, console);
             let mut say = |l: String| {
                 if l == post::TEAMS_NOT_PROVIDED {
                     console.raw(format!("{l}\n").as_bytes());

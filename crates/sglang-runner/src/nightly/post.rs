@@ -261,6 +261,9 @@ pub fn teams(
                 threshold_pct: report::regression::DEFAULT_THRESHOLD_PCT,
             },
         }),
+        store: history_store::Location::configured(cfg.db.as_deref(), &cfg.ci_dir)
+            .ok()
+            .flatten(),
         host: crate::config::hostname(),
         clock,
     };
