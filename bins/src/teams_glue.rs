@@ -10,6 +10,56 @@ pub fn policy_from_env() -> RetryPolicy {
     RetryPolicy::from_env()
 }
 
+/// The flags every Teams sender has besides its webhook.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct SenderFlags {
+    /// Send a simple test card and exit.
+    #[arg(long)]
+    pub test_mode: bool,
+    /// Print the payload instead of sending it.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Debug logging on stderr.
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+/// How every sender starts: the webhook (an empty value counts as unset), a console that
+/// masks it and `secrets`, and the delivery target (`--dry-run` prints instead).
+pub struct Sender {
+    /// The webhook.
+    pub url: Option<String>,
+    /// The masking console.
+    pub console: Console,
+    /// Where cards go.
+    pub target: Target,
+}
+
+impl Sender {
+    /// A sender for `url`.
+    pub fn new(url: Option<String>, dry_run: bool, secrets: &[&str]) -> Self {
+        let url = non_empty(url);
+        let console = Console::new(&[url.as_deref().unwrap_or_default()], secrets);
+        let target = target(url.as_deref(), dry_run);
+        Self {
+            url,
+            console,
+            target,
+        }
+    }
+
+    /// A sender that needs a webhook (named `flag` in the original's "no webhook" lines,
+    /// printed when there is neither a webhook nor a dry run: then `None`).
+    pub fn open(url: Option<String>, flag: &str, dry_run: bool, secrets: &[&str]) -> Option<Self> {
+        let s = Self::new(url, dry_run, secrets);
+        if s.url.is_none() && !dry_run {
+            no_webhook_lines(&s.console, flag);
+            return None;
+        }
+        Some(s)
+    }
+}
+
 /// A non-empty value (the original treats an empty flag or variable as unset).
 pub fn non_empty(v: Option<String>) -> Option<String> {
     v.filter(|s| !s.trim().is_empty())

@@ -11,7 +11,7 @@ use alerts::daily::{self, DailyConfig, Report};
 use alerts::send::{self, test_card};
 use clap::Parser;
 use sglang_ci::exit::Fatal;
-use sglang_ci::teams_glue::{Console, no_webhook_lines, non_empty, target};
+use sglang_ci::teams_glue::{Console, Sender, SenderFlags, no_webhook_lines, non_empty};
 
 /// The original's BASE when neither --base-dir nor SGL_BENCHMARK_CI_DIR is set.
 const DEFAULT_BASE: &str = "/mnt/raid/michael/sglang-ci";
@@ -41,33 +41,29 @@ struct Args {
     /// The CI working directory (BASE).
     #[arg(long, env = "SGL_BENCHMARK_CI_DIR", default_value = DEFAULT_BASE)]
     base_dir: PathBuf,
-    /// Send a simple test card and exit.
-    #[arg(long)]
-    test_mode: bool,
-    /// Print the payload instead of sending it (the archive is still written).
-    #[arg(long)]
-    dry_run: bool,
-    /// Debug logging on stderr.
-    #[arg(short, long)]
-    verbose: bool,
+    /// `--test-mode`, `--dry-run`, `--verbose`.
+    #[command(flatten)]
+    common: SenderFlags,
 }
 
 fn main() -> ExitCode {
     sglang_ci::exit::run("send-daily-summary-alert", || {
         let args: Args = sglang_ci::cli::parse();
-        sglang_ci::logging::init(args.verbose);
+        sglang_ci::logging::init(args.common.verbose);
         summary(args)
     })
 }
 
 fn summary(args: Args) -> Result<ExitCode, Fatal> {
-    let url = non_empty(args.teams_webhook_url.clone());
-    let console = Console::new(&[url.as_deref().unwrap_or_default()], &[]);
+    let Sender {
+        url,
+        console,
+        target: tgt,
+    } = Sender::new(args.teams_webhook_url.clone(), args.common.dry_run, &[]);
     let clock = Clock::system();
-    let tgt = target(url.as_deref(), args.dry_run);
     let mut say = console.sink();
-    if args.test_mode {
-        if url.is_none() && !args.dry_run {
+    if args.common.test_mode {
+        if url.is_none() && !args.common.dry_run {
             drop(say);
             no_webhook_lines(&console, "--teams-webhook-url");
             return Ok(ExitCode::from(1));
@@ -119,7 +115,7 @@ fn summary(args: Args) -> Result<ExitCode, Fatal> {
             return Ok(ExitCode::from(1));
         }
     }
-    if url.is_none() && !args.dry_run {
+    if url.is_none() && !args.common.dry_run {
         say("ℹ️  No Teams webhook URL provided, skipping Teams notification".into());
         return Ok(ExitCode::SUCCESS);
     }

@@ -10,7 +10,7 @@ use alerts::docker::{self, DockerAlert};
 use alerts::send::{self, test_card};
 use clap::Parser;
 use sglang_ci::exit::Fatal;
-use sglang_ci::teams_glue::{Console, no_webhook_lines, non_empty, target};
+use sglang_ci::teams_glue::{Console, Sender, SenderFlags, non_empty};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -53,36 +53,36 @@ struct Args {
     /// host name, as the original).
     #[arg(long, env = "HARDWARE_TYPE", value_name = "mi30x|mi35x")]
     hardware: Option<String>,
-    /// Send a simple test card and exit.
-    #[arg(long)]
-    test_mode: bool,
-    /// Print the payload instead of sending it.
-    #[arg(long)]
-    dry_run: bool,
-    /// Debug logging on stderr.
-    #[arg(short, long)]
-    verbose: bool,
+    /// `--test-mode`, `--dry-run`, `--verbose`.
+    #[command(flatten)]
+    common: SenderFlags,
 }
 
 fn main() -> ExitCode {
     sglang_ci::exit::run("send-docker-image-alert", || {
         let args: Args = sglang_ci::cli::parse();
-        sglang_ci::logging::init(args.verbose);
+        sglang_ci::logging::init(args.common.verbose);
         send_alert(args)
     })
 }
 
 fn send_alert(args: Args) -> Result<ExitCode, Fatal> {
-    let url = non_empty(args.webhook_url.clone());
-    let console = Console::new(&[url.as_deref().unwrap_or_default()], &[]);
-    if url.is_none() && !args.dry_run {
-        no_webhook_lines(&console, "--webhook-url");
+    let Some(Sender {
+        url,
+        console,
+        target: tgt,
+    }) = Sender::open(
+        args.webhook_url.clone(),
+        "--webhook-url",
+        args.common.dry_run,
+        &[],
+    )
+    else {
         return Ok(ExitCode::from(1));
-    }
+    };
     let clock = Clock::system();
-    let tgt = target(url.as_deref(), args.dry_run);
     let mut say = console.sink();
-    if args.test_mode {
+    if args.common.test_mode {
         say("🧪 Test mode: Sending simple Docker image alert test".into());
         let msg = test_card(
             "🧪 Docker Image Alert Test",

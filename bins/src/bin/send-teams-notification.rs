@@ -15,7 +15,7 @@ use alerts::send::{self, test_card};
 use clap::Parser;
 use report::regression::Rule;
 use sglang_ci::exit::Fatal;
-use sglang_ci::teams_glue::{Console, no_webhook_lines, non_empty, target};
+use sglang_ci::teams_glue::{Sender, SenderFlags, non_empty};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -54,9 +54,6 @@ struct Args {
     /// Look-back window in days of the legacy regression rule.
     #[arg(long, default_value_t = 7)]
     analysis_days: u32,
-    /// Send a simple test card and exit.
-    #[arg(long)]
-    test_mode: bool,
     /// Upload the plots to the repository's `log` branch and link them there.
     #[arg(long)]
     github_upload: bool,
@@ -113,18 +110,15 @@ struct Args {
     /// when it exists, else the run folders).
     #[arg(long, value_name = "URL")]
     db: Option<String>,
-    /// Print the payload instead of sending it.
-    #[arg(long)]
-    dry_run: bool,
-    /// Debug logging on stderr.
-    #[arg(short, long)]
-    verbose: bool,
+    /// `--test-mode`, `--dry-run`, `--verbose`.
+    #[command(flatten)]
+    common: SenderFlags,
 }
 
 fn main() -> ExitCode {
     sglang_ci::exit::run("send-teams-notification", || {
         let args: Args = sglang_ci::cli::parse();
-        sglang_ci::logging::init(args.verbose);
+        sglang_ci::logging::init(args.common.verbose);
         notify(args)
     })
 }
@@ -138,18 +132,18 @@ fn env(k: &str) -> Option<String> {
 }
 
 fn notify(args: Args) -> Result<ExitCode, Fatal> {
-    let url = non_empty(args.webhook_url.clone());
     let token = non_empty(args.github_token.clone());
-    let console = Console::new(
-        &[url.as_deref().unwrap_or_default()],
-        &[token.as_deref().unwrap_or_default()],
-    );
-    if url.is_none() && !args.dry_run {
-        no_webhook_lines(&console, "--webhook-url");
+    let secrets = [token.as_deref().unwrap_or_default()];
+    let dry_run = args.common.dry_run;
+    let Some(Sender {
+        url,
+        console,
+        target: tgt,
+    }) = Sender::open(args.webhook_url.clone(), "--webhook-url", dry_run, &secrets)
+    else {
         return Ok(ExitCode::from(1));
-    }
+    };
     let clock = Clock::system();
-    let tgt = target(url.as_deref(), args.dry_run);
     let mut say = console.sink();
     let link_repo = args
         .github_repo
@@ -160,7 +154,7 @@ fn notify(args: Args) -> Result<ExitCode, Fatal> {
         .benchmark_dir
         .clone()
         .unwrap_or_else(|| home("sglang-ci"));
-    let result = if args.test_mode {
+    let result = if args.common.test_mode {
         say("🧪 Test mode: Sending simple adaptive card to verify Teams connectivity".into());
         let msg = test_card(
             "🧪 Teams Notification Test",

@@ -11,7 +11,7 @@ use alerts::send::{self, test_card};
 use alerts::test_nightly::{self, Context, Outcome};
 use clap::Parser;
 use sglang_ci::exit::Fatal;
-use sglang_ci::teams_glue::{Console, no_webhook_lines, non_empty, target};
+use sglang_ci::teams_glue::{Sender, SenderFlags, non_empty};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -32,12 +32,6 @@ struct Args {
     /// The unit-test log or the PD test_summary.txt.
     #[arg(long, value_name = "PATH")]
     log_file: Option<PathBuf>,
-    /// Send a simple test card and exit.
-    #[arg(long)]
-    test_mode: bool,
-    /// Print the payload instead of sending it.
-    #[arg(long)]
-    dry_run: bool,
     /// The night of the run, YYYYMMDD (default: today, Pacific): a log whose image is older
     /// is a fallback-image run.
     #[arg(long, value_name = "YYYYMMDD")]
@@ -45,26 +39,33 @@ struct Args {
     /// Also send cards of fallback-image runs (they are held back by default).
     #[arg(long)]
     alert_on_fallback: bool,
-    /// Debug logging on stderr.
-    #[arg(short, long)]
-    verbose: bool,
+    /// `--test-mode`, `--dry-run`, `--verbose`.
+    #[command(flatten)]
+    common: SenderFlags,
 }
 
 fn main() -> ExitCode {
     sglang_ci::exit::run("send-test-nightly-alert", || {
         let args: Args = sglang_ci::cli::parse();
-        sglang_ci::logging::init(args.verbose);
+        sglang_ci::logging::init(args.common.verbose);
         send_alert(args)
     })
 }
 
 fn send_alert(args: Args) -> Result<ExitCode, Fatal> {
-    let url = non_empty(args.webhook_url.clone());
-    let console = Console::new(&[url.as_deref().unwrap_or_default()], &[]);
-    if url.is_none() && !args.dry_run {
-        no_webhook_lines(&console, "--webhook-url");
+    let Some(Sender {
+        url,
+        console,
+        target: tgt,
+    }) = Sender::open(
+        args.webhook_url.clone(),
+        "--webhook-url",
+        args.common.dry_run,
+        &[],
+    )
+    else {
         return Ok(ExitCode::from(1));
-    }
+    };
     let clock = Clock::system();
     let run_date = match non_empty(args.run_date) {
         Some(d) if parse_yyyymmdd(&d).is_none() => {
@@ -76,9 +77,8 @@ fn send_alert(args: Args) -> Result<ExitCode, Fatal> {
         Some(d) => d,
         None => clock.pacific_date().replace('-', ""),
     };
-    let tgt = target(url.as_deref(), args.dry_run);
     let mut say = console.sink();
-    let result = if args.test_mode {
+    let result = if args.common.test_mode {
         say("🧪 Test mode: Sending simple unit test alert test".into());
         let msg = test_card(
             "🧪 Unit Test Alert Test",
