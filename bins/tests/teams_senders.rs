@@ -20,7 +20,7 @@ const DAILY: &str = env!("CARGO_BIN_EXE_send-daily-summary-alert");
 const BENCH: &str = env!("CARGO_BIN_EXE_send-teams-notification");
 
 /// The secret part of every test webhook: it must never be printed or written.
-const SIG: &str = "S3cr3tSignature0123456789";
+const SIG: &str = "NotARealSignature0123456789";
 
 fn hook(r: &Receiver) -> String {
     r.url(&format!(

@@ -174,11 +174,11 @@ mod tests {
     #[test]
     fn passwords_are_masked() {
         assert_eq!(
-            mask_url("postgres://ci:s3cret@db.example:5432/history"),
+            mask_url("postgres://ci:example-pw@db.example:5432/history"),
             "postgres://ci:***@db.example:5432/history"
         );
         assert_eq!(
-            mask_url("postgresql://ci@localhost/h?password=s3cret&sslmode=disable"),
+            mask_url("postgresql://ci@localhost/h?password=example-pw&sslmode=disable"),
             "postgresql://ci@localhost/h?password=***&sslmode=disable"
         );
         let l = Location::parse("postgres://u:pw@127.0.0.1:1/x").unwrap();

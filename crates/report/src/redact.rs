@@ -535,7 +535,7 @@ mod tests {
     #[test]
     fn url_passwords_are_masked_and_the_user_is_kept() {
         assert_eq!(
-            redact("--db=postgres://ci:s3cret-pw@db.lan:5432/h"),
+            redact("--db=postgres://ci:example-pw@db.lan:5432/h"),
             "--db=postgres://ci:***@db.lan:5432/h"
         );
         assert_eq!(
