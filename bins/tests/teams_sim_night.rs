@@ -138,18 +138,16 @@ fn tiny(c: &mut Command, o: &Online) {
         .stdin(Stdio::null());
 }
 
-/// `nights` earlier nights of the Grok benchmark (`slow[i]` for night i, oldest first, the
-/// last one yesterday), then tonight's perf-nightly with its Teams card (`tonight_slow`):
-/// the texts of the card.
-fn card_after_nights(slow: &[bool], tonight_slow: bool) -> Vec<String> {
-    let o = Online::new();
+/// Earlier nights of the Grok benchmark in `<o>/ci` (`slow[i]` for night i, oldest first, the
+/// last one yesterday).
+fn earlier_nights(o: &Online, slow: &[bool]) -> std::path::PathBuf {
     let ci = o.path().join("ci");
     std::fs::create_dir_all(&ci).unwrap();
     let n = slow.len() as i64;
     for (i, s) in slow.iter().enumerate() {
         let date = pacific_days_ago(n - i as i64);
         let mut c = Command::new(env!("CARGO_BIN_EXE_grok-perf-online"));
-        tiny(&mut c, &o);
+        tiny(&mut c, o);
         c.env("SGLCI_SIM_ARGS", sim_args(*s)).args([
             "--engine=sim".to_owned(),
             "--hardware=mi30x".to_owned(),
@@ -161,10 +159,16 @@ fn card_after_nights(slow: &[bool], tonight_slow: bool) -> Vec<String> {
         let out = o.run(c, Duration::from_secs(300));
         assert_eq!(out.code, Some(0), "night {date}: {}", out.all());
     }
+    ci
+}
+
+/// Tonight's perf-nightly in `ci` with its Teams card (`slow`): its output and the texts of
+/// the one card it posted (validated against the schema).
+fn tonight(o: &Online, ci: &std::path::Path, slow: bool) -> (support::Ran, Vec<String>) {
     let r = Receiver::start(vec![Reply::status(202)]);
     let mut c = Command::new(env!("CARGO_BIN_EXE_perf-nightly"));
-    tiny(&mut c, &o);
-    c.env("SGLCI_SIM_ARGS", sim_args(tonight_slow))
+    tiny(&mut c, o);
+    c.env("SGLCI_SIM_ARGS", sim_args(slow))
         .args([
             "--engine=sim",
             "--model=grok",
@@ -180,12 +184,20 @@ fn card_after_nights(slow: &[bool], tonight_slow: bool) -> Vec<String> {
     assert_eq!(posts.len(), 1, "{}", out.all());
     let v = posts[0].json();
     validate_payload(&v).unwrap_or_else(|e| panic!("invalid card {e:#?}"));
-    v["attachments"][0]["content"]["body"]
+    let texts = v["attachments"][0]["content"]["body"]
         .as_array()
         .unwrap()
         .iter()
         .filter_map(|b| b["text"].as_str().map(str::to_owned))
-        .collect()
+        .collect();
+    (out, texts)
+}
+
+/// The card after `slow.len()` earlier nights and tonight (`tonight_slow`).
+fn card_after_nights(slow: &[bool], tonight_slow: bool) -> Vec<String> {
+    let o = Online::new();
+    let ci = earlier_nights(&o, slow);
+    tonight(&o, &ci, tonight_slow).1
 }
 
 /// Issue 13: a 20 % TTFT slowdown over the last two nights of a series turns the card's
@@ -218,4 +230,58 @@ fn a_slowdown_over_two_nights_is_a_regression_and_one_noisy_night_is_not() {
             .any(|t| t.contains("TTFT") && t.contains("⚠️ regression")),
         "{texts:#?}"
     );
+}
+
+/// Issue 17 end to end: the earlier nights exist only in the store (their run folders are
+/// gone); perf-nightly ingests tonight's run folder before its Teams card, and the card's
+/// performance analysis, read from the store, finds the 20 % slowdown of the last two nights.
+#[test]
+fn the_card_judges_tonight_against_nights_only_the_store_still_has() {
+    let o = Online::new();
+    let slow = [false, false, false, false, false, true];
+    let ci = earlier_nights(&o, &slow);
+    // The default store below the CI dir: perf-nightly uses it because it exists.
+    let loc = history_store::Location::Sqlite(ci.join("database/ci_history.sqlite"));
+    let s = history_store::ingest_paths(&loc, &ci, &[], None).unwrap();
+    assert_eq!(s.added.len(), slow.len(), "{s:?}");
+    std::fs::remove_dir_all(ci.join("online")).unwrap();
+
+    let (out, texts) = tonight(&o, &ci, true);
+    let stdout = &out.stdout;
+    let ingested = stdout
+        .find("[nightly] History store")
+        .unwrap_or_else(|| panic!("no ingest line: {}", out.all()));
+    let sent = stdout
+        .find("[nightly] Teams notification sent successfully")
+        .unwrap_or_else(|| panic!("no card: {}", out.all()));
+    assert!(
+        ingested < sent,
+        "tonight is ingested before the card: {}",
+        out.all()
+    );
+    assert!(
+        stdout.contains("1 run(s) added"),
+        "tonight's run goes into the store before the card: {}",
+        out.all()
+    );
+    assert!(
+        texts
+            .iter()
+            .any(|t| t == "⚠️ Performance Regression Detected"),
+        "{texts:#?}\n{}",
+        out.all()
+    );
+    assert!(
+        texts
+            .iter()
+            .any(|t| t.contains("TTFT") && t.contains("regression")),
+        "{texts:#?}"
+    );
+    // The end-of-night ingest finds tonight's run already there (or replaces it when the
+    // folder gained files since); it never adds it twice.
+    let mut store = history_store::Store::open(&loc).unwrap();
+    let runs = store
+        .query("SELECT count(*) AS n FROM runs WHERE kind = 'online'", &[])
+        .unwrap();
+    assert_eq!(runs.rows[0][0].as_i64(), Some(slow.len() as i64 + 1));
 }
