@@ -24,6 +24,7 @@ use sglang_runner::online::config::{DeepSeekOptions, GrokOptions, resolve_deepse
 use sglang_runner::online::{deepseek::DeepSeekPlan, grok::GrokPlan};
 
 use crate::exit::Fatal;
+use crate::progress::Bar;
 
 /// Exit status of setup errors (invalid settings, missing programs or folders, an executor
 /// that cannot run, a failed model download).
@@ -41,7 +42,7 @@ pub fn resolve_and_run<B: Benchmark, E: std::error::Error + 'static>(
     resolve: impl FnOnce() -> Result<B, E>,
 ) -> Result<ExitCode, Fatal> {
     let out = &base.output;
-    crate::logging::init(out.verbose);
+    crate::logging::init_in(base.log.verbose, crate::logging::LogClock::Pacific);
     let plan = resolve().map_err(|e| setup(&e))?;
     run(&plan, out.dry_run, out.report_json.as_deref())
 }
@@ -87,14 +88,27 @@ pub fn run<B: Benchmark>(
         return Ok(ExitCode::SUCCESS);
     }
     let interrupt = crate::sys::install_interrupt(SETUP_ERROR)?;
-    let mut console = Console::new(Box::new(std::io::stdout()));
+    // On a terminal the GSM8K gate draws a bar on stderr; console lines go around it.
+    let bar = Bar::on_terminal();
+    let mut console = match &bar {
+        Some(b) => {
+            let drawn = b.clone();
+            Console::new(b.stdout()).with_progress(Box::new(move |p| {
+                drawn.update(&p.what, p.done, p.total);
+            }))
+        }
+        None => Console::new(Box::new(std::io::stdout())),
+    };
     let exec = executor_for(plan.executor(), || plan.container(&ProcessEnv), &mut |l| {
         console.line(format!("{} {l}", B::PREFIX));
     })
     .map_err(|e| setup(&e))?;
-    let report = plan
-        .run(exec.as_ref(), &mut console, &interrupt)
-        .map_err(|e| setup(&e))?;
+    let report = plan.run(exec.as_ref(), &mut console, &interrupt);
+    drop(console);
+    if let Some(b) = &bar {
+        b.finish();
+    }
+    let report = report.map_err(|e| setup(&e))?;
     if let Some(path) = report_json {
         let text = serde_json::to_string_pretty(&report)
             .map_err(|e| Fatal::new(SETUP_ERROR, format!("cannot encode the run report: {e}")))?;

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use report::history::{HistoryError, HistoryOptions, OnlineModel, PlotFormat, Say, today_pacific};
+use sglang_runner::flags::heading;
 
 use crate::exit::{self, Fatal};
 
@@ -13,13 +14,16 @@ use crate::exit::{self, Fatal};
 #[derive(Debug, Clone, clap::Args)]
 pub struct HistoryArgs {
     /// Model: grok, grok2, deepseek or DeepSeek-V3.
-    #[arg(short = 'm', long, default_value = "grok",
+    #[arg(
+        short = 'm', long,
+        help_heading = heading::ORIGINAL, default_value = "grok",
           value_parser = ["grok", "grok2", "deepseek", "DeepSeek-V3"])]
     pub model: String,
 
     /// Base directory for the default paths (the CI working tree: `online/`, `offline/`,
     /// `plots_server/` live below it).
     #[arg(
+        help_heading = heading::ORIGINAL,
         long,
         value_name = "DIR",
         env = "SGL_BENCHMARK_CI_DIR",
@@ -28,59 +32,64 @@ pub struct HistoryArgs {
     pub base_dir: PathBuf,
 
     /// Folder holding the run folders [default: <base>/online/<DIR> or <base>/offline/<DIR>].
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", help_heading = heading::ORIGINAL)]
     pub data_dir: Option<PathBuf>,
 
     /// Summary file prefix [default: per model, e.g. GROK1_MOE-I4F8_online].
-    #[arg(long, value_name = "PREFIX")]
+    #[arg(long, value_name = "PREFIX", help_heading = heading::ORIGINAL)]
     pub output_prefix: Option<String>,
 
     /// Plot folder [default: <base>/plots_server/<DIR>/<online|offline>]; a value not ending
     /// in `online`/`offline` gets `/<DIR>/<online|offline>` appended, as in the original.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", help_heading = heading::ORIGINAL)]
     pub plot_dir: Option<PathBuf>,
 
     /// Model name for plot titles; its first word names the plot file [default: per model].
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", help_heading = heading::ORIGINAL)]
     pub model_name: Option<String>,
 
     /// Look-back window in days.
-    #[arg(long, default_value_t = 30, value_name = "N")]
+    #[arg(long, default_value_t = 30, value_name = "N", help_heading = heading::ORIGINAL)]
     pub days: u32,
 
     /// Only write the summary CSV; draw nothing.
-    #[arg(long, conflicts_with = "plot_only")]
+    #[arg(long, conflicts_with = "plot_only", help_heading = heading::ORIGINAL)]
     pub process_only: bool,
 
     /// Only draw, from --summary-csv or the default summary path.
-    #[arg(long)]
+    #[arg(long, help_heading = heading::ORIGINAL)]
     pub plot_only: bool,
 
     /// Summary CSV to plot with --plot-only.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = heading::ORIGINAL)]
     pub summary_csv: Option<PathBuf>,
 
     /// Host name written into the summary (`node_name` column and file name) [default: this
     /// machine's host name].
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", help_heading = heading::ADDITIONS)]
     pub node_name: Option<String>,
 
     /// Folder the summary CSV is written to (and read from with --plot-only) [default: the
     /// data dir, as the original], so read-only data can be processed.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", help_heading = heading::ADDITIONS)]
     pub summary_dir: Option<PathBuf>,
 
     /// Reproduce the original summary CSV byte for byte, quirks included (see the docs page
     /// for every difference).
-    #[arg(long)]
+    #[arg(long, help_heading = heading::ADDITIONS)]
     pub legacy: bool,
 
     /// Image format(s) of the plot: png, svg or both.
-    #[arg(long, default_value = "png", value_parser = ["png", "svg", "both"])]
+    #[arg(
+        long,
+        default_value = "png",
+        value_parser = ["png", "svg", "both"],
+        help_heading = heading::ADDITIONS,
+    )]
     pub format: String,
 
     /// Log debug detail on stderr.
-    #[arg(short, long)]
+    #[arg(short, long, help_heading = heading::LOGGING)]
     pub verbose: bool,
 }
 
@@ -128,7 +137,7 @@ pub fn run_history<A: clap::Parser>(
     exit::run(bin, || {
         let args: A = crate::cli::parse();
         let c = common(&args);
-        crate::logging::init(c.verbose);
+        crate::logging::init_in(c.verbose, crate::logging::LogClock::Pacific);
         let opts = c.options()?;
         let mut say = stdout_sink();
         go(&args, opts, &mut say).map_err(|e| history_fatal(&e))?;

@@ -19,6 +19,7 @@ pub mod exit;
 pub mod history_args;
 pub mod logging;
 pub mod output;
+pub mod progress;
 pub mod sim_image_args;
 pub mod sys;
 pub mod teams_glue;

@@ -9,27 +9,28 @@ use std::time::Duration;
 use sglang_sim::image as sim_image;
 
 use crate::exit::Fatal;
+use sglang_runner::flags::heading;
 
 /// `sglang-sim build-image` flags.
 #[derive(Debug, Clone, clap::Args)]
 pub struct BuildImageArgs {
     /// Image reference to build, e.g. `rocm/sgl-dev:v0.5.4-rocm630-mi30x-20251029` (its tag
     /// then names run folders and the container as a real nightly image would).
-    #[arg(long, value_name = "TAG")]
+    #[arg(long, value_name = "TAG", help_heading = heading::ADDITIONS)]
     pub tag: String,
 
     /// Folder holding the sglang-sim and sglang-bench programs to put in the image (static
     /// ones are copied as they are; dynamic ones with the shared libraries `ldd` lists)
     /// [default: the folder of this sglang-sim].
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", help_heading = heading::ADDITIONS)]
     pub binaries: Option<PathBuf>,
 
     /// Seconds the build may take.
-    #[arg(long, value_name = "SECS", default_value_t = 600)]
+    #[arg(long, value_name = "SECS", default_value_t = 600, help_heading = heading::ADDITIONS)]
     pub timeout: u64,
 
     /// Print the builder's output too.
-    #[arg(short, long)]
+    #[arg(short, long, help_heading = heading::LOGGING)]
     pub verbose: bool,
 }
 

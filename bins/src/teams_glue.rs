@@ -3,6 +3,7 @@
 //! original's "no webhook" message.
 
 use alerts::{Sent, Target};
+use sglang_runner::flags::heading;
 use teams::{RetryPolicy, Webhook, mask_url};
 
 /// The delivery policy: [`RetryPolicy::from_env`].
@@ -14,13 +15,13 @@ pub fn policy_from_env() -> RetryPolicy {
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct SenderFlags {
     /// Send a simple test card and exit.
-    #[arg(long)]
+    #[arg(long, help_heading = heading::ORIGINAL)]
     pub test_mode: bool,
     /// Print the payload instead of sending it.
-    #[arg(long)]
+    #[arg(long, help_heading = heading::ADDITIONS)]
     pub dry_run: bool,
     /// Debug logging on stderr.
-    #[arg(short, long)]
+    #[arg(short, long, help_heading = heading::LOGGING)]
     pub verbose: bool,
 }
 

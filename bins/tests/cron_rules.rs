@@ -84,19 +84,21 @@ fn check(hw: &str, schedule: &[(&str, &str)]) {
         }
         // The job itself is what comes before its log redirect (the upload follows it).
         let job = cmd.split(" > cron/cron_log/").next().unwrap();
-        match job.split("$SGLCI_BIN/").nth(1) {
-            Some(rest) => {
-                let bin = rest.split(' ').next().unwrap();
-                assert!(
-                    binary_exists(bin),
-                    "{hw} {sched}: {bin} is not a binary of the workspace"
-                );
-            }
-            None => assert!(
-                comment.contains("Not ported yet"),
-                "{hw} {sched}: a job without $SGLCI_BIN must say it is not ported yet: {comment}"
-            ),
-        }
+        // Issue 14: every job is ported; none still runs a script of the shell toolkit.
+        let rest = job
+            .split("$SGLCI_BIN/")
+            .nth(1)
+            .unwrap_or_else(|| panic!("{hw} {sched}: the job runs no sglang-ci binary: {job}"));
+        let bin = rest.split(' ').next().unwrap();
+        assert!(
+            binary_exists(bin),
+            "{hw} {sched}: {bin} is not a binary of the workspace"
+        );
+        assert!(
+            !job.contains("bash ") && !job.contains(".sh") && !job.contains("python"),
+            "{hw} {sched}: a job still runs a script: {job}"
+        );
+        assert!(!comment.contains("ot ported"), "{hw} {sched}: {comment}");
     }
 }
 

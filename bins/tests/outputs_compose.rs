@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
+use support::hide::without;
 use support::online::Online;
 use support::sim::{Proc, RANDOM_128_32};
 use support::{fixtures, run, workspace};
@@ -270,51 +271,6 @@ fn sglang_bench_result_files_take_dash_and_dev_stdout() {
         "files written: {:?}",
         listing(dir.path())
     );
-}
-
-/// Runs `cmd` in a private mount namespace where `hide` (folders) are empty tmpfs mounts, so
-/// the binaries cannot read anything there (as on a GPU node with only the installed
-/// binaries). Needs `unshare` (util-linux) and root or unprivileged user namespaces.
-fn without(hide: &[PathBuf], cmd: &Command) -> Command {
-    let mut script = String::new();
-    for i in 1..=hide.len() {
-        script.push_str(&format!(
-            "mount -t tmpfs sglci-hidden \"${i}\" || exit 97; "
-        ));
-    }
-    script.push_str(&format!("shift {}; exec \"$@\"", hide.len()));
-    let userns = !Command::new("unshare")
-        .args(["-m", "true"])
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    let mut w = Command::new("unshare");
-    if userns {
-        w.arg("-r");
-    }
-    w.args([
-        "-m",
-        "--propagation",
-        "private",
-        "sh",
-        "-c",
-        &script,
-        "hide",
-    ])
-    .args(hide)
-    .arg(cmd.get_program())
-    .args(cmd.get_args());
-    for (k, v) in cmd.get_envs() {
-        match v {
-            Some(v) => w.env(k, v),
-            None => w.env_remove(k),
-        };
-    }
-    if let Some(d) = cmd.get_current_dir() {
-        w.current_dir(d);
-    }
-    w.stdin(Stdio::null());
-    w
 }
 
 /// A simulated night from binaries that cannot see `../shared` nor this checkout's `crates/`

@@ -362,7 +362,7 @@ fn concurrent_run_is_refused_by_the_lock_and_sigterm_ends_a_night_cleanly() {
 }
 
 /// §8.2 / §8.14: invalid values exit 1 with the original's messages, `--help` needs no
-/// Docker (F-31), `--mode=sanity` exits 4 without running anything.
+/// Docker (F-31), a bad `--sanity-trials` stops `--mode=sanity` before the lock.
 #[test]
 fn usage_errors_help_and_sanity_mode_exit_with_the_documented_codes() {
     let o = Online::new();
@@ -397,12 +397,12 @@ fn usage_errors_help_and_sanity_mode_exit_with_the_documented_codes() {
     assert_eq!(code, Some(0));
     assert!(stdout.contains("[default: mi35x]"), "F-31: {stdout}");
     assert!(stdout.contains("--docker-image") && stdout.contains("--continue-run-days"));
-    let (code, stdout, _) = run(&["--mode=sanity", "--engine=sim"]);
-    assert_eq!(code, Some(4), "{stdout}");
-    assert!(stdout.contains("[nightly] Mode is 'sanity', setting model to 'sanity' as well"));
+    // A whole sanity night runs in bins/tests/sanity_check.rs; a bad value stops it first.
+    let (code, stdout, _) = run(&["--mode=sanity", "--engine=sim", "--sanity-trials=0"]);
+    assert_eq!(code, Some(1), "{stdout}");
     assert!(
-        stdout
-            .contains("[nightly] Sanity check skipped: the sanity-check binary is not ported yet")
+        stdout.contains("--sanity-trials must be a positive integer (got: 0)"),
+        "{stdout}"
     );
     assert!(!o.path().join("perf_nightly_sanity.lock").exists());
 }

@@ -9,7 +9,6 @@ mod support;
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use support::plots_server::*;
@@ -36,50 +35,16 @@ fn red_png(w: u32, h: u32) -> Vec<u8> {
     out
 }
 
-fn chromium() -> PathBuf {
-    let name = std::env::var_os("SGLCI_CHROMIUM").unwrap_or_else(|| "chromium".into());
-    let found = Command::new(&name)
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(
-        found,
-        "{} not found: run .ci/setup (section \"Browser tests\" installs Debian's chromium) or set SGLCI_CHROMIUM",
-        name.to_string_lossy()
-    );
-    PathBuf::from(name)
-}
-
 /// Runs headless Chromium on `url`, bounded by 90 s, and returns the screenshot path.
 fn screenshot(browser: &Path, url: &str, dir: &Path) -> PathBuf {
     let shot = dir.join("listing.png");
-    let profile = dir.join("profile");
-    let mut cmd = Command::new(browser);
-    cmd.args([
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--hide-scrollbars",
-    ])
-    .arg(format!("--user-data-dir={}", profile.display()))
-    .arg(format!("--screenshot={}", shot.display()))
-    .arg(format!("--window-size={WIDTH},{HEIGHT}"))
-    .arg(url)
-    .stdin(Stdio::null());
-    let ran = support::run(cmd, Duration::from_secs(90), "chromium's screenshot");
-    assert!(ran.status.success(), "chromium exited with {}", ran.status);
+    support::browser::screenshot(browser, url, &shot, WIDTH, HEIGHT);
     shot
 }
 
 #[test]
 fn headless_chromium_renders_the_listing_with_previews() {
-    let browser = chromium();
+    let browser = support::browser::chromium();
     let t = tree();
     let online = t.root.join("mi30x/GROK1/online");
     for d in ["20251101", "20251102", "20251103"] {

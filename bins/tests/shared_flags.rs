@@ -268,3 +268,101 @@ fn every_binary_describes_itself_and_names_its_commit() {
         );
     }
 }
+
+/// The four headings, in the order `--help` must show them (`sglang_runner::flags::heading`).
+const HEADINGS: [&str; 4] = sglang_runner::flags::heading::ORDER;
+
+/// The section titles of a `--help` text (`Options:`, `Original flags:`, …) in order, and the
+/// flag lines under `Options:`.
+fn sections(help: &str) -> (Vec<String>, Vec<String>) {
+    let mut titles = Vec::new();
+    let mut options = Vec::new();
+    let mut current = String::new();
+    for line in help.lines() {
+        if let Some(t) = line.strip_suffix(':').filter(|t| {
+            !t.is_empty() && !t.starts_with(' ') && !t.contains("  ") && !t.starts_with("Usage")
+        }) {
+            current = t.to_owned();
+            titles.push(current.clone());
+        } else if current == "Options" && line.trim_start().starts_with('-') {
+            options.push(line.trim().to_owned());
+        }
+    }
+    (titles, options)
+}
+
+/// `--help` of every binary (and of the subcommands that take flags) groups its flags under
+/// the four headings, in their order: the original's flags, the port's additions, engine and
+/// executor, logging; `Options:` holds nothing but `--help` and `--version` (a flag added
+/// without a heading fails here).
+#[test]
+fn every_binary_groups_its_flags_under_the_headings_in_order() {
+    let mut helps = Vec::new();
+    for (name, path) in every_binary() {
+        let bin = path.to_str().unwrap().to_owned();
+        helps.push((name.clone(), bin.clone(), vec!["--help"]));
+        for sub in match name.as_str() {
+            "sglang-bench" => &["serving", "gsm8k"][..],
+            "sglang-sim" => &["build-image"][..],
+            _ => &[][..],
+        } {
+            helps.push((format!("{name} {sub}"), bin.clone(), vec![sub, "--help"]));
+        }
+    }
+    let mut failures = Vec::new();
+    for (name, bin, args) in helps {
+        let r = run_args(&bin, &args, LIMIT);
+        assert_eq!(r.code, Some(0), "{name} --help\n{}", r.all());
+        let (titles, options) = sections(&r.stdout);
+        let ranks: Vec<usize> = titles
+            .iter()
+            .filter_map(|t| HEADINGS.iter().position(|h| h == t))
+            .collect();
+        let unknown: Vec<&String> = titles
+            .iter()
+            .filter(|t| {
+                !HEADINGS.contains(&t.as_str())
+                    && !["Options", "Arguments", "Commands", "Environment"].contains(&t.as_str())
+            })
+            .collect();
+        let stray: Vec<&String> = options
+            .iter()
+            .filter(|l| !l.starts_with("-h, --help") && !l.starts_with("-V, --version"))
+            .collect();
+        if !ranks.windows(2).all(|w| w[0] < w[1]) || !unknown.is_empty() || !stray.is_empty() {
+            failures.push(format!(
+                "{name}: sections {titles:?}, unknown {unknown:?}, flags without a heading {stray:?}"
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The plot scripts were Python argparse programs, which accept any unambiguous prefix of a
+/// long option: `--split` and `--process` keep working; an ambiguous one (`--plot`) is a usage
+/// error naming the candidates.
+#[test]
+fn argparse_prefixes_of_the_plot_scripts_keep_working() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = format!("--base-dir={}", dir.path().display());
+    let bin = env!("CARGO_BIN_EXE_process-online-plots");
+    let r = run_args(bin, &[&base, "--split", "--process"], LIMIT);
+    assert!(
+        r.stdout.contains("Split request rates: True") && r.stdout.contains("Process only: True"),
+        "--split and --process are --split-request-rates and --process-only\n{}",
+        r.all()
+    );
+    let r = run_args(
+        env!("CARGO_BIN_EXE_process-offline-plots"),
+        &[&base, "--process"],
+        LIMIT,
+    );
+    assert!(r.stdout.contains("Process only: True"), "{}", r.all());
+    let r = run_args(bin, &[&base, "--plot", "x"], LIMIT);
+    assert_eq!(r.code, Some(2), "{}", r.all());
+    assert!(
+        r.stderr.contains("--plot-dir") || r.stderr.contains("--plot-only"),
+        "{}",
+        r.all()
+    );
+}

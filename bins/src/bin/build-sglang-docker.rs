@@ -12,6 +12,7 @@ use docker_ctl::{BlockingEngine, RegistryClient};
 use image_jobs::upstream::{self, UpstreamConfig};
 use sglang_ci::exit::Fatal;
 use sglang_ci::sys::Tee;
+use sglang_runner::flags::heading;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -24,6 +25,7 @@ struct Args {
     /// Dockerfile whose usage comment names the image tag (main branch; version branches use
     /// their own).
     #[arg(
+        help_heading = heading::ORIGINAL,
         long,
         env = "GITHUB_DOCKERFILE_URL",
         default_value = upstream::DEFAULT_DOCKERFILE_URL,
@@ -32,15 +34,16 @@ struct Args {
     github_dockerfile_url: String,
 
     /// Branch or version tag (`v0.4.9`).
-    #[arg(long, env = "SGL_BRANCH", default_value = "main")]
+    #[arg(long, env = "SGL_BRANCH", default_value = "main", help_heading = heading::ORIGINAL)]
     branch: String,
 
     /// Build an image with this pull request's source (PR mode).
-    #[arg(long, value_name = "NUMBER")]
+    #[arg(long, value_name = "NUMBER", help_heading = heading::ORIGINAL)]
     pr: Option<u32>,
 
     /// GitHub token for the API (sent as `Authorization: token ...`, never printed).
     #[arg(
+        help_heading = heading::ORIGINAL,
         long,
         env = "GITHUB_TOKEN",
         hide_env_values = true,
@@ -49,26 +52,32 @@ struct Args {
     github_token: Option<String>,
 
     /// PR mode: name of the container left running with the new image.
-    #[arg(long, default_value = "sglang-pr-build", value_name = "NAME")]
+    #[arg(
+        long,
+        default_value = "sglang-pr-build",
+        value_name = "NAME",
+        help_heading = heading::ORIGINAL,
+    )]
     container_name: String,
 
     /// PR mode: build a PR that is not open without asking.
-    #[arg(long)]
+    #[arg(long, help_heading = heading::ADDITIONS)]
     yes: bool,
 
     /// Folder of the run logs (default `<SGL_BENCHMARK_CI_DIR or .>/upstream_ci/build_docker_log`).
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", help_heading = heading::ADDITIONS)]
     log_dir: Option<PathBuf>,
 
     /// Debug logging on stderr.
-    #[arg(short, long)]
+    #[arg(short, long, help_heading = heading::LOGGING)]
     verbose: bool,
 }
 
-fn main() -> ExitCode {
+/// Entry point (the `sglang-ci` multicall executable of the release calls it too).
+pub fn main() -> ExitCode {
     sglang_ci::exit::run("build-sglang-docker", || {
         let args: Args = sglang_ci::cli::parse();
-        sglang_ci::logging::init(args.verbose);
+        sglang_ci::logging::init_in(args.verbose, sglang_ci::logging::LogClock::Pacific);
         build(args)
     })
 }

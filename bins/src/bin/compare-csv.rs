@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use clap::{Parser, ValueEnum};
 use compare::csv_results::{self, CompareCsvError, ModeChoice, Options};
 use sglang_ci::exit::{self, Fatal};
+use sglang_runner::flags::heading;
 
 /// Exit status: a folder does not exist or holds no (matching) CSV.
 const NO_CSV: u8 = 1;
@@ -26,40 +27,41 @@ const NOT_WRITTEN: u8 = 4;
 /// Exit status: 0 written, 1 a folder is missing or has no CSV, 2 bad flags or environment
 /// values, 3 a CSV cannot be read or parsed, 4 the report cannot be written.
 #[derive(Debug, Parser)]
-#[command(name = "compare-csv", version = sglang_ci::VERSION)]
+#[command(name = "compare-csv", version = sglang_ci::VERSION, infer_long_args = true)]
 struct Args {
     /// Main run folder (or one CSV file).
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", help_heading = heading::ORIGINAL)]
     csv1: PathBuf,
 
     /// PR run folder (or one CSV file).
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", help_heading = heading::ORIGINAL)]
     csv2: PathBuf,
 
     /// Benchmark mode; `auto` detects it from each CSV's text.
-    #[arg(long, value_enum, default_value_t = CliMode::Auto)]
+    #[arg(long, value_enum, default_value_t = CliMode::Auto, help_heading = heading::ORIGINAL)]
     mode: CliMode,
 
     /// Model filter for both folders (case-insensitive part of the CSV and GSM8K log names);
     /// also the report title.
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", help_heading = heading::ORIGINAL)]
     model: Option<String>,
 
     /// Model filter for --csv1 (overrides --model).
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", help_heading = heading::ORIGINAL)]
     model1: Option<String>,
 
     /// Model filter for --csv2 (overrides --model).
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", help_heading = heading::ORIGINAL)]
     model2: Option<String>,
 
     /// Write the report to exactly this file (parent folders created); `-` for stdout.
     /// [default: md: `<output-dir>/<stamp>_<csv1>_vs_<csv2>/<same>.md`; json: stdout]
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = heading::ORIGINAL)]
     output_md: Option<PathBuf>,
 
     /// Root of the auto-named report folders.
     #[arg(
+        help_heading = heading::ORIGINAL,
         long,
         value_name = "DIR",
         env = "COMPARISON_OUTPUT_DIR",
@@ -68,20 +70,20 @@ struct Args {
     output_dir: PathBuf,
 
     /// Append the report (header included) to the output file instead of replacing it.
-    #[arg(long)]
+    #[arg(long, help_heading = heading::ORIGINAL)]
     append: bool,
 
     /// Smallest absolute GSM8K accuracy difference called a change [env:
     /// GSM8K_ACCURACY_THRESHOLD] [default: 0.001].
-    #[arg(long, value_name = "X")]
+    #[arg(long, value_name = "X", help_heading = heading::ORIGINAL)]
     gsm8k_threshold: Option<f64>,
 
     /// Highlight changes beyond this many percent [env: PERFORMANCE_THRESHOLD] [default: 5.0].
-    #[arg(long, value_name = "PCT")]
+    #[arg(long, value_name = "PCT", help_heading = heading::ORIGINAL)]
     performance_threshold: Option<f64>,
 
     /// Report format: Markdown (the original's) or one line of JSON.
-    #[arg(long, value_enum, default_value_t = Format::Md)]
+    #[arg(long, value_enum, default_value_t = Format::Md, help_heading = heading::ADDITIONS)]
     format: Format,
 }
 
@@ -98,7 +100,8 @@ enum Format {
     Json,
 }
 
-fn main() -> ExitCode {
+/// Entry point (the `sglang-ci` multicall executable of the release calls it too).
+pub fn main() -> ExitCode {
     exit::run("compare-csv", || {
         let args: Args = sglang_ci::cli::parse();
         sglang_ci::logging::init(false);

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use compare::suites::{self, Counting, Location, Request, Upstream};
 use sglang_ci::exit::{self, Fatal};
+use sglang_runner::flags::heading;
 
 /// Exit status: a file could not be fetched or read, or the report could not be written.
 const FAILED: u8 = 1;
@@ -20,7 +21,7 @@ const NO_SUITES: u8 = 2;
 /// Exit status: 0 written, 1 a file could not be fetched or read or the report not written,
 /// 2 no suites found in run_suite.py or bad flags.
 #[derive(Debug, Parser)]
-#[command(name = "compare-suites", version = sglang_ci::VERSION)]
+#[command(name = "compare-suites", version = sglang_ci::VERSION, infer_long_args = true)]
 struct Args {
     /// Local path or URL of `run_suite.py` (GitHub `…/blob/…` URLs are rewritten to raw)
     /// [default: `<upstream base>/test/srt/run_suite.py`, or the one in --sglang-dir].
@@ -28,35 +29,41 @@ struct Args {
     path_or_url: Option<String>,
 
     /// Markdown per-suite comparison (common / NVIDIA-only / AMD-only files) instead of the CSV.
-    #[arg(long)]
+    #[arg(long, help_heading = heading::ORIGINAL)]
     details: bool,
 
     /// Output file [default: `sglang_ci_report_<YYYYMMDD>.csv` (`.md` with --details) in the
     /// current folder].
-    #[arg(short, long, value_name = "FILE")]
+    #[arg(short, long, value_name = "FILE", help_heading = heading::ORIGINAL)]
     output: Option<PathBuf>,
 
     /// Print the report only; write no file.
-    #[arg(long)]
+    #[arg(long, help_heading = heading::ORIGINAL)]
     stdout: bool,
 
     /// Base URL of the upstream files (`<base>/.github/workflows/pr-test.yml`, …) [env:
     /// SGLCI_UPSTREAM_BASE] [default:
     /// https://raw.githubusercontent.com/sgl-project/sglang/main].
-    #[arg(long, value_name = "URL", conflicts_with = "sglang_dir")]
+    #[arg(
+        long,
+        value_name = "URL",
+        conflicts_with = "sglang_dir",
+        help_heading = heading::ADDITIONS,
+    )]
     upstream_base: Option<String>,
 
     /// Read the upstream files from this local SGLang checkout instead of downloading them.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", help_heading = heading::ADDITIONS)]
     sglang_dir: Option<PathBuf>,
 
     /// Count like the original: a test listed twice counts twice, and an `amd_ci_exec.sh`
     /// line running `python3 …test….py` counts twice (the historical numbers).
-    #[arg(long)]
+    #[arg(long, help_heading = heading::ADDITIONS)]
     legacy: bool,
 }
 
-fn main() -> ExitCode {
+/// Entry point (the `sglang-ci` multicall executable of the release calls it too).
+pub fn main() -> ExitCode {
     exit::run("compare-suites", || {
         let args: Args = sglang_ci::cli::parse();
         sglang_ci::logging::init(false);

@@ -22,7 +22,8 @@ struct Cli {
     args: DeepSeekOfflineOptions,
 }
 
-fn main() -> ExitCode {
+/// Entry point (the `sglang-ci` multicall executable of the release calls it too).
+pub fn main() -> ExitCode {
     sglang_ci::exit::run("deepseek-perf-offline", || {
         let cli: Cli = sglang_ci::cli::parse();
         run_deepseek_offline(&cli.args)

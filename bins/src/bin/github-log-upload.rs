@@ -38,7 +38,8 @@ struct Args {
     folder: Option<String>,
 }
 
-fn main() -> ExitCode {
+/// Entry point (the `sglang-ci` multicall executable of the release calls it too).
+pub fn main() -> ExitCode {
     exit::run("github-log-upload", || {
         let args: Args = sglang_ci::cli::parse();
         sglang_ci::logging::init(false);

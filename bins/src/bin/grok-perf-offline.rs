@@ -22,7 +22,8 @@ struct Cli {
     args: GrokOfflineOptions,
 }
 
-fn main() -> ExitCode {
+/// Entry point (the `sglang-ci` multicall executable of the release calls it too).
+pub fn main() -> ExitCode {
     sglang_ci::exit::run("grok-perf-offline", || {
         let cli: Cli = sglang_ci::cli::parse();
         run_grok_offline(&cli.args)

@@ -21,7 +21,8 @@ struct Cli {
     args: GrokOptions,
 }
 
-fn main() -> ExitCode {
+/// Entry point (the `sglang-ci` multicall executable of the release calls it too).
+pub fn main() -> ExitCode {
     sglang_ci::exit::run("grok-perf-online", || {
         let cli: Cli = sglang_ci::cli::parse();
         run_grok(&cli.args)

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use clap::{Parser, ValueEnum};
 use history_store::{IngestError, IngestOptions, Location, Store, StoreError};
 use sglang_ci::exit::{self, Fatal};
+use sglang_runner::flags::heading;
 
 /// Exit status when some files or folders could not be stored (each listed on stderr).
 const PARTIAL: u8 = 3;
@@ -33,45 +34,46 @@ enum Format {
 #[command(name = "ingest-history", version = sglang_ci::VERSION)]
 struct Args {
     /// The tree to ingest [default: $SGL_BENCHMARK_CI_DIR, else the current folder].
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", help_heading = heading::ADDITIONS)]
     benchmark_dir: Option<PathBuf>,
 
     /// Only the runs of this night (YYYYMMDD, Pacific): night or image date.
-    #[arg(long, value_name = "YYYYMMDD")]
+    #[arg(long, value_name = "YYYYMMDD", help_heading = heading::ADDITIONS)]
     date: Option<String>,
 
     /// Only the N nights ending at --date (default: today, Pacific).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", help_heading = heading::ADDITIONS)]
     backfill: Option<u32>,
 
     /// The store: a SQLite file, sqlite://PATH, or postgres://USER[:PASSWORD]@HOST[:PORT]/DB
     /// [default: $SGLCI_DB_URL, else <benchmark-dir>/database/ci_history.sqlite].
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", help_heading = heading::ADDITIONS)]
     db: Option<String>,
 
     /// The node this tree belongs to; part of every run's key (set it on every node of a
     /// fleet) [default: the host named in the files, else `unknown`].
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", help_heading = heading::ADDITIONS)]
     host: Option<String>,
 
     /// Only runs at or below this path (absolute or relative to the tree); repeatable.
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", help_heading = heading::ADDITIONS)]
     only: Vec<PathBuf>,
 
     /// Report what would change; write nothing (a missing SQLite file is not created).
-    #[arg(long)]
+    #[arg(long, help_heading = heading::ADDITIONS)]
     dry_run: bool,
 
     /// Summary format on stdout.
-    #[arg(long, value_enum, default_value = "text")]
+    #[arg(long, value_enum, default_value = "text", help_heading = heading::ADDITIONS)]
     format: Format,
 
     /// Log more (stderr).
-    #[arg(short, long)]
+    #[arg(short, long, help_heading = heading::LOGGING)]
     verbose: bool,
 }
 
-fn main() -> ExitCode {
+/// Entry point (the `sglang-ci` multicall executable of the release calls it too).
+pub fn main() -> ExitCode {
     exit::run("ingest-history", || {
         let args: Args = sglang_ci::cli::parse();
         sglang_ci::logging::init(args.verbose);

@@ -11,6 +11,7 @@ use image_jobs::image_check::{self, CheckConfig, CheckReport};
 use sglang_ci::exit::Fatal;
 use sglang_ci::sys;
 use sglang_runner::flags::TeamsWebhookFlags;
+use sglang_runner::flags::heading;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -21,11 +22,11 @@ use sglang_runner::flags::TeamsWebhookFlags;
 )]
 struct Args {
     /// Check exactly this PT date, YYYYMMDD (default: today in TIME_ZONE).
-    #[arg(long, value_name = "YYYYMMDD")]
+    #[arg(long, value_name = "YYYYMMDD", help_heading = heading::ORIGINAL)]
     date: Option<String>,
 
     /// Check today and the N-1 previous days (ignored with --date, except for the header style).
-    #[arg(long, value_name = "N", default_value = "1")]
+    #[arg(long, value_name = "N", default_value = "1", help_heading = heading::ORIGINAL)]
     days: String,
 
     /// The Teams webhook (`--teams-webhook-url`, also `--teams-webhook`); without the flag,
@@ -34,14 +35,15 @@ struct Args {
     teams: TeamsWebhookFlags,
 
     /// Debug logging on stderr.
-    #[arg(short, long)]
+    #[arg(short, long, help_heading = heading::LOGGING)]
     verbose: bool,
 }
 
-fn main() -> ExitCode {
+/// Entry point (the `sglang-ci` multicall executable of the release calls it too).
+pub fn main() -> ExitCode {
     sglang_ci::exit::run("nightly-image-check", || {
         let args: Args = sglang_ci::cli::parse();
-        sglang_ci::logging::init(args.verbose);
+        sglang_ci::logging::init_in(args.verbose, sglang_ci::logging::LogClock::Pacific);
         check(&args)
     })
 }

@@ -10,6 +10,7 @@ use clap::Parser;
 use sglang_ci::exit::Fatal;
 use sglang_runner::config::ProcessEnv;
 use sglang_runner::console::Console;
+use sglang_runner::flags::heading;
 use sglang_runner::nightly::{self, NightlyError, config::NightlyOptions};
 
 /// Nightly benchmark orchestrator: finds today's nightly image, checks the GPUs, runs the
@@ -17,8 +18,8 @@ use sglang_runner::nightly::{self, NightlyError, config::NightlyOptions};
 ///
 /// Exit status: 0 the night ran (also when a benchmark, a download, a plot step or a
 /// notification failed: see the log), 1 Docker unusable, invalid flag or value, lock held by a
-/// live run, no image found, container failure; 3 Docker Hub could not be asked; 4
-/// --mode=sanity (sanity-check not ported yet, nothing run); 130/143 interrupted.
+/// live run, no image found, container failure; 3 Docker Hub could not be asked; 130/143
+/// interrupted. --mode=sanity runs the sanity check (sanity-check) in this process.
 #[derive(Debug, Parser)]
 #[command(name = "perf-nightly", version = sglang_ci::VERSION)]
 struct Args {
@@ -27,11 +28,12 @@ struct Args {
     options: NightlyOptions,
 
     /// Debug logging on stderr (also SGLCI_LOG / RUST_LOG).
-    #[arg(short, long)]
+    #[arg(short, long, help_heading = heading::LOGGING)]
     verbose: bool,
 }
 
-fn main() -> ExitCode {
+/// Entry point (the `sglang-ci` multicall executable of the release calls it too).
+pub fn main() -> ExitCode {
     sglang_ci::exit::run("perf-nightly", || {
         // The original exited 1 on an unknown argument; --help and --version exit 0 (and,
         // fix F-31, need no Docker).
@@ -46,7 +48,7 @@ fn main() -> ExitCode {
                 return Ok(ExitCode::SUCCESS);
             }
         };
-        sglang_ci::logging::init(args.verbose);
+        sglang_ci::logging::init_in(args.verbose, sglang_ci::logging::LogClock::Pacific);
         let command_line = std::env::args().collect::<Vec<_>>().join(" ");
         let options = NightlyOptions {
             command_line,

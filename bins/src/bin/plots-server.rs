@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use sglang_ci::exit::{self, Fatal};
+use sglang_runner::flags::heading;
 
 /// Exit status when the server cannot start or stops on an error (bind, root, pid file).
 const FAILED: u8 = 1;
@@ -28,16 +29,27 @@ struct Args {
     port_word: Option<u16>,
 
     /// Port to listen on (0 = any free port, printed at start).
-    #[arg(long, env = "HTTP_SERVER_PORT", default_value_t = plots_server::DEFAULT_PORT)]
+    #[arg(
+        long,
+        env = "HTTP_SERVER_PORT",
+        default_value_t = plots_server::DEFAULT_PORT,
+        help_heading = heading::ORIGINAL,
+    )]
     port: u16,
 
     /// Address (or host name) to listen on.
-    #[arg(long, env = "HTTP_SERVER_BIND", default_value = "0.0.0.0")]
+    #[arg(
+        long,
+        env = "HTTP_SERVER_BIND",
+        default_value = "0.0.0.0",
+        help_heading = heading::ADDITIONS,
+    )]
     bind: String,
 
     /// Directory to serve; created with `<model>/offline` and `<model>/online` for each of
     /// --model-dirs when missing, as the original launcher did. Also `--plots_dir`.
     #[arg(
+        help_heading = heading::ORIGINAL,
         long,
         env = "PLOTS_SERVER_DIR",
         value_name = "DIR",
@@ -46,17 +58,28 @@ struct Args {
     plots_dir: PathBuf,
 
     /// Title of the listing pages.
-    #[arg(long, env = "HTTP_SERVER_TITLE", default_value = plots_server::DEFAULT_TITLE)]
+    #[arg(
+        long,
+        env = "HTTP_SERVER_TITLE",
+        default_value = plots_server::DEFAULT_TITLE,
+        help_heading = heading::ADDITIONS,
+    )]
     title: String,
 
     /// Write the server's process id to FILE at start; removed at exit. Refused when FILE names
     /// another running process.
-    #[arg(long, env = "PLOTS_SERVER_PID_FILE", value_name = "FILE")]
+    #[arg(
+        long,
+        env = "PLOTS_SERVER_PID_FILE",
+        value_name = "FILE",
+        help_heading = heading::ADDITIONS,
+    )]
     pid_file: Option<PathBuf>,
 
     /// Model directories created in a new plots directory and advertised at start
     /// (space-separated).
     #[arg(
+        help_heading = heading::ADDITIONS,
         long,
         env = "PLOTS_MODEL_DIRS",
         default_value = "GROK1 DeepSeek-V3-0324"
@@ -64,38 +87,50 @@ struct Args {
     model_dirs: String,
 
     /// Ports suggested when --port is busy (space-separated).
-    #[arg(long, env = "ALTERNATIVE_PORTS", default_value = "8001 8080 8888 9000")]
+    #[arg(
+        long,
+        env = "ALTERNATIVE_PORTS",
+        default_value = "8001 8080 8888 9000",
+        help_heading = heading::ADDITIONS,
+    )]
     alternative_ports: String,
 
     /// Connections served at once; further ones wait in the listen backlog.
-    #[arg(long, value_name = "N", default_value_t = 256)]
+    #[arg(long, value_name = "N", default_value_t = 256, help_heading = heading::ADDITIONS)]
     max_connections: usize,
 
     /// Seconds a client has to send a complete request head (slowloris bound; also how long an
     /// idle keep-alive connection stays open).
-    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    #[arg(long, value_name = "SECS", default_value_t = 10, help_heading = heading::ADDITIONS)]
     header_timeout: u64,
 
     /// Seconds without any bytes read or written after which a connection is closed.
-    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    #[arg(long, value_name = "SECS", default_value_t = 60, help_heading = heading::ADDITIONS)]
     idle_timeout: u64,
 
     /// Seconds in-flight requests get to finish after SIGINT/SIGTERM (a second signal stops at
     /// once).
-    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    #[arg(long, value_name = "SECS", default_value_t = 10, help_heading = heading::ADDITIONS)]
     shutdown_timeout: u64,
 
     /// Accepted for compatibility with the original launcher and ignored (there is no Python
     /// server script any more).
-    #[arg(long, value_name = "PATH", env = "HTTP_SERVER_SCRIPT", hide_env = true)]
+    #[arg(
+        long,
+        value_name = "PATH",
+        env = "HTTP_SERVER_SCRIPT",
+        hide_env = true,
+        help_heading = heading::ORIGINAL,
+    )]
     server_script: Option<PathBuf>,
 
     /// Debug logging (stderr).
-    #[arg(short, long)]
+    #[arg(short, long, help_heading = heading::LOGGING)]
     verbose: bool,
 }
 
-fn main() -> ExitCode {
+/// Entry point (the `sglang-ci` multicall executable of the release calls it too).
+pub fn main() -> ExitCode {
     exit::run("plots-server", || {
         let args: Args = sglang_ci::cli::parse();
         sglang_ci::logging::init(args.verbose);

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use report::history::online::OnlineOptions;
 use sglang_ci::history_args::{HistoryArgs, run_history};
+use sglang_runner::flags::heading;
 
 /// Consolidate online benchmark results (CSVs, GSM8K logs, server logs) of the last N days
 /// into a summary CSV and draw the online trend plot.
@@ -14,38 +15,39 @@ use sglang_ci::history_args::{HistoryArgs, run_history};
 /// Exit status: 0 done (also when no date is complete enough to plot), 1 no summary CSV could
 /// be written (nothing complete in the window) or a file could not be read/written, 2 usage.
 #[derive(Debug, Parser)]
-#[command(name = "process-online-plots", version = sglang_ci::VERSION)]
+#[command(name = "process-online-plots", version = sglang_ci::VERSION, infer_long_args = true)]
 struct Args {
     #[command(flatten)]
     common: HistoryArgs,
 
     /// DeepSeek models: concurrency metric and concurrencies 1,4,16,64,128 (the defaults).
-    #[arg(long)]
+    #[arg(long, help_heading = heading::ORIGINAL)]
     enable_mtp_test: bool,
 
     /// Expected loads, comma-separated integers [default: grok 1,2,4,8,16; deepseek
     /// 1,4,16,64,128]. MI355 nightlies use 1,2,4,8.
-    #[arg(long, value_name = "LIST")]
+    #[arg(long, value_name = "LIST", help_heading = heading::ORIGINAL)]
     request_rates: Option<String>,
 
     /// Draw the split layout (low/high loads, 3x3) instead of the single layout.
-    #[arg(long)]
+    #[arg(long, help_heading = heading::ORIGINAL)]
     split_request_rates: bool,
 
     /// Modes to keep: one mode, a comma list, or all/none/empty for every mode.
-    #[arg(long, default_value = "aiter", value_name = "MODES")]
+    #[arg(long, default_value = "aiter", value_name = "MODES", help_heading = heading::ORIGINAL)]
     mode_filter: String,
 
     /// Variants to keep: standard, mtp, dp, dp_mtp, a comma list, or all/none [default: all].
-    #[arg(long, value_name = "VARIANTS")]
+    #[arg(long, value_name = "VARIANTS", help_heading = heading::ORIGINAL)]
     variant_filter: Option<String>,
 
     /// Date in the plot file name (YYYYMMDD) [default: today, US Pacific].
-    #[arg(long, value_name = "YYYYMMDD")]
+    #[arg(long, value_name = "YYYYMMDD", help_heading = heading::ORIGINAL)]
     plot_date: Option<String>,
 }
 
-fn main() -> ExitCode {
+/// Entry point (the `sglang-ci` multicall executable of the release calls it too).
+pub fn main() -> ExitCode {
     run_history(
         "process-online-plots",
         |a: &Args| &a.common,

@@ -9,6 +9,7 @@ use clap::{Parser, ValueEnum};
 use history_store::query::{self, Filters, Report};
 use history_store::{Location, Store, StoreError};
 use sglang_ci::exit::{self, Fatal};
+use sglang_runner::flags::heading;
 
 /// Exit status when the question is bad (not read-only, SQL error, missing --metric).
 const BAD_QUERY: u8 = 4;
@@ -43,6 +44,7 @@ enum Named {
 struct Args {
     /// A named report.
     #[arg(
+        help_heading = heading::ADDITIONS,
         long,
         value_enum,
         conflicts_with = "sql",
@@ -51,60 +53,61 @@ struct Args {
     report: Option<Named>,
 
     /// One read-only SQL statement (SELECT / WITH); anything that writes is refused.
-    #[arg(long, value_name = "SQL")]
+    #[arg(long, value_name = "SQL", help_heading = heading::ADDITIONS)]
     sql: Option<String>,
 
     /// Series: the metric (`ttft_median`, `e2e_median`, `itl_median`, `output_throughput`,
     /// …, or `gsm8k`).
-    #[arg(long)]
+    #[arg(long, help_heading = heading::ADDITIONS)]
     metric: Option<String>,
 
     /// Series: the load point (request rate or concurrency, e.g. `8`).
-    #[arg(long)]
+    #[arg(long, help_heading = heading::ADDITIONS)]
     load: Option<String>,
 
     /// Only this model (`GROK1`, `DeepSeek-V3-0324`).
-    #[arg(long)]
+    #[arg(long, help_heading = heading::ADDITIONS)]
     model: Option<String>,
 
     /// Only this hardware (`mi30x`, `mi35x`).
-    #[arg(long)]
+    #[arg(long, help_heading = heading::ADDITIONS)]
     hardware: Option<String>,
 
     /// Only this host.
-    #[arg(long)]
+    #[arg(long, help_heading = heading::ADDITIONS)]
     host: Option<String>,
 
     /// Only this mode (`online`, `online_dp_attention`, …).
-    #[arg(long)]
+    #[arg(long, help_heading = heading::ADDITIONS)]
     mode: Option<String>,
 
     /// Only images dated on or after (YYYY-MM-DD or YYYYMMDD).
-    #[arg(long)]
+    #[arg(long, help_heading = heading::ADDITIONS)]
     since: Option<String>,
 
     /// Only images dated on or before (YYYY-MM-DD or YYYYMMDD).
-    #[arg(long)]
+    #[arg(long, help_heading = heading::ADDITIONS)]
     until: Option<String>,
 
     /// Only the last N nights of the answer.
-    #[arg(long)]
+    #[arg(long, help_heading = heading::ADDITIONS)]
     days: Option<u32>,
 
     /// The store [default: $SGLCI_DB_URL, else <benchmark-dir>/database/ci_history.sqlite].
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", help_heading = heading::ADDITIONS)]
     db: Option<String>,
 
     /// Where the default SQLite file is [default: $SGL_BENCHMARK_CI_DIR, else .].
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", help_heading = heading::ADDITIONS)]
     benchmark_dir: Option<PathBuf>,
 
     /// Output format.
-    #[arg(long, value_enum, default_value = "text")]
+    #[arg(long, value_enum, default_value = "text", help_heading = heading::ADDITIONS)]
     format: Format,
 }
 
-fn main() -> ExitCode {
+/// Entry point (the `sglang-ci` multicall executable of the release calls it too).
+pub fn main() -> ExitCode {
     exit::run("query-history", || {
         let args: Args = sglang_ci::cli::parse();
         sglang_ci::logging::init(false);

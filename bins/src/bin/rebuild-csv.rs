@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use report::run_folder::{RebuildOptions, RunFolder};
 use sglang_ci::exit::{self, Fatal};
+use sglang_runner::flags::heading;
 
 /// Exit status when the folder, its CSV or the output file cannot be read or written.
 const UNREADABLE: u8 = 2;
@@ -21,45 +22,57 @@ const UNREADABLE: u8 = 2;
 struct Args {
     /// Run folder (`online/<MODEL>/<tag>_<MODEL>_<VARIANT>_online[<suffix>]`). Also
     /// `--run_dir`.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", help_heading = heading::ADDITIONS)]
     run_dir: PathBuf,
 
     /// Write the rebuilt CSV to FILE (atomically) instead of stdout. The run folder is never
     /// modified unless FILE is inside it.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = heading::ADDITIONS)]
     out: Option<PathBuf>,
 
     /// Compare with the CSV in the folder: print each differing cell (`rate 4, Median TTFT:
     /// expected <CSV>, got <rebuilt>`); exit 1 on any difference, 0 when equal.
-    #[arg(long)]
+    #[arg(long, help_heading = heading::ADDITIONS)]
     check: bool,
 
     /// Print one JSON object per client log (file, rate or concurrency, run, outcome, every
     /// parsed metric) on stdout instead of the CSV; with --check the differences go to stderr.
-    #[arg(long)]
+    #[arg(long, help_heading = heading::ADDITIONS)]
     json: bool,
 
     /// Host name for the Grok row label `MI300x-aiter, <host>` [default: `Hostname:` of the
     /// newest timing summary that wrote the CSV, else the folder CSV's label].
-    #[arg(long, value_name = "HOST", value_parser = sglang_ci::cli::printable)]
+    #[arg(
+        long,
+        value_name = "HOST",
+        value_parser = sglang_ci::cli::printable,
+        help_heading = heading::ADDITIONS,
+    )]
     host: Option<String>,
 
     /// Column loads in order, comma-separated (`1,2,4,8,16`, `128,64,16,4,1`) [default: the
     /// newest Performance Summary, else the script defaults].
-    #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = sglang_ci::cli::load)]
+    #[arg(
+        long,
+        value_name = "LIST",
+        value_delimiter = ',',
+        value_parser = sglang_ci::cli::load,
+        help_heading = heading::ADDITIONS,
+    )]
     loads: Option<Vec<String>>,
 
     /// Fill every load that has a result, even when no timing summary says it completed
     /// (the original left such cells empty when the job was killed mid-way).
-    #[arg(long)]
+    #[arg(long, help_heading = heading::ADDITIONS)]
     all_results: bool,
 
     /// Log how layout values were inferred (stderr).
-    #[arg(short, long)]
+    #[arg(short, long, help_heading = heading::LOGGING)]
     verbose: bool,
 }
 
-fn main() -> ExitCode {
+/// Entry point (the `sglang-ci` multicall executable of the release calls it too).
+pub fn main() -> ExitCode {
     exit::run("rebuild-csv", || {
         let args: Args = sglang_ci::cli::parse();
         sglang_ci::logging::init(args.verbose);

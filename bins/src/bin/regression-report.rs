@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, ValueEnum};
 use report::regression::{self, Date, Format, Metric, Query, Rule, VerdictKind, render};
 use sglang_ci::exit::{self, Fatal};
+use sglang_runner::flags::heading;
 
 /// Exit status for bad flags, an unreadable dir or a dir without run folders.
 const BAD_INPUT: u8 = 2;
@@ -45,74 +46,96 @@ struct Args {
     /// Benchmark dir: holds online/<MODEL>/<run folder>/ (also the corpus layout
     /// online_benchmark_log/<hw>/<MODEL>/<run folder>/; run folders are found up to five
     /// levels down).
-    #[arg(long, value_name = "DIR", env = "SGL_BENCHMARK_CI_DIR")]
+    #[arg(
+        long,
+        value_name = "DIR",
+        env = "SGL_BENCHMARK_CI_DIR",
+        help_heading = heading::ADDITIONS,
+    )]
     benchmark_dir: PathBuf,
 
     /// Which rule judges the nights.
-    #[arg(long, value_enum, default_value = "robust")]
+    #[arg(long, value_enum, default_value = "robust", help_heading = heading::ADDITIONS)]
     rule: RuleName,
 
     /// Output format.
-    #[arg(long, value_enum, default_value = "text")]
+    #[arg(long, value_enum, default_value = "text", help_heading = heading::ADDITIONS)]
     format: FormatName,
 
     /// Only these models (folder model names, case-insensitive; comma-separated or repeated).
-    #[arg(long, value_name = "NAME", value_delimiter = ',')]
+    #[arg(long, value_name = "NAME", value_delimiter = ',', help_heading = heading::ADDITIONS)]
     model: Vec<String>,
 
     /// Only these hardware names (mi30x, mi35x; comma-separated or repeated).
-    #[arg(long, value_name = "HW", value_delimiter = ',')]
+    #[arg(long, value_name = "HW", value_delimiter = ',', help_heading = heading::ADDITIONS)]
     hardware: Vec<String>,
 
     /// Only these metrics: e2e_ms, ttft_ms, itl_ms, output_throughput, gsm8k_accuracy.
-    #[arg(long, value_name = "METRIC", value_delimiter = ',', value_parser = parse_metric)]
+    #[arg(
+        long,
+        value_name = "METRIC",
+        value_delimiter = ',',
+        value_parser = parse_metric,
+        help_heading = heading::ADDITIONS,
+    )]
     metric: Vec<Metric>,
 
     /// Only verdicts for nights on or after this image date (YYYYMMDD).
-    #[arg(long, value_name = "YYYYMMDD", value_parser = parse_date)]
+    #[arg(
+        long,
+        value_name = "YYYYMMDD",
+        value_parser = parse_date,
+        help_heading = heading::ADDITIONS,
+    )]
     since: Option<Date>,
 
     /// A verdict for every night of every series (what the card would have said that night),
     /// not only for the newest night.
-    #[arg(long)]
+    #[arg(long, help_heading = heading::ADDITIONS)]
     every_night: bool,
 
     /// Print only verdicts of these kinds: regression, suspicious, improved, no_change,
     /// insufficient_history (comma-separated). The counts on stderr still cover all.
-    #[arg(long, value_name = "KIND", value_delimiter = ',', value_parser = parse_kind)]
+    #[arg(
+        long,
+        value_name = "KIND",
+        value_delimiter = ',',
+        value_parser = parse_kind,
+        help_heading = heading::ADDITIONS,
+    )]
     only: Vec<VerdictKind>,
 
     /// Exit 1 when any verdict is a regression (for CI pipelines).
-    #[arg(long)]
+    #[arg(long, help_heading = heading::ADDITIONS)]
     fail_on_regression: bool,
 
     /// robust: baseline nights required [default: 5].
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", help_heading = heading::ADDITIONS)]
     nights: Option<usize>,
 
     /// robust: narrowest band in percent [default: 5].
-    #[arg(long, value_name = "PCT")]
+    #[arg(long, value_name = "PCT", help_heading = heading::ADDITIONS)]
     floor_pct: Option<f64>,
 
     /// robust: band width in scaled MADs [default: 3].
-    #[arg(long, value_name = "K")]
+    #[arg(long, value_name = "K", help_heading = heading::ADDITIONS)]
     k: Option<f64>,
 
     /// robust: narrowest hard band in percent (one night beyond it is a regression)
     /// [default: 25].
-    #[arg(long, value_name = "PCT")]
+    #[arg(long, value_name = "PCT", help_heading = heading::ADDITIONS)]
     hard_pct: Option<f64>,
 
     /// legacy: look-back window in days [default: 7].
-    #[arg(long, value_name = "DAYS")]
+    #[arg(long, value_name = "DAYS", help_heading = heading::ADDITIONS)]
     window_days: Option<u32>,
 
     /// legacy: threshold in percent [default: 5].
-    #[arg(long, value_name = "PCT")]
+    #[arg(long, value_name = "PCT", help_heading = heading::ADDITIONS)]
     threshold_pct: Option<f64>,
 
     /// Also list, on stderr, every folder or file that gave no nights and why.
-    #[arg(short, long)]
+    #[arg(short, long, help_heading = heading::LOGGING)]
     verbose: bool,
 }
 
@@ -135,7 +158,8 @@ fn parse_kind(s: &str) -> Result<VerdictKind, String> {
     })
 }
 
-fn main() -> ExitCode {
+/// Entry point (the `sglang-ci` multicall executable of the release calls it too).
+pub fn main() -> ExitCode {
     exit::run("regression-report", || {
         let args: Args = sglang_ci::cli::parse();
         sglang_ci::logging::init(args.verbose);

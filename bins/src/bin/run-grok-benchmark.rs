@@ -21,8 +21,9 @@ struct Cli {
     args: GrokOptions,
 }
 
+/// Entry point (the `sglang-ci` multicall executable of the release calls it too).
 #[allow(clippy::print_stdout)]
-fn main() -> ExitCode {
+pub fn main() -> ExitCode {
     sglang_ci::exit::run("run-grok-benchmark", || {
         let mut cli: Cli = sglang_ci::cli::parse();
         let base = &mut cli.args.common.base;

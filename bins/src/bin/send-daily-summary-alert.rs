@@ -12,6 +12,7 @@ use alerts::send::{self, test_card};
 use clap::Parser;
 use sglang_ci::exit::Fatal;
 use sglang_ci::teams_glue::{Console, Sender, SenderFlags, no_webhook_lines, non_empty};
+use sglang_runner::flags::heading;
 
 /// The original's BASE when neither --base-dir nor SGL_BENCHMARK_CI_DIR is set.
 const DEFAULT_BASE: &str = "/mnt/raid/michael/sglang-ci";
@@ -20,12 +21,14 @@ const DEFAULT_BASE: &str = "/mnt/raid/michael/sglang-ci";
 #[command(
     name = "send-daily-summary-alert",
     version = sglang_ci::VERSION,
+    infer_long_args = true,
     about = "Build the Daily CI Summary Report of one machine, archive it and send it to Teams",
     after_help = "Environment:\n  TEAMS_WEBHOOK_URL       webhook when --teams-webhook-url is not given (none: archive only)\n  HARDWARE_TYPE           default of --hardware\n  SGL_BENCHMARK_CI_DIR    default of --base-dir\n  GITHUB_REPO             repository of the links (default ROCm/sglang-ci)\n  SGLCI_TEAMS_TIMEOUT_S, SGLCI_TEAMS_ATTEMPTS, SGLCI_TEAMS_BACKOFF_MS  delivery policy\n\nExit codes: 0 archive written (even when Teams answered an HTTP error, as the original: cron\nchains the log upload on it); 1 archive not written, Teams unreachable, bad --date, or\n--test-mode without a webhook; 2 bad flag."
 )]
 struct Args {
     /// Teams webhook URL (empty or unset: the card is only archived).
     #[arg(
+        help_heading = heading::ORIGINAL,
         long,
         env = "TEAMS_WEBHOOK_URL",
         hide_env_values = true,
@@ -33,20 +36,32 @@ struct Args {
     )]
     teams_webhook_url: Option<String>,
     /// Report date YYYYMMDD (default: today, machine-local).
-    #[arg(long, value_name = "YYYYMMDD")]
+    #[arg(long, value_name = "YYYYMMDD", help_heading = heading::ORIGINAL)]
     date: Option<String>,
     /// This machine's hardware.
-    #[arg(long, env = "HARDWARE_TYPE", default_value = "mi30x", value_parser = ["mi30x", "mi35x"])]
+    #[arg(
+        long,
+        env = "HARDWARE_TYPE",
+        default_value = "mi30x",
+        value_parser = ["mi30x", "mi35x"],
+        help_heading = heading::ORIGINAL,
+    )]
     hardware: String,
     /// The CI working directory (BASE).
-    #[arg(long, env = "SGL_BENCHMARK_CI_DIR", default_value = DEFAULT_BASE)]
+    #[arg(
+        long,
+        env = "SGL_BENCHMARK_CI_DIR",
+        default_value = DEFAULT_BASE,
+        help_heading = heading::ORIGINAL,
+    )]
     base_dir: PathBuf,
     /// `--test-mode`, `--dry-run`, `--verbose`.
     #[command(flatten)]
     common: SenderFlags,
 }
 
-fn main() -> ExitCode {
+/// Entry point (the `sglang-ci` multicall executable of the release calls it too).
+pub fn main() -> ExitCode {
     sglang_ci::exit::run("send-daily-summary-alert", || {
         let args: Args = sglang_ci::cli::parse();
         sglang_ci::logging::init(args.common.verbose);

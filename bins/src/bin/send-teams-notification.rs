@@ -16,23 +16,30 @@ use clap::Parser;
 use report::regression::Rule;
 use sglang_ci::exit::Fatal;
 use sglang_ci::teams_glue::{Sender, SenderFlags, non_empty};
+use sglang_runner::flags::heading;
 
 #[derive(Parser, Debug)]
 #[command(
     name = "send-teams-notification",
     version = sglang_ci::VERSION,
+    infer_long_args = true,
     about = "Send the benchmark result card (or the sanity-check card) of a nightly run to Teams",
     after_help = "Environment:\n  TEAMS_WEBHOOK_URL       webhook when --webhook-url is not given\n  GITHUB_TOKEN            token when --github-token is not given (with --github-upload)\n  GITHUB_REPO             repository of the links without --github-repo (default ROCm/sglang-ci)\n  GITHUB_API_URL          GitHub API base for uploads (default https://api.github.com)\n  SGLCI_DB_URL            history store of the performance analysis when --db is not given\n  PLOT_SERVER_BASE_URL, PLOT_SERVER_HOST, PLOT_SERVER_PORT  plot links (http://<host>:<port>)\n  SGLCI_TEAMS_TIMEOUT_S, SGLCI_TEAMS_ATTEMPTS, SGLCI_TEAMS_BACKOFF_MS  delivery policy\n\nExit codes: 0 sent, printed (--dry-run) or held back (fallback image); 1 not sent, no webhook,\nmissing --model/--mode/--docker-image, or no sanity log; 2 bad flag."
 )]
 struct Args {
     /// Model family.
-    #[arg(long, value_parser = ["grok", "grok2", "deepseek", "DeepSeek-V3"])]
+    #[arg(
+        long,
+        value_parser = ["grok", "grok2", "deepseek", "DeepSeek-V3"],
+        help_heading = heading::ORIGINAL,
+    )]
     model: Option<String>,
     /// Benchmark mode; `sanity` sends the sanity-check card.
-    #[arg(long, value_parser = ["online", "offline", "sanity"])]
+    #[arg(long, value_parser = ["online", "offline", "sanity"], help_heading = heading::ORIGINAL)]
     mode: Option<String>,
     /// Teams webhook URL.
     #[arg(
+        help_heading = heading::ORIGINAL,
         long,
         env = "TEAMS_WEBHOOK_URL",
         hide_env_values = true,
@@ -40,28 +47,29 @@ struct Args {
     )]
     webhook_url: Option<String>,
     /// Root of the plot tree <plot-dir>/<ModelDir>/<mode>/*.png (default ~/sglang-ci/plots_server).
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", help_heading = heading::ORIGINAL)]
     plot_dir: Option<PathBuf>,
     /// Root of the run tree <benchmark-dir>/<mode>/<ModelDir>/<run>/ (default ~/sglang-ci).
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", help_heading = heading::ORIGINAL)]
     benchmark_dir: Option<PathBuf>,
     /// Probe the plot server before sending (warnings only).
-    #[arg(long)]
+    #[arg(long, help_heading = heading::ORIGINAL)]
     check_server: bool,
     /// Do not analyse logs: plots only.
-    #[arg(long)]
+    #[arg(long, help_heading = heading::ORIGINAL)]
     skip_analysis: bool,
     /// Look-back window in days of the legacy regression rule.
-    #[arg(long, default_value_t = 7)]
+    #[arg(long, default_value_t = 7, help_heading = heading::ORIGINAL)]
     analysis_days: u32,
     /// Upload the plots to the repository's `log` branch and link them there.
-    #[arg(long)]
+    #[arg(long, help_heading = heading::ORIGINAL)]
     github_upload: bool,
     /// owner/repo of the upload (required with --github-upload).
-    #[arg(long, value_name = "OWNER/REPO")]
+    #[arg(long, value_name = "OWNER/REPO", help_heading = heading::ORIGINAL)]
     github_repo: Option<String>,
     /// Token of the upload.
     #[arg(
+        help_heading = heading::ORIGINAL,
         long,
         env = "GITHUB_TOKEN",
         hide_env_values = true,
@@ -69,53 +77,64 @@ struct Args {
     )]
     github_token: Option<String>,
     /// DP-attention run.
-    #[arg(long)]
+    #[arg(long, help_heading = heading::ORIGINAL)]
     check_dp_attention: bool,
     /// Torch-compile run.
-    #[arg(long)]
+    #[arg(long, help_heading = heading::ORIGINAL)]
     enable_torch_compile: bool,
     /// DeepSeek DP throughput test.
-    #[arg(long)]
+    #[arg(long, help_heading = heading::ORIGINAL)]
     enable_dp_test: bool,
     /// DeepSeek MTP test.
-    #[arg(long)]
+    #[arg(long, help_heading = heading::ORIGINAL)]
     enable_mtp_test: bool,
     /// The image date YYYYMMDD (default: today, machine-local): logs, plots, cron link.
-    #[arg(long, value_name = "YYYYMMDD")]
+    #[arg(long, value_name = "YYYYMMDD", help_heading = heading::ORIGINAL)]
     benchmark_date: Option<String>,
     /// Hardware of the upload path plot/<hardware>/...
-    #[arg(long, default_value = "mi30x", value_parser = ["mi30x", "mi35x"])]
+    #[arg(
+        long,
+        default_value = "mi30x",
+        value_parser = ["mi30x", "mi35x"],
+        help_heading = heading::ORIGINAL,
+    )]
     hardware: String,
     /// Image tag of the sanity check (--mode sanity).
-    #[arg(long, value_name = "TAG")]
+    #[arg(long, value_name = "TAG", help_heading = heading::ORIGINAL)]
     docker_image: Option<String>,
     /// Root of the sanity logs <dir>/<hw>/<tag>/ (default <benchmark-dir>/test/sanity_check_log).
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", help_heading = heading::ADDITIONS)]
     sanity_log_dir: Option<PathBuf>,
     /// The night of the run, YYYYMMDD (default: today, Pacific): an older --benchmark-date is a
     /// fallback image.
-    #[arg(long, value_name = "YYYYMMDD")]
+    #[arg(long, value_name = "YYYYMMDD", help_heading = heading::ADDITIONS)]
     run_date: Option<String>,
     /// Also send cards of fallback-image runs (held back by default).
-    #[arg(long)]
+    #[arg(long, help_heading = heading::ADDITIONS)]
     alert_on_fallback: bool,
     /// Regression rule of the performance analysis.
-    #[arg(long, default_value = "robust", value_parser = ["robust", "legacy", "off"])]
+    #[arg(
+        long,
+        default_value = "robust",
+        value_parser = ["robust", "legacy", "off"],
+        help_heading = heading::ADDITIONS,
+    )]
     regression_rule: String,
     /// Mark the card as simulated (also detected from -SIM run folders).
-    #[arg(long)]
+    #[arg(long, help_heading = heading::ADDITIONS)]
     simulated: bool,
     /// History store the performance analysis reads its series from (SQLite path or
     /// postgres:// URL; default: SGLCI_DB_URL, else <benchmark-dir>/database/ci_history.sqlite
     /// when it exists, else the run folders).
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", help_heading = heading::ADDITIONS)]
     db: Option<String>,
     /// `--test-mode`, `--dry-run`, `--verbose`.
     #[command(flatten)]
     common: SenderFlags,
 }
 
-fn main() -> ExitCode {
+/// Entry point (the `sglang-ci` multicall executable of the release calls it too).
+pub fn main() -> ExitCode {
     sglang_ci::exit::run("send-teams-notification", || {
         let args: Args = sglang_ci::cli::parse();
         sglang_ci::logging::init(args.common.verbose);

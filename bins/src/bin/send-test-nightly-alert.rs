@@ -12,17 +12,20 @@ use alerts::test_nightly::{self, Context, Outcome};
 use clap::Parser;
 use sglang_ci::exit::Fatal;
 use sglang_ci::teams_glue::{Sender, SenderFlags, non_empty};
+use sglang_runner::flags::heading;
 
 #[derive(Parser, Debug)]
 #[command(
     name = "send-test-nightly-alert",
     version = sglang_ci::VERSION,
+    infer_long_args = true,
     about = "Send the unit-test or PD-test card of a nightly test log to a Teams webhook",
     after_help = "A path containing test_summary.txt or pd_log is a PD summary; anything else a unit-test log.\n\nEnvironment:\n  TEAMS_WEBHOOK_URL       webhook when --webhook-url is not given\n  GITHUB_REPO             repository of the cron-log link (default ROCm/sglang-ci)\n  SGLCI_TEAMS_TIMEOUT_S, SGLCI_TEAMS_ATTEMPTS, SGLCI_TEAMS_BACKOFF_MS  delivery policy\n\nExit codes: 0 sent, printed (--dry-run) or held back (fallback image); 1 not sent, no webhook,\nno or unreadable --log-file; 2 bad flag."
 )]
 struct Args {
     /// Teams webhook URL.
     #[arg(
+        help_heading = heading::ORIGINAL,
         long,
         env = "TEAMS_WEBHOOK_URL",
         hide_env_values = true,
@@ -30,21 +33,22 @@ struct Args {
     )]
     webhook_url: Option<String>,
     /// The unit-test log or the PD test_summary.txt.
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", help_heading = heading::ORIGINAL)]
     log_file: Option<PathBuf>,
     /// The night of the run, YYYYMMDD (default: today, Pacific): a log whose image is older
     /// is a fallback-image run.
-    #[arg(long, value_name = "YYYYMMDD")]
+    #[arg(long, value_name = "YYYYMMDD", help_heading = heading::ADDITIONS)]
     run_date: Option<String>,
     /// Also send cards of fallback-image runs (they are held back by default).
-    #[arg(long)]
+    #[arg(long, help_heading = heading::ADDITIONS)]
     alert_on_fallback: bool,
     /// `--test-mode`, `--dry-run`, `--verbose`.
     #[command(flatten)]
     common: SenderFlags,
 }
 
-fn main() -> ExitCode {
+/// Entry point (the `sglang-ci` multicall executable of the release calls it too).
+pub fn main() -> ExitCode {
     sglang_ci::exit::run("send-test-nightly-alert", || {
         let args: Args = sglang_ci::cli::parse();
         sglang_ci::logging::init(args.common.verbose);

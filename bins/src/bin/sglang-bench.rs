@@ -14,6 +14,8 @@ use bench_client::gsm8k::{self, Gsm8kArgs};
 use bench_client::serving::{self, ServingArgs};
 use clap::{Parser, Subcommand};
 use sglang_ci::exit::{Fatal, run};
+use sglang_ci::progress::Bar;
+use sglang_runner::flags::heading;
 
 /// Native SGLang benchmark clients (serving load generator, few-shot GSM8K).
 #[derive(Debug, Parser)]
@@ -25,7 +27,7 @@ use sglang_ci::exit::{Fatal, run};
 )]
 struct Cli {
     /// Debug logging on stderr (env SGLCI_LOG overrides).
-    #[arg(long, short, global = true)]
+    #[arg(long, short, global = true, help_heading = heading::LOGGING)]
     verbose: bool,
     #[command(subcommand)]
     command: Command,
@@ -51,14 +53,24 @@ fn fatal(e: BenchError) -> Fatal {
     Fatal::from_error(code_of(&e), &e)
 }
 
-fn main() -> ExitCode {
+/// Entry point (the `sglang-ci` multicall executable of the release calls it too).
+pub fn main() -> ExitCode {
     run("sglang-bench", || {
         let cli: Cli = sglang_ci::cli::parse();
         sglang_ci::logging::init(cli.verbose);
         let mut out = std::io::stdout();
         match cli.command {
             Command::Serving(args) => {
-                let report = serving::run(&args, &mut out).map_err(fatal)?;
+                let bar = Bar::on_terminal().filter(|_| !args.disable_tqdm);
+                let report = serving::run_with_progress(&args, &mut out, &|done, total| {
+                    if let Some(b) = &bar {
+                        b.update("serving", done, total);
+                    }
+                });
+                if let Some(b) = &bar {
+                    b.finish();
+                }
+                let report = report.map_err(fatal)?;
                 let _ = write!(out, "{}{}", report.block, report.extras_block);
                 let _ = out.flush();
                 serving::write_outputs(&args, &report).map_err(fatal)?;
@@ -72,7 +84,16 @@ fn main() -> ExitCode {
                 }))
             }
             Command::Gsm8k(args) => {
-                let report = gsm8k::run(&args).map_err(fatal)?;
+                let bar = Bar::on_terminal();
+                let report = gsm8k::run_with_progress(&args, &|done, total| {
+                    if let Some(b) = &bar {
+                        b.update("GSM8K", done, total);
+                    }
+                });
+                if let Some(b) = &bar {
+                    b.finish();
+                }
+                let report = report.map_err(fatal)?;
                 let _ = write!(out, "{}", report.text());
                 let _ = out.flush();
                 Ok(ExitCode::from(if report.verdict == "VALID" {

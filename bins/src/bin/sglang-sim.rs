@@ -29,7 +29,8 @@ enum Command {
     KeepAlive,
 }
 
-fn main() -> ExitCode {
+/// Entry point (the `sglang-ci` multicall executable of the release calls it too).
+pub fn main() -> ExitCode {
     run("sglang-sim", || {
         let cli: Cli = sglang_ci::cli::parse();
         match cli.command {

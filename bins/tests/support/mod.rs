@@ -4,21 +4,29 @@
 //! * here: where things are (workspace, corpus, shared data, fixtures), running a process with
 //!   a time limit ([`run`], [`start`]), signals, free ports, file listings, process output
 //!   shown in assertion messages, one-at-a-time locks;
+//! * [`browser`]: headless Chromium (screenshots, the rendered DOM);
+//! * [`dashboard`]: the real `dashboard` over a store ingested from the corpus;
+//! * [`hide`]: a program run with folders (this checkout, `../shared`) hidden, as on a node;
 //! * [`history`]: the plot binaries (`process-online-plots`, `process-offline-plots`);
 //! * [`http`]: plain HTTP/1.1 over TCP (requests a client library would normalise);
 //! * [`offline`]: the offline benchmarks and download-models (clean environment, stub programs);
 //! * [`online`]: the online benchmarks and perf-nightly on the simulated engine (a sandbox with
 //!   its own port, leftover checks, timing summaries);
 //! * [`plots_server`]: the real `plots-server` on a temporary plots tree;
-//! * [`sim`]: the real `sglang-sim` and the Python peers.
+//! * [`sim`]: the real `sglang-sim` and the Python peers;
+//! * [`sim_image`]: the simulated-engine image (`sglang-sim build-image`) for Docker tests.
 #![allow(dead_code, clippy::print_stdout, clippy::print_stderr)]
 
+pub mod browser;
+pub mod dashboard;
+pub mod hide;
 pub mod history;
 pub mod http;
 pub mod offline;
 pub mod online;
 pub mod plots_server;
 pub mod sim;
+pub mod sim_image;
 
 use std::io::{BufRead, BufReader, Read};
 use std::net::TcpListener;

@@ -253,11 +253,18 @@ pub fn performance_rows(
 pub fn store_series(
     loc: &history_store::Location,
 ) -> Result<Vec<regression::Series>, history_store::StoreError> {
+    let mut store = history_store::Store::open_read_only(loc)?;
+    store_series_in(&mut store)
+}
+
+/// [`store_series`] on an open store (the dashboard keeps its read-only connections open).
+pub fn store_series_in(
+    store: &mut history_store::Store,
+) -> Result<Vec<regression::Series>, history_store::StoreError> {
     use history_store::extract::{CSV_METRICS, tag_hardware};
     use history_store::query::{self, Filters};
     use regression::{Load, Night};
-    let mut store = history_store::Store::open_read_only(loc)?;
-    let summaries = query::run_artifacts(&mut store, "online", "timing_summary")?;
+    let summaries = query::run_artifacts(store, "online", "timing_summary")?;
     let fallback = |run: &str| {
         let minutes: Vec<i64> = summaries
             .get(run)
@@ -274,7 +281,7 @@ pub fn store_series(
     let mut by_key: std::collections::HashMap<SeriesKey, Vec<(Night, String)>> =
         std::collections::HashMap::new();
     for (name, metric) in CSV_METRICS.into_iter().zip(metrics) {
-        for p in query::series(&mut store, name, None, &Filters::default())? {
+        for p in query::series(store, name, None, &Filters::default())? {
             if p.kind != "online" || !(p.value.is_finite() && p.value > 0.0) {
                 continue;
             }

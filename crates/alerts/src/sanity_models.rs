@@ -1,5 +1,8 @@
-//! Sanity-check model metadata (spec §2.9): accuracy thresholds and display names, carried as
-//! static data (the original loaded them from `test/sanity_check.py` at run time).
+//! The sanity-check model table, the one copy (spec nightly.md §7.3, reporting.md §2.9): per
+//! model its accuracy threshold and display name (the cards), and its model and tokenizer
+//! paths and launch line per hardware (`sanity-check` in sglang-runner, which depends on this
+//! crate). The original kept it in `test/sanity_check.py` and the alert scripts read it from
+//! there at run time.
 
 use metrics_parse::sanity::{ModelSection, SanitySummary, SectionOutcome, VerdictGeneration};
 
@@ -12,7 +15,26 @@ pub struct ModelMeta {
     pub threshold: f64,
     /// Name in the daily summary.
     pub daily_name: &'static str,
+    /// Model path on mi30x: relative to the models dir, or absolute.
+    pub model_mi30x: &'static str,
+    /// Model path on mi35x.
+    pub model_mi35x: &'static str,
+    /// Tokenizer path when it differs from the model (then passed as `--tokenizer-path`
+    /// before the other server arguments).
+    pub tokenizer: Option<&'static str>,
+    /// Environment prefix of the launch line on mi30x (`VAR=value` words).
+    pub env_mi30x: &'static str,
+    /// Environment prefix on mi35x.
+    pub env_mi35x: &'static str,
+    /// Server arguments after `--model-path <path>` (and `--tokenizer-path <t>`).
+    pub server_args: &'static str,
 }
+
+const GPT_OSS_ARGS: &str = "--tp 8 --trust-remote-code --chunked-prefill-size 130172 \
+    --max-running-requests 128 --mem-fraction-static 0.85 --attention-backend triton";
+const GROK_ARGS: &str = "--tp 8 --quantization fp8 --trust-remote-code --attention-backend aiter \
+    --mem-fraction-static 0.85";
+const GROK_FP8_ENV: &str = "RCCL_MSCCL_ENABLE=0 SGLANG_USE_AITER=1 SGLANG_INT4_WEIGHT=0";
 
 /// The table.
 pub const MODELS: &[ModelMeta] = &[
@@ -20,36 +42,79 @@ pub const MODELS: &[ModelMeta] = &[
         key: "GPT-OSS-120B",
         threshold: 0.820,
         daily_name: "gpt-oss-120b-bf16",
+        model_mi30x: "lmsys/gpt-oss-120b-bf16",
+        model_mi35x: "openai/gpt-oss-120b",
+        tokenizer: None,
+        env_mi30x: "SGLANG_USE_AITER=0",
+        env_mi35x: "SGLANG_USE_AITER=1",
+        server_args: GPT_OSS_ARGS,
     },
     ModelMeta {
         key: "GPT-OSS-20B",
         threshold: 0.520,
         daily_name: "gpt-oss-20b-bf16",
+        model_mi30x: "lmsys/gpt-oss-20b-bf16",
+        model_mi35x: "openai/gpt-oss-20b",
+        tokenizer: None,
+        env_mi30x: "SGLANG_USE_AITER=0",
+        env_mi35x: "SGLANG_USE_AITER=1",
+        server_args: GPT_OSS_ARGS,
     },
     ModelMeta {
         key: "QWEN-30B",
         threshold: 0.840,
         daily_name: "Qwen3-30B-A3B-Thinking-2507",
+        model_mi30x: "Qwen/Qwen3-30B-A3B-Thinking-2507",
+        model_mi35x: "Qwen/Qwen3-30B-A3B-Thinking-2507",
+        tokenizer: None,
+        env_mi30x: "SGLANG_USE_AITER=0",
+        env_mi35x: "SGLANG_USE_AITER=0",
+        server_args: "--tp 8 --trust-remote-code --chunked-prefill-size 130172 --max-running-requests 128 \
+            --mem-fraction-static 0.85 --attention-backend aiter",
     },
     ModelMeta {
         key: "GROK1-IN4",
         threshold: 0.800,
         daily_name: "GROK1-IN4",
+        model_mi30x: "amd--grok-1-W4A8KV8",
+        model_mi35x: "amd--grok-1-W4A8KV8",
+        tokenizer: Some("Xenova--grok-1-tokenizer"),
+        env_mi30x: "RCCL_MSCCL_ENABLE=0 SGLANG_USE_AITER=1 SGLANG_INT4_WEIGHT=1",
+        env_mi35x: "RCCL_MSCCL_ENABLE=0 SGLANG_USE_AITER=1 SGLANG_INT4_WEIGHT=1",
+        server_args: GROK_ARGS,
     },
     ModelMeta {
         key: "GROK1-FP8",
         threshold: 0.8,
         daily_name: "GROK1-FP8",
+        model_mi30x: "lmzheng-grok-1",
+        model_mi35x: "lmzheng-grok-1",
+        tokenizer: Some("Xenova--grok-1-tokenizer"),
+        env_mi30x: GROK_FP8_ENV,
+        env_mi35x: GROK_FP8_ENV,
+        server_args: GROK_ARGS,
     },
     ModelMeta {
         key: "GROK2.5",
         threshold: 0.915,
         daily_name: "GROK2.5",
+        model_mi30x: "grok-2",
+        model_mi35x: "grok-2",
+        tokenizer: Some("alvarobartt--grok-2-tokenizer"),
+        env_mi30x: GROK_FP8_ENV,
+        env_mi35x: GROK_FP8_ENV,
+        server_args: GROK_ARGS,
     },
     ModelMeta {
         key: "llama4",
         threshold: 0.900,
         daily_name: "Llama-4-Maverick-17B-128E-Instruct-FP8",
+        model_mi30x: "meta-llama/Llama-4-Maverick-17B-128E-Instruct-FP8",
+        model_mi35x: "/data2/models/meta-llama/Llama-4-Maverick-17B-128E-Instruct-FP8",
+        tokenizer: None,
+        env_mi30x: "SGLANG_USE_AITER=1",
+        env_mi35x: "SGLANG_USE_AITER=1",
+        server_args: "--tp 8 --attention-backend aiter --trust-remote-code",
     },
 ];
 

@@ -13,6 +13,7 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use crate::BenchError;
+use crate::heading;
 use crate::http::{Limits, Pool, Target};
 use crate::stats::wilson95;
 
@@ -23,44 +24,45 @@ pub const INVALID: i64 = -9_999_999;
 #[derive(Debug, Clone, clap::Args)]
 pub struct Gsm8kArgs {
     /// Few-shot examples (the first k rows of the test file).
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 5, help_heading = heading::ORIGINAL)]
     pub num_shots: usize,
     /// GSM8K test set (JSON Lines with question and answer)
     /// [default: the built-in GSM8K test split; env SGLCI_GSM8K_DATA].
-    #[arg(long, value_name = "FILE", env = "SGLCI_GSM8K_DATA")]
+    #[arg(long, value_name = "FILE", env = "SGLCI_GSM8K_DATA", help_heading = heading::ORIGINAL)]
     pub data_path: Option<PathBuf>,
     /// Questions to ask (the first n rows; capped at the file's size).
-    #[arg(long, default_value_t = 200)]
+    #[arg(long, default_value_t = 200, help_heading = heading::ORIGINAL)]
     pub num_questions: usize,
     /// max_new_tokens of each answer.
-    #[arg(long, default_value_t = 512)]
+    #[arg(long, default_value_t = 512, help_heading = heading::ORIGINAL)]
     pub max_new_tokens: u32,
     /// Requests in flight at once.
-    #[arg(long, default_value_t = 128)]
+    #[arg(long, default_value_t = 128, help_heading = heading::ORIGINAL)]
     pub parallel: usize,
     /// Server host, with or without http:// (the toolkit passes http://127.0.0.1).
-    #[arg(long, default_value = "http://127.0.0.1")]
+    #[arg(long, default_value = "http://127.0.0.1", help_heading = heading::ORIGINAL)]
     pub host: String,
     /// Server port.
-    #[arg(long, default_value_t = 30000)]
+    #[arg(long, default_value_t = 30000, help_heading = heading::ORIGINAL)]
     pub port: u16,
     /// Sampling temperature.
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = 0.0, help_heading = heading::ORIGINAL)]
     pub temperature: f64,
     /// Accepted for bench_sglang.py compatibility (only srt exists).
-    #[arg(long, default_value = "srt")]
+    #[arg(long, default_value = "srt", help_heading = heading::ORIGINAL)]
     pub backend: String,
     /// Append bench_sglang.py's result line to this file (bench_sglang writes result.jsonl).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = heading::ORIGINAL)]
     pub result_file: Option<PathBuf>,
     /// Seconds one request may take.
-    #[arg(long, default_value_t = 600.0, value_name = "SECS")]
+    #[arg(long, default_value_t = 600.0, value_name = "SECS", help_heading = heading::ADDITIONS)]
     pub request_timeout: f64,
     /// Seconds the whole run may take; unanswered questions then fail.
-    #[arg(long, default_value_t = 7200.0, value_name = "SECS")]
+    #[arg(long, default_value_t = 7200.0, value_name = "SECS", help_heading = heading::ADDITIONS)]
     pub run_timeout: f64,
     /// Seconds to wait for GET /get_model_info to answer before giving up.
     #[arg(
+        help_heading = heading::ADDITIONS,
         long = "ready-check-timeout-sec",
         default_value_t = 60.0,
         value_name = "SECS"
@@ -207,6 +209,14 @@ fn base_url(host: &str, port: u16) -> String {
 
 /// Runs the GSM8K evaluation.
 pub fn run(args: &Gsm8kArgs) -> Result<Gsm8kReport, BenchError> {
+    run_with_progress(args, &|_, _| {})
+}
+
+/// [`run`], telling `progress` (questions answered, questions asked) as each answer arrives.
+pub fn run_with_progress(
+    args: &Gsm8kArgs,
+    progress: &dyn Fn(u64, u64),
+) -> Result<Gsm8kReport, BenchError> {
     if args.parallel == 0 {
         return Err(BenchError::flag("--parallel", "must be at least 1"));
     }
@@ -226,7 +236,7 @@ pub fn run(args: &Gsm8kArgs) -> Result<Gsm8kReport, BenchError> {
         .enable_all()
         .build()
         .map_err(BenchError::Runtime)?;
-    rt.block_on(run_async(args, target, problems, n))
+    rt.block_on(run_async(args, target, problems, n, progress))
 }
 
 async fn run_async(
@@ -234,6 +244,7 @@ async fn run_async(
     target: Target,
     problems: Vec<Problem>,
     n: usize,
+    progress: &dyn Fn(u64, u64),
 ) -> Result<Gsm8kReport, BenchError> {
     let url = target.base_url().to_string();
     let pool = Arc::new(Pool::new(target, Duration::from_secs(10)));
@@ -322,11 +333,15 @@ async fn run_async(
         });
     }
     let mut answers: Vec<Option<Result<(String, u64), String>>> = vec![None; n];
+    let mut done = 0;
+    progress(done, n as u64);
     while let Ok(Some(j)) =
         tokio::time::timeout_at(run_deadline + Duration::from_secs(5), set.join_next()).await
     {
         if let Ok((i, r)) = j {
             answers[i] = Some(r);
+            done += 1;
+            progress(done, n as u64);
         }
     }
     set.abort_all();

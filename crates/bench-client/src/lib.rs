@@ -21,3 +21,12 @@ pub mod stats;
 pub mod tokens;
 
 pub use error::BenchError;
+
+/// The `--help` headings of the clients' flags: the Python program's own flags, then ours (the
+/// toolkit's four headings, `sglang_runner::flags::heading`, spelled here without the runner).
+pub mod heading {
+    /// Flags of the Python program the client replaces, same spelling.
+    pub const ORIGINAL: &str = "Original flags";
+    /// Flags the native client added.
+    pub const ADDITIONS: &str = "Additions";
+}

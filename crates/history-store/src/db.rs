@@ -672,3 +672,358 @@ mod pg_types {
         Ok(if sign == 0x4000 { -v } else { v })
     }
 }
+
+/// Limits of a user's read-only statement ([`Store::query_read_only_capped`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadLimits {
+    /// At most this many rows are returned ([`Capped::truncated`] says when there were more).
+    pub max_rows: usize,
+    /// The statement is cut when it runs longer than this.
+    pub timeout: Duration,
+}
+
+/// The rows of a capped read-only statement.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Capped {
+    /// Columns and at most `max_rows` rows.
+    pub rows: Rows,
+    /// The statement had more rows than `max_rows`.
+    pub truncated: bool,
+}
+
+/// PRAGMAs the explorer may run on SQLite: the read-only introspection ones, with a table
+/// or index name as their argument where they take one.
+const EXPLORER_PRAGMAS: &[&str] = &[
+    "table_info",
+    "table_xinfo",
+    "table_list",
+    "index_list",
+    "index_info",
+    "index_xinfo",
+    "foreign_key_list",
+    "compile_options",
+    "data_version",
+    "schema_version",
+    "user_version",
+    "page_count",
+    "page_size",
+];
+
+/// What the explorer's SQLite authorizer allows: reading (SELECT, table reads, functions,
+/// recursive CTEs) and the PRAGMAs of [`EXPLORER_PRAGMAS`] without an assignment; anything
+/// else (writes, schema changes, ATTACH/DETACH, transactions, other PRAGMAs) is denied and
+/// named in `denied`.
+fn explorer_authorizer(
+    denied: std::sync::Arc<std::sync::Mutex<Option<String>>>,
+) -> impl for<'r> FnMut(rusqlite::hooks::AuthContext<'r>) -> rusqlite::hooks::Authorization
++ Send
++ 'static {
+    use rusqlite::hooks::{AuthAction, Authorization};
+    move |ctx| {
+        let why = match ctx.action {
+            AuthAction::Select | AuthAction::Read { .. } | AuthAction::Recursive => {
+                return Authorization::Allow;
+            }
+            AuthAction::Function { function_name } => {
+                if function_name.eq_ignore_ascii_case("load_extension") {
+                    "load_extension()".to_owned()
+                } else {
+                    return Authorization::Allow;
+                }
+            }
+            AuthAction::Pragma {
+                pragma_name,
+                pragma_value,
+            } => {
+                let name = pragma_name.to_ascii_lowercase();
+                let takes_name = name.starts_with("table_")
+                    || name.starts_with("index_")
+                    || name == "foreign_key_list";
+                if EXPLORER_PRAGMAS.contains(&name.as_str())
+                    && (pragma_value.is_none() || takes_name)
+                {
+                    return Authorization::Allow;
+                }
+                match pragma_value {
+                    Some(v) => format!("PRAGMA {pragma_name} = {v}"),
+                    None => format!("PRAGMA {pragma_name}"),
+                }
+            }
+            AuthAction::Attach { .. } => "ATTACH".to_owned(),
+            AuthAction::Detach { .. } => "DETACH".to_owned(),
+            AuthAction::Insert { table_name }
+            | AuthAction::Update { table_name, .. }
+            | AuthAction::Delete { table_name }
+                if table_name.starts_with("sqlite_") =>
+            {
+                "changing the schema (CREATE, DROP, ALTER)".to_owned()
+            }
+            AuthAction::Insert { table_name } => format!("INSERT into {table_name}"),
+            AuthAction::Update { table_name, .. } => format!("UPDATE of {table_name}"),
+            AuthAction::Delete { table_name } => format!("DELETE from {table_name}"),
+            AuthAction::DropTable { table_name } | AuthAction::DropTempTable { table_name } => {
+                format!("DROP TABLE {table_name}")
+            }
+            AuthAction::Transaction { .. } | AuthAction::Savepoint { .. } => {
+                "a transaction statement".to_owned()
+            }
+            other => format!("{other:?}"),
+        };
+        if let Ok(mut d) = denied.lock() {
+            d.get_or_insert(why);
+        }
+        Authorization::Deny
+    }
+}
+
+/// The first words of the statements the explorer runs on PostgreSQL.
+const PG_EXPLORER_FIRST_WORDS: &[&str] = &["SELECT", "WITH", "VALUES", "TABLE", "EXPLAIN", "SHOW"];
+
+/// The first word of `sql`, after white space, comments and opening parentheses.
+fn first_word(sql: &str) -> &str {
+    let mut s = sql;
+    loop {
+        let t = s.trim_start().trim_start_matches('(');
+        if let Some(rest) = t.strip_prefix("--") {
+            s = rest.split_once('\n').map_or("", |(_, r)| r);
+        } else if let Some(rest) = t.strip_prefix("/*") {
+            s = rest.split_once("*/").map_or("", |(_, r)| r);
+        } else if t.len() != s.len() {
+            s = t;
+        } else {
+            break;
+        }
+    }
+    let end = s
+        .find(|c: char| !c.is_ascii_alphabetic())
+        .unwrap_or(s.len());
+    &s[..end]
+}
+
+fn timed_out(limits: &ReadLimits) -> StoreError {
+    StoreError::Sql {
+        context: "--sql".into(),
+        reason: format!(
+            "cut after {:.1} s: the statement ran past the time limit",
+            limits.timeout.as_secs_f64()
+        ),
+    }
+}
+
+impl Store {
+    /// A token that changes whenever another connection commits a change to the store
+    /// (SQLite: `PRAGMA data_version`; PostgreSQL: the server's current snapshot, which moves
+    /// with every transaction that writes). Equal tokens from this connection mean nothing
+    /// was committed in between, so a result computed at the first is still current.
+    pub fn change_token(&mut self) -> Result<String, StoreError> {
+        match &mut self.conn {
+            Conn::Sqlite(_) => {
+                let rows = self.query("PRAGMA data_version", &[])?;
+                Ok(rows
+                    .rows
+                    .first()
+                    .and_then(|r| r.first())
+                    .and_then(Value::as_text)
+                    .unwrap_or_default())
+            }
+            // One round trip (simple protocol, no transaction of its own).
+            Conn::Pg(c) => {
+                let msgs = c
+                    .simple_query("SELECT pg_current_snapshot()::text")
+                    .map_err(pg_err("reading the change token"))?;
+                Ok(msgs
+                    .iter()
+                    .find_map(|m| match m {
+                        postgres::SimpleQueryMessage::Row(r) => r.get(0).map(str::to_owned),
+                        _ => None,
+                    })
+                    .unwrap_or_default())
+            }
+        }
+    }
+
+    /// Which backend this is: `sqlite` or `postgresql`.
+    pub fn backend(&self) -> &'static str {
+        match &self.conn {
+            Conn::Sqlite(_) => "sqlite",
+            Conn::Pg(_) => "postgresql",
+        }
+    }
+
+    /// Runs a user's statement read-only within `limits` (the dashboard's SQL explorer):
+    /// exactly one statement; SQLite: `query_only` plus an authorizer that allows reading
+    /// only (no ATTACH, no writing PRAGMA, no transaction statements) and a progress handler
+    /// that cuts the statement at the timeout; PostgreSQL: a `READ ONLY` transaction with
+    /// `statement_timeout`, rolled back. At most `max_rows` rows are fetched.
+    pub fn query_read_only_capped(
+        &mut self,
+        sql: &str,
+        limits: ReadLimits,
+    ) -> Result<Capped, StoreError> {
+        let sql = sql.trim().trim_end_matches(';').trim();
+        if sql.is_empty() {
+            return Err(StoreError::NotReadOnly("the statement is empty".into()));
+        }
+        match &mut self.conn {
+            Conn::Sqlite(c) => {
+                c.execute_batch("PRAGMA query_only = ON")
+                    .map_err(sql_err("--sql"))?;
+                let denied = std::sync::Arc::new(std::sync::Mutex::new(None::<String>));
+                c.authorizer(Some(explorer_authorizer(std::sync::Arc::clone(&denied))));
+                let deadline = std::time::Instant::now() + limits.timeout;
+                let cut = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+                let cut_flag = std::sync::Arc::clone(&cut);
+                c.progress_handler(
+                    1000,
+                    Some(move || {
+                        let late = std::time::Instant::now() >= deadline;
+                        if late {
+                            cut_flag.store(true, std::sync::atomic::Ordering::Relaxed);
+                        }
+                        late
+                    }),
+                );
+                let out = sqlite_capped(c, sql, limits.max_rows);
+                c.progress_handler(0, None::<fn() -> bool>);
+                c.authorizer(
+                    None::<fn(rusqlite::hooks::AuthContext<'_>) -> rusqlite::hooks::Authorization>,
+                );
+                let denied = denied.lock().ok().and_then(|mut d| d.take());
+                match out {
+                    Ok(rows) => Ok(rows),
+                    Err(_) if cut.load(std::sync::atomic::Ordering::Relaxed) => {
+                        Err(timed_out(&limits))
+                    }
+                    Err(_) if denied.is_some() => Err(StoreError::NotReadOnly(format!(
+                        "{} is not allowed: the explorer only reads",
+                        denied.unwrap_or_default()
+                    ))),
+                    Err(e) => Err(e),
+                }
+            }
+            Conn::Pg(c) => {
+                // Defence in depth beside the READ ONLY transaction: statements that act on
+                // the server rather than read (COPY … TO a file, DO, CALL, LISTEN, …) are
+                // refused by their first word.
+                let first = first_word(sql).to_ascii_uppercase();
+                if !PG_EXPLORER_FIRST_WORDS.contains(&first.as_str()) {
+                    return Err(StoreError::NotReadOnly(format!(
+                        "{} statements are not allowed: the explorer runs {}",
+                        if first.is_empty() { "such" } else { &first },
+                        PG_EXPLORER_FIRST_WORDS.join(", ")
+                    )));
+                }
+                let mut t = c
+                    .build_transaction()
+                    .read_only(true)
+                    .start()
+                    .map_err(pg_err("--sql"))?;
+                t.batch_execute(&format!(
+                    "SET LOCAL statement_timeout = {}",
+                    limits.timeout.as_millis().max(1)
+                ))
+                .map_err(pg_err("--sql"))?;
+                let out = pg_capped(&mut t, sql, limits.max_rows);
+                let _ = t.rollback();
+                // Session-level advisory locks survive a rollback: a statement must not
+                // leave one behind (the migration lock of an ingest, say).
+                let _ = c.batch_execute("SELECT pg_advisory_unlock_all()");
+                out.map_err(|e| match e {
+                    StoreError::Sql { reason, .. } if reason.contains("25006") => {
+                        StoreError::NotReadOnly("the statement would change the database".into())
+                    }
+                    StoreError::Sql { reason, .. } if reason.contains("57014") => {
+                        timed_out(&limits)
+                    }
+                    StoreError::Sql { reason, .. }
+                        if reason.contains("42601") && reason.contains("multiple") =>
+                    {
+                        StoreError::NotReadOnly("give exactly one statement".into())
+                    }
+                    StoreError::Sql { reason, .. } => StoreError::Sql {
+                        context: "--sql".into(),
+                        reason,
+                    },
+                    e => e,
+                })
+            }
+        }
+    }
+}
+
+fn sqlite_capped(
+    c: &rusqlite::Connection,
+    sql: &str,
+    max_rows: usize,
+) -> Result<Capped, StoreError> {
+    use rusqlite::types::ValueRef;
+    let mut stmt = c.prepare(sql).map_err(|e| match e {
+        rusqlite::Error::MultipleStatement => {
+            StoreError::NotReadOnly("give exactly one statement".into())
+        }
+        e => StoreError::Sql {
+            context: "--sql".into(),
+            reason: e.to_string(),
+        },
+    })?;
+    if !stmt.readonly() {
+        return Err(StoreError::NotReadOnly(
+            "the statement would change the database".into(),
+        ));
+    }
+    let columns: Vec<String> = stmt
+        .column_names()
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+    let n = columns.len();
+    let mut rows = stmt.query([]).map_err(sql_err("--sql"))?;
+    let mut out = Vec::new();
+    let mut truncated = false;
+    while let Some(r) = rows.next().map_err(sql_err("--sql"))? {
+        if out.len() == max_rows {
+            truncated = true;
+            break;
+        }
+        let mut row = Vec::with_capacity(n);
+        for i in 0..n {
+            row.push(match r.get_ref(i).map_err(sql_err("--sql"))? {
+                ValueRef::Null => Value::Null,
+                ValueRef::Integer(v) => Value::Int(v),
+                ValueRef::Real(v) => Value::Real(v),
+                ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
+                ValueRef::Blob(b) => Value::Text(format!("<{} bytes>", b.len())),
+            });
+        }
+        out.push(row);
+    }
+    Ok(Capped {
+        rows: Rows { columns, rows: out },
+        truncated,
+    })
+}
+
+fn pg_capped(
+    t: &mut postgres::Transaction<'_>,
+    sql: &str,
+    max_rows: usize,
+) -> Result<Capped, StoreError> {
+    let stmt = t.prepare(sql).map_err(pg_err("--sql"))?;
+    let columns: Vec<String> = stmt.columns().iter().map(|c| c.name().to_owned()).collect();
+    let portal = t.bind(&stmt, &[]).map_err(pg_err("--sql"))?;
+    let want = i32::try_from(max_rows.saturating_add(1)).unwrap_or(i32::MAX);
+    let rows = t.query_portal(&portal, want).map_err(pg_err("--sql"))?;
+    let truncated = rows.len() > max_rows;
+    let mut out = Vec::with_capacity(rows.len().min(max_rows));
+    for r in rows.iter().take(max_rows) {
+        let mut row = Vec::with_capacity(columns.len());
+        for i in 0..columns.len() {
+            row.push(r.try_get::<_, Value>(i).map_err(pg_err("reading a row"))?);
+        }
+        out.push(row);
+    }
+    Ok(Capped {
+        rows: Rows { columns, rows: out },
+        truncated,
+    })
+}

@@ -22,7 +22,7 @@ pub mod schema;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 
-pub use db::{Rows, Store, Value};
+pub use db::{Capped, ReadLimits, Rows, Store, Value};
 pub use error::{IngestError, StoreError};
 pub use ingest::{IngestOptions, IngestSummary, ingest, ingest_paths};
 pub use location::Location;

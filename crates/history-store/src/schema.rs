@@ -15,11 +15,18 @@ pub struct Migration {
 }
 
 /// Every migration, oldest first.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "runs, metrics, gsm8k, test_results, artifacts",
-    sql: V1,
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "runs, metrics, gsm8k, test_results, artifacts",
+        sql: V1,
+    },
+    Migration {
+        version: 2,
+        name: "artifacts by path (the dashboard serves stored files only)",
+        sql: V2,
+    },
+];
 
 /// The latest schema version this build knows.
 pub fn latest() -> i64 {
@@ -104,6 +111,9 @@ CREATE TABLE artifacts (
     parsed TEXT NOT NULL,
     PRIMARY KEY (run_key, path)
 )";
+
+const V2: &str = "
+CREATE INDEX artifacts_path ON artifacts (path)";
 
 /// The statements of a migration.
 pub fn statements(sql: &str) -> impl Iterator<Item = &str> {

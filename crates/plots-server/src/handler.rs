@@ -36,6 +36,9 @@ pub struct Site {
     pub root: PathBuf,
     /// Title of listing pages.
     pub title: String,
+    /// URL prefix the tree is served below (`/plots` in the dashboard; empty at the root):
+    /// redirects and listing links carry it.
+    pub mount: String,
 }
 
 /// The request headers that decide the answer for a file.
@@ -175,7 +178,7 @@ fn plan(
         Target::File { .. } if path.trailing_slash => (not_found(cond.head), None),
         Target::File { path: p, meta } => (file_reply(&p, &meta, cond), None),
         Target::Dir(_) if !path.trailing_slash => {
-            let mut location = path.url(true);
+            let mut location = format!("{}{}", site.mount, path.url(true));
             if let Some(q) = query {
                 location.push('?');
                 location.push_str(q);
@@ -195,7 +198,7 @@ fn plan(
             }
             match fsmap::list(&site.root, &dir) {
                 Ok(entries) => {
-                    let html = listing::render(&site.title, path, &entries);
+                    let html = listing::render_at(&site.mount, &site.title, path, &entries);
                     (listing_reply(html, cond.head), None)
                 }
                 Err(_) => (

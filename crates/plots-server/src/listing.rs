@@ -72,6 +72,12 @@ footer{color:var(--muted);font-size:13px}";
 
 /// Renders the listing page of the directory at `path` (the request path, already checked).
 pub fn render(title: &str, path: &SafePath, entries: &[Entry]) -> String {
+    render_at("", title, path, entries)
+}
+
+/// [`render`] for a tree served below the URL prefix `mount` (`/plots`; empty at the root):
+/// the breadcrumb links carry the prefix.
+pub fn render_at(mount: &str, title: &str, path: &SafePath, entries: &[Entry]) -> String {
     let title = escape_html(title);
     let url = escape_html(&path.url(true));
     let mut html = String::with_capacity(2048 + entries.len() * 400);
@@ -83,7 +89,7 @@ pub fn render(title: &str, path: &SafePath, entries: &[Entry]) -> String {
          <title>{title} \u{2014} {url}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n\
          <h1>{title}</h1>\n<nav>"
     );
-    breadcrumbs(&mut html, path);
+    breadcrumbs(&mut html, mount, path);
     html.push_str("</nav>\n<hr>\n<ul>\n");
     for e in entries {
         entry(&mut html, e);
@@ -102,9 +108,10 @@ pub fn render(title: &str, path: &SafePath, entries: &[Entry]) -> String {
     html
 }
 
-fn breadcrumbs(html: &mut String, path: &SafePath) {
-    html.push_str("<a href=\"/\">/</a>");
-    let mut href = String::from("/");
+fn breadcrumbs(html: &mut String, mount: &str, path: &SafePath) {
+    let mount = escape_html(mount);
+    let _ = write!(html, "<a href=\"{mount}/\">/</a>");
+    let mut href = format!("{mount}/");
     for seg in &path.segments {
         href.push_str(&encode_segment(seg));
         href.push('/');

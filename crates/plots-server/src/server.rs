@@ -93,6 +93,7 @@ pub async fn serve(
     let site = Arc::new(Site {
         root,
         title: config.title.clone(),
+        mount: String::new(),
     });
     let mut http = http1::Builder::new();
     http.timer(TokioTimer::new())

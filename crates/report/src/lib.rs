@@ -13,6 +13,7 @@ pub mod bounded;
 pub mod corpus;
 #[cfg(feature = "history")]
 pub mod history;
+pub mod latest;
 pub mod offline_csv;
 pub mod online_csv;
 #[cfg(feature = "plot")]

@@ -481,24 +481,69 @@ mod tests {
         assert_eq!(redact_with("a s3cr3t-value-xyz b", &s), "a *** b");
     }
 
+    /// Sentences and log lines with words a masker could mistake for secrets.
+    const ORDINARY: &[&str] = &[
+        "token is x",
+        "1 token per UTF-8 byte",
+        "the secret to speed is batching",
+        "api_key=None, base_url=http://127.0.0.1:30000",
+        "Total input tokens: 1234",
+        "Output token throughput (tok/s):          512.30",
+        "password reset is not needed here",
+        "see .github/workflows/ci.yml for the pipeline",
+        "[check] Teams notification sent successfully",
+        "Successful requests:                     500",
+        "key: value, webhook sent, token budget 4096",
+        "---------------Inter-Token Latency----------------",
+        "----token budget----",
+        "give the webhook URL to enable Teams; the token per request is 1",
+        "the key per-token latency is 12 ms, 1 token per step",
+        "sig figures: 3; webhook delivery per card",
+    ];
+
     #[test]
     fn ordinary_sentences_pass_unchanged() {
-        for line in [
-            "token is x",
-            "1 token per UTF-8 byte",
-            "the secret to speed is batching",
-            "api_key=None, base_url=http://127.0.0.1:30000",
-            "Total input tokens: 1234",
-            "Output token throughput (tok/s):          512.30",
-            "password reset is not needed here",
-            "see .github/workflows/ci.yml for the pipeline",
-            "[check] Teams notification sent successfully",
-            "Successful requests:                     500",
-            "key: value, webhook sent, token budget 4096",
-            "---------------Inter-Token Latency----------------",
-            "----token budget----",
+        for line in ORDINARY {
+            assert_eq!(redact(line), *line, "{line}");
+        }
+    }
+
+    /// With the secrets of a real night registered (a Power Automate webhook from the
+    /// command line, a GitHub token and a HuggingFace token from the environment), ordinary
+    /// sentences still come out unchanged and every secret is masked, also unregistered ones
+    /// recognised by their shape.
+    #[test]
+    fn registered_secrets_mask_themselves_and_nothing_else() {
+        let sig = format!("{}Qx7", "Kd93mZpL0aXv".repeat(3));
+        let webhook = format!(
+            "https://prod-42.westus.logic.azure.com:443/workflows/9f8e7d6c5b4a39281706f5e4d3c2b1a0/triggers/manual/paths/invoke?api-version=2016-06-01&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig={sig}"
+        );
+        let gh = format!("ghp_{}", "Ab1Cd2Ef3Gh4".repeat(3));
+        let hf = format!("hf_{}", "Zy9Xw8Vu7Ts6".repeat(3));
+        register_from_args([
+            "perf-nightly",
+            "--mode=online",
+            &format!("--teams-webhook-url={webhook}"),
+        ]);
+        register_secret(&gh);
+        register_secret(&hf);
+        for line in ORDINARY {
+            assert_eq!(redact(line), *line, "{line}");
+        }
+        for (line, secret) in [
+            (format!("Command: perf-nightly --teams-webhook-url={webhook}"), sig.as_str()),
+            (format!("posting to {webhook}"), "9f8e7d6c5b4a3928"),
+            (format!("remote: https://x:{gh}@github.com/ROCm/sglang-ci"), gh.as_str()),
+            (format!("HF_TOKEN={hf} huggingface-cli download"), hf.as_str()),
+            (format!("token {gh} rejected"), gh.as_str()),
+            (
+                "POST https://contoso.webhook.office.com/webhookb2/abc@def/IncomingWebhook/123/456 failed".to_owned(),
+                "IncomingWebhook/123",
+            ),
         ] {
-            assert_eq!(redact(line), line, "{line}");
+            let r = redact(&line);
+            assert!(!r.contains(secret), "{line} -> {r}");
+            assert!(r.contains(MASK), "{line} -> {r}");
         }
     }
 

@@ -22,7 +22,8 @@ use crate::command::{env_pairs, split_words};
 use crate::engine::{ClientImpl, Engine, ExecutorKind, Steps};
 use crate::error::RunnerError;
 use crate::flags::{
-    self, DirFlags, EngineFlags, HardwareFlags, ImageModelFlags, RunOutputFlags, env as flag_env,
+    self, DirFlags, EngineFlags, HardwareFlags, ImageModelFlags, LogFlags, RunOutputFlags,
+    env as flag_env, heading,
 };
 
 /// Where environment variables come from (the process, or a map in tests). Empty values
@@ -91,12 +92,15 @@ pub struct BaseOptions {
     /// `--hardware`, `--rocm-version`, `--nightly-command`.
     #[command(flatten)]
     pub hardware: HardwareFlags,
+    /// `--dry-run`, `--report-json`.
+    #[command(flatten)]
+    pub output: RunOutputFlags,
     /// `--engine`, `--executor`.
     #[command(flatten)]
     pub engine: EngineFlags,
-    /// `--dry-run`, `--report-json`, `--verbose`.
+    /// `--verbose` (last: `--help` shows the headings in the order their first flag comes).
     #[command(flatten)]
-    pub output: RunOutputFlags,
+    pub log: LogFlags,
 }
 
 /// Where and how a benchmark runs: the settings every benchmark binary resolves alike.
@@ -414,8 +418,8 @@ pub fn default_executor(engine: Engine, env: &dyn EnvSource) -> (ExecutorKind, S
             format!("inside a container ({reason:?})"),
         );
     }
-    let docker_on_path = std::env::var_os("PATH")
-        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join("docker").is_file()));
+    let docker_on_path =
+        crate::engine::find_on_path("docker", std::env::var_os("PATH").as_deref()).is_some();
     if docker_on_path {
         (ExecutorKind::Docker, "on a host with docker".to_owned())
     } else {
@@ -464,6 +468,7 @@ impl GrokType {
 pub struct GrokModelOptions {
     /// `--model-type`.
     #[arg(
+        help_heading = heading::ORIGINAL,
         long,
         value_name = "TYPE",
         help = concatcp!(
@@ -474,6 +479,7 @@ pub struct GrokModelOptions {
     pub model_type: Option<String>,
     /// `--tokenizer`.
     #[arg(
+        help_heading = heading::ORIGINAL,
         long,
         value_name = "PATH",
         help = concatcp!(
@@ -488,6 +494,7 @@ pub struct GrokModelOptions {
     pub tokenizer: Option<String>,
     /// `--model-name` (new offline, as online: fix F-17).
     #[arg(
+        help_heading = heading::ADDITIONS,
         long,
         value_name = "NAME",
         help = "`<MODEL_NAME>` of folders and files [env: GROK_MODEL_NAME / GROK2_MODEL_NAME, \
@@ -608,6 +615,7 @@ pub const DEEPSEEK_MODEL: &str = "/mnt/raid/models/huggingface/deepseek-ai/DeepS
 pub struct DeepSeekModelOptions {
     /// `--model-name`.
     #[arg(
+        help_heading = heading::ORIGINAL,
         long,
         value_name = "NAME",
         help = concatcp!(
@@ -618,6 +626,7 @@ pub struct DeepSeekModelOptions {
     pub model_name: Option<String>,
     /// `--hf-model-id`.
     #[arg(
+        help_heading = heading::ORIGINAL,
         long,
         value_name = "ID",
         help = concatcp!(
@@ -628,6 +637,7 @@ pub struct DeepSeekModelOptions {
     pub hf_model_id: Option<String>,
     /// `--download-model`.
     #[arg(
+        help_heading = heading::ORIGINAL,
         long,
         help = "Download (or resume/verify) the model with huggingface-cli (or hf) into --model \
                 first when needed; offline after a free-space check (SGLCI_MIN_FREE_GB \

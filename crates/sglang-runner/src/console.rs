@@ -1,15 +1,32 @@
 //! Where the runner's console lines go (the binaries pass stdout; tests pass a buffer).
 //! Every line is masked with [`report::redact::redact`] before it is written, relayed child
 //! output included (held until its line ends, so a secret split across reads is found).
+//! Long steps also report their [`Progress`] to an optional sink (a binary draws a progress
+//! bar from it when a terminal is attached; nothing is written otherwise).
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
+
+/// How far a long step is (the GSM8K gate's runs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Progress {
+    /// The step (`GSM8K`).
+    pub what: String,
+    /// Units done.
+    pub done: u64,
+    /// Units in the step.
+    pub total: u64,
+}
+
+/// Where [`Progress`] goes.
+pub type ProgressSink = Box<dyn FnMut(&Progress) + Send>;
 
 /// A line-oriented console. Write errors (a closed stdout) are ignored: the run goes on and
 /// its files are what counts.
 pub struct Console {
     out: Box<dyn Write + Send>,
     masker: report::redact::LineMasker,
+    progress: Option<ProgressSink>,
 }
 
 impl Console {
@@ -18,6 +35,24 @@ impl Console {
         Self {
             out,
             masker: report::redact::LineMasker::new(),
+            progress: None,
+        }
+    }
+
+    /// This console, reporting [`Progress`] to `sink`.
+    pub fn with_progress(mut self, sink: ProgressSink) -> Self {
+        self.progress = Some(sink);
+        self
+    }
+
+    /// Reports that `done` of `total` units of `what` are done (nothing without a sink).
+    pub fn progress(&mut self, what: &str, done: u64, total: u64) {
+        if let Some(sink) = &mut self.progress {
+            sink(&Progress {
+                what: what.to_owned(),
+                done,
+                total,
+            });
         }
     }
 
@@ -95,5 +130,24 @@ mod tests {
         drop(c);
         let text = String::from_utf8(buf.lock().unwrap().clone()).unwrap();
         assert_eq!(text, "child says ***\npartial ***own line\n");
+    }
+
+    #[test]
+    fn progress_goes_to_the_sink_and_never_into_the_lines() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let (c, buf) = Console::memory();
+        let s2 = seen.clone();
+        let mut c = c.with_progress(Box::new(move |p: &Progress| {
+            s2.lock().unwrap().push((p.what.clone(), p.done, p.total));
+        }));
+        c.progress("GSM8K", 1, 5);
+        c.line("Run 1 completed");
+        drop(c);
+        assert_eq!(*seen.lock().unwrap(), [("GSM8K".to_owned(), 1, 5)]);
+        assert_eq!(buf.lock().unwrap().as_slice(), b"Run 1 completed\n");
+        let (mut plain, buf) = Console::memory();
+        plain.progress("GSM8K", 1, 5);
+        drop(plain);
+        assert!(buf.lock().unwrap().is_empty());
     }
 }

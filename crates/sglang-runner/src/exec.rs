@@ -227,19 +227,11 @@ fn setpriv() -> Option<&'static Path> {
 /// `program` as `execvp` would find it: a path containing `/` as is (when it is a file),
 /// else the first executable file of that name on `PATH`.
 fn find_on_path(program: &str) -> Option<PathBuf> {
-    use std::os::unix::fs::PermissionsExt;
-    let is_exe = |p: &Path| {
-        std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-    };
     if program.contains('/') {
         let p = PathBuf::from(program);
-        return is_exe(&p).then_some(p);
+        return crate::engine::is_executable(&p).then_some(p);
     }
-    std::env::var_os("PATH").and_then(|path| {
-        std::env::split_paths(&path)
-            .map(|d| d.join(program))
-            .find(|p| is_exe(p))
-    })
+    crate::engine::find_on_path(program, std::env::var_os("PATH").as_deref())
 }
 
 fn base_command(cmd: &CommandSpec) -> Command {

@@ -15,6 +15,23 @@ use const_format::concatcp;
 
 use crate::engine::{ClientImpl, Engine, ExecutorKind};
 
+/// The `--help` headings every binary groups its flags under, in this order (a binary shows
+/// the ones it has): the original script's flags, the port's own, engine and executor,
+/// logging. Shared groups set theirs per flag with `help_heading`, so a group's flags land
+/// under the same heading in every binary.
+pub mod heading {
+    /// Flags the original script (or program) took, same spelling.
+    pub const ORIGINAL: &str = "Original flags";
+    /// Flags the port added.
+    pub const ADDITIONS: &str = "Additions";
+    /// Which engine performs the steps and where they run.
+    pub const ENGINE: &str = "Engine and executor";
+    /// Logging.
+    pub const LOGGING: &str = "Logging";
+    /// The four headings in the order `--help` shows them.
+    pub const ORDER: [&str; 4] = [ORIGINAL, ADDITIONS, ENGINE, LOGGING];
+}
+
 /// Names of the environment variables the shared flags fall back to.
 pub mod env {
     /// `--docker_image`.
@@ -108,6 +125,7 @@ pub(crate) fn client(s: &str) -> Result<ClientImpl, String> {
 pub struct ImageModelFlags {
     /// `--docker_image` / `--docker-image`.
     #[arg(
+        help_heading = heading::ORIGINAL,
         long,
         value_name = "IMAGE",
         help = concatcp!(
@@ -120,6 +138,7 @@ pub struct ImageModelFlags {
 
     /// `--model` / `--model-path`.
     #[arg(
+        help_heading = heading::ORIGINAL,
         long,
         alias = "model-path",
         value_name = "PATH",
@@ -136,6 +155,7 @@ pub struct ImageModelFlags {
 pub struct DirFlags {
     /// `--work-dir`.
     #[arg(
+        help_heading = heading::ORIGINAL,
         long,
         value_name = "DIR",
         help = concatcp!(
@@ -147,6 +167,7 @@ pub struct DirFlags {
 
     /// `--output-dir`.
     #[arg(
+        help_heading = heading::ORIGINAL,
         long,
         value_name = "DIR",
         help = concatcp!(
@@ -162,6 +183,7 @@ pub struct DirFlags {
 pub struct HardwareFlags {
     /// `--hardware`.
     #[arg(
+        help_heading = heading::ORIGINAL,
         long,
         value_name = "HW",
         help = "Hardware (`mi30x`, `mi35x`), written to the timing summary; Grok online skips \
@@ -172,6 +194,7 @@ pub struct HardwareFlags {
 
     /// `--rocm-version`.
     #[arg(
+        help_heading = heading::ORIGINAL,
         long,
         value_name = "TEXT",
         help = "ROCm version text for the timing summary (`rocm700` also selects \
@@ -181,6 +204,7 @@ pub struct HardwareFlags {
 
     /// `--nightly-command`.
     #[arg(
+        help_heading = heading::ORIGINAL,
         long,
         value_name = "TEXT",
         allow_hyphen_values = true,
@@ -195,6 +219,7 @@ pub struct HardwareFlags {
 pub struct EngineFlags {
     /// `--engine`.
     #[arg(
+        help_heading = heading::ENGINE,
         long,
         value_name = "ENGINE",
         value_parser = engine,
@@ -206,6 +231,7 @@ pub struct EngineFlags {
 
     /// `--executor`.
     #[arg(
+        help_heading = heading::ENGINE,
         long,
         value_name = "EXECUTOR",
         value_parser = executor,
@@ -223,6 +249,7 @@ pub struct EngineFlags {
 pub struct RunOutputFlags {
     /// `--dry-run`.
     #[arg(
+        help_heading = heading::ADDITIONS,
         long,
         help = "Print every setting, path and command line, then exit 0 without running or \
                 writing anything"
@@ -231,16 +258,22 @@ pub struct RunOutputFlags {
 
     /// `--report-json`.
     #[arg(
+        help_heading = heading::ADDITIONS,
         long,
         value_name = "FILE",
         help = "Also write the run's outcome, exit code, paths and time accounting as JSON to FILE"
     )]
     pub report_json: Option<PathBuf>,
+}
 
+/// Logging (its own group: `--help` shows it last, after engine and executor).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct LogFlags {
     /// `-v` / `--verbose`.
     #[arg(
         short,
         long,
+        help_heading = heading::LOGGING,
         help = "Debug logging on stderr (also SGLCI_LOG / RUST_LOG)"
     )]
     pub verbose: bool,
@@ -256,6 +289,7 @@ pub struct TeamsWebhookFlags {
         value_name = "URL",
         num_args = 0..=1,
         default_missing_value = "",
+        help_heading = heading::ORIGINAL,
         help = "Teams webhook URL; enables the Teams notification (also --teams-webhook); an \
                 empty value disables it. Never printed"
     )]

@@ -85,6 +85,8 @@ pub fn run_stage(
             None => format!("Executing GSM8K test Run {i} ..."),
         };
         out(s, &mut log, header)?;
+        s.console
+            .progress("GSM8K", u64::from(i - 1), u64::from(st.runs));
         let run_start = Instant::now();
         // Capture this run's output to read its accuracy, and append it to the log.
         let mut captured = Vec::new();
@@ -123,6 +125,8 @@ pub fn run_stage(
         out(s, &mut log, format!("Run {i}: Accuracy: {text}"))?;
         texts.push(text);
     }
+    s.console
+        .progress("GSM8K", u64::from(st.runs), u64::from(st.runs));
     let duration_s = stage_start.elapsed().as_secs();
     let average = recompute_average(&values);
     let passed = average.parse::<f64>().is_ok_and(|a| a >= st.threshold);

@@ -33,6 +33,7 @@
 //! simulated-engine image (`sglang-sim build-image`) is not here: it is sglang-sim's `image`
 //! module, so the `sglang-sim` binary does not use this crate.
 
+pub mod banner;
 pub mod benchmark;
 pub mod clock;
 pub mod command;
@@ -52,9 +53,12 @@ pub mod offline;
 pub mod online;
 pub mod outcome;
 pub mod paths;
+pub mod pd;
+pub mod sanity;
 pub mod server;
 pub mod session;
 pub mod signals;
+pub mod test_nightly;
 pub mod timefmt;
 pub mod timing;
 

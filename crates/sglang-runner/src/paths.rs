@@ -113,6 +113,7 @@ impl OnlinePaths {
 pub struct DeepSeekMode {
     /// `--check-dp-attention`.
     #[arg(
+        help_heading = crate::flags::heading::ORIGINAL,
         long = "check-dp-attention",
         help = "DeepSeek: DP-attention server; GSM8K only unless --enable-dp-test. Folder \
                 suffix `_dp_attention`"
@@ -120,6 +121,7 @@ pub struct DeepSeekMode {
     pub dp_attention: bool,
     /// `--enable-torch-compile`.
     #[arg(
+        help_heading = crate::flags::heading::ORIGINAL,
         long = "enable-torch-compile",
         help = "DeepSeek: add --enable-torch-compile to the server; GSM8K only unless \
                 --enable-dp-test. Folder suffix `_torch_compile`"
@@ -127,6 +129,7 @@ pub struct DeepSeekMode {
     pub torch_compile: bool,
     /// `--enable-mtp-test`.
     #[arg(
+        help_heading = crate::flags::heading::ORIGINAL,
         long = "enable-mtp-test",
         help = "DeepSeek: one run per concurrency and, on mi35x with DeepSeek-R1-MXFP4-Preview, \
                 the MTP artifacts. Folder suffix `_mtp_test`"
@@ -134,6 +137,7 @@ pub struct DeepSeekMode {
     pub mtp_test: bool,
     /// `--enable-dp-test`.
     #[arg(
+        help_heading = crate::flags::heading::ORIGINAL,
         long = "enable-dp-test",
         help = "DeepSeek: serving benchmark on the DP-attention server (implies \
                 --check-dp-attention), one run per concurrency"

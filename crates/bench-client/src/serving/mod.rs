@@ -10,4 +10,4 @@ mod run;
 pub use args::{Backend, ServingArgs};
 pub use metrics::{ServingReport, Summary};
 pub use output::{default_output_file, write_outputs};
-pub use run::run;
+pub use run::{run, run_with_progress};

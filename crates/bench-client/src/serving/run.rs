@@ -31,6 +31,16 @@ struct Shared {
 /// result block, the JSON line and the verdict. Errors are what stops a run before results
 /// exist (bad flags, unusable server, failed warm-up).
 pub fn run(args: &ServingArgs, log: &mut dyn Write) -> Result<ServingReport, BenchError> {
+    run_with_progress(args, log, &|_, _| {})
+}
+
+/// [`run`], telling `progress` (requests finished, requests in the run) as each request of
+/// the timed phase ends.
+pub fn run_with_progress(
+    args: &ServingArgs,
+    log: &mut dyn Write,
+    progress: &dyn Fn(u64, u64),
+) -> Result<ServingReport, BenchError> {
     validate(args)?;
     let url = match &args.base_url {
         Some(u) => u.clone(),
@@ -48,7 +58,7 @@ pub fn run(args: &ServingArgs, log: &mut dyn Write) -> Result<ServingReport, Ben
             .build()
     }
     .map_err(BenchError::Runtime)?;
-    rt.block_on(run_async(args, target, log))
+    rt.block_on(run_async(args, target, log, progress))
 }
 
 fn validate(args: &ServingArgs) -> Result<(), BenchError> {
@@ -199,6 +209,7 @@ async fn run_async(
     args: &ServingArgs,
     target: Target,
     log: &mut dyn Write,
+    progress: &dyn Fn(u64, u64),
 ) -> Result<ServingReport, BenchError> {
     let url = target.base_url().to_string();
     let pool = Pool::new(target, secs(args.connect_timeout));
@@ -373,12 +384,17 @@ async fn run_async(
     }
     let mut outcomes: Vec<Option<Outcome>> = (0..rows.len()).map(|_| None).collect();
     let mut timed_out = false;
+    let total = rows.len() as u64;
+    let mut done = 0;
+    progress(done, total);
     loop {
         match tokio::time::timeout_at(run_deadline + Duration::from_secs(5), set.join_next()).await
         {
             Ok(Some(Ok(o))) => {
                 let i = o.index;
                 outcomes[i] = Some(o);
+                done += 1;
+                progress(done, total);
             }
             Ok(Some(Err(e))) => tracing::warn!("request task failed: {e}"),
             Ok(None) => break,

@@ -13,7 +13,7 @@ use thiserror::Error;
 use crate::config::{EnvSource, dir_flag_env_or, flag_env_or};
 use crate::container;
 use crate::engine::Engine;
-use crate::flags::{self, TeamsWebhookFlags};
+use crate::flags::{self, TeamsWebhookFlags, heading};
 use crate::paths::DeepSeekMode;
 
 /// A value the original rejected with exit status 1; the message is the original's (the
@@ -28,6 +28,7 @@ pub struct UsageError(pub String);
 pub struct NightlyOptions {
     /// `--model`.
     #[arg(
+        help_heading = heading::ORIGINAL,
         long,
         value_name = "MODEL",
         help = "`grok`, `grok2`, `deepseek`, `DeepSeek-V3` or `sanity` [default: grok]"
@@ -35,6 +36,7 @@ pub struct NightlyOptions {
     pub model: Option<String>,
     /// `--model-path`.
     #[arg(
+        help_heading = heading::ORIGINAL,
         long,
         value_name = "PATH",
         help = "Model weights directory, forwarded as the benchmarks' --model and mounted into \
@@ -43,6 +45,7 @@ pub struct NightlyOptions {
     pub model_path: Option<String>,
     /// `--model-name`.
     #[arg(
+        help_heading = heading::ORIGINAL,
         long,
         value_name = "NAME",
         help = "MODEL_NAME of folders and files, forwarded to every benchmark [env: \
@@ -52,6 +55,7 @@ pub struct NightlyOptions {
     pub model_name: Option<String>,
     /// `--tokenizer-path`.
     #[arg(
+        help_heading = heading::ORIGINAL,
         long,
         value_name = "PATH",
         help = "Tokenizer, forwarded as --tokenizer with --model=grok2 only [default: the \
@@ -60,6 +64,7 @@ pub struct NightlyOptions {
     pub tokenizer_path: Option<String>,
     /// `--work-dir`.
     #[arg(
+        help_heading = heading::ORIGINAL,
         long,
         value_name = "DIR",
         help = concatcp!(
@@ -71,6 +76,7 @@ pub struct NightlyOptions {
     pub work_dir: Option<PathBuf>,
     /// `--mode` (`Some("")` = all).
     #[arg(
+        help_heading = heading::ORIGINAL,
         long,
         value_name = "MODE",
         help = "`online`, `offline`, `all` (online then offline; also an empty value) or \
@@ -79,6 +85,7 @@ pub struct NightlyOptions {
     pub mode: Option<String>,
     /// `--hardware`.
     #[arg(
+        help_heading = heading::ORIGINAL,
         long,
         value_name = "HW",
         help = concatcp!(
@@ -88,6 +95,7 @@ pub struct NightlyOptions {
     pub hardware: Option<String>,
     /// `--download-model`.
     #[arg(
+        help_heading = heading::ORIGINAL,
         long,
         value_name = "REPO",
         help = "HuggingFace repository to download into <CI_DIR>/models/<name> when \
@@ -96,6 +104,7 @@ pub struct NightlyOptions {
     pub download_model: Option<String>,
     /// `--continue-run-days`, unvalidated text.
     #[arg(
+        help_heading = heading::ORIGINAL,
         long,
         value_name = "N",
         help = "Days of images to run, today first (a positive integer) [default: 1]"
@@ -107,6 +116,7 @@ pub struct NightlyOptions {
     pub teams: TeamsWebhookFlags,
     /// `--teams-skip-analysis`.
     #[arg(
+        help_heading = heading::ORIGINAL,
         long,
         help = "Send the card without the accuracy and performance analysis [env: \
                 TEAMS_SKIP_ANALYSIS=true]"
@@ -114,6 +124,7 @@ pub struct NightlyOptions {
     pub teams_skip_analysis: bool,
     /// `--alert-on-fallback`.
     #[arg(
+        help_heading = heading::ADDITIONS,
         long,
         help = "Send the Teams card also for a fallback image (one older than today, Pacific); \
                 without it such a card is held back and the log says so"
@@ -121,6 +132,7 @@ pub struct NightlyOptions {
     pub alert_on_fallback: bool,
     /// `--regression-rule`.
     #[arg(
+        help_heading = heading::ADDITIONS,
         long,
         value_enum,
         value_name = "RULE",
@@ -131,6 +143,7 @@ pub struct NightlyOptions {
     pub regression_rule: Option<RegressionRule>,
     /// `--teams-analysis-days`.
     #[arg(
+        help_heading = heading::ORIGINAL,
         long,
         value_name = "N",
         help = concatcp!(
@@ -144,13 +157,27 @@ pub struct NightlyOptions {
     pub deepseek_mode: DeepSeekMode,
     /// `--sanity-trials`, unvalidated text.
     #[arg(
+        help_heading = heading::ORIGINAL,
         long,
         value_name = "N",
         help = "Sanity trials per model (a positive integer) [default: 1]"
     )]
     pub sanity_trials: Option<String>,
+    /// `--sanity-args` (new): extra `sanity-check` flags of `--mode=sanity`.
+    #[arg(
+        help_heading = heading::ADDITIONS,
+        long,
+        value_name = "ARGS",
+        allow_hyphen_values = true,
+        help = "Extra sanity-check flags for --mode=sanity, one string \
+                (`--sanity-args=\"--models QWEN-30B --early-exit\"`); the image, hardware, \
+                trials, work dir and engine come from the night [env: SGLCI_SANITY_ARGS] \
+                [default: none]"
+    )]
+    pub sanity_args: Option<String>,
     /// `--docker_image` (new: skips discovery).
     #[arg(
+        help_heading = heading::ADDITIONS,
         long,
         value_name = "IMAGE",
         help = "Run on this image and skip Docker Hub discovery (also --docker_image); with \
@@ -159,6 +186,7 @@ pub struct NightlyOptions {
     pub docker_image: Option<String>,
     /// `--engine` (new).
     #[arg(
+        help_heading = heading::ENGINE,
         long,
         value_name = "ENGINE",
         value_parser = flags::engine,
@@ -168,6 +196,7 @@ pub struct NightlyOptions {
     pub engine: Option<Engine>,
     /// `--port` (new): the benchmarks' server port.
     #[arg(
+        help_heading = heading::ADDITIONS,
         long,
         value_name = "PORT",
         value_parser = flags::port,
@@ -177,6 +206,7 @@ pub struct NightlyOptions {
     pub port: Option<u16>,
     /// `--db` (new): the history store the night's results are ingested into.
     #[arg(
+        help_heading = heading::ADDITIONS,
         long,
         value_name = "URL",
         help = "History store to ingest the night's run folders into at the end (a SQLite path \
@@ -187,6 +217,7 @@ pub struct NightlyOptions {
     pub db: Option<String>,
     /// `--strict` (new): a failed benchmark makes the exit status non-zero.
     #[arg(
+        help_heading = heading::ADDITIONS,
         long,
         help = concatcp!(
             "Exit ", super::EXIT_STRICT_FAILED, " when any benchmark of the night failed (the \
@@ -197,6 +228,7 @@ pub struct NightlyOptions {
     pub strict: bool,
     /// `--dry-run` (new).
     #[arg(
+        help_heading = heading::ADDITIONS,
         long,
         help = "Print the resolved settings, container settings and every benchmark command, \
                 then exit 0 without touching Docker, the lock or any file"
@@ -415,6 +447,8 @@ pub struct NightlyConfig {
     pub deepseek_mode: DeepSeekMode,
     /// `--sanity-trials`.
     pub sanity_trials: u32,
+    /// `--sanity-args`, split into words.
+    pub sanity_args: Vec<String>,
     /// The image.
     pub image: ImageSource,
     /// The engine.
@@ -544,6 +578,15 @@ pub fn resolve(
             "[nightly] Will run {sanity_trials} trials per model for sanity check"
         ));
     }
+    let sanity_args = match o
+        .sanity_args
+        .clone()
+        .or_else(|| env.var("SGLCI_SANITY_ARGS"))
+    {
+        Some(t) => crate::command::split_words(&t)
+            .map_err(|e| UsageError(format!("--sanity-args: {e}")))?,
+        None => Vec::new(),
+    };
 
     // Teams (§8.2): only the flag with a value enables notifications.
     let teams = match o.teams.teams_webhook_url.as_deref() {
@@ -675,6 +718,7 @@ pub fn resolve(
         teams,
         deepseek_mode,
         sanity_trials,
+        sanity_args,
         image,
         engine,
         port: o.port,

@@ -6,9 +6,9 @@ use std::path::PathBuf;
 
 use thiserror::Error;
 
+use super::EXIT_FAILURE;
 use super::config::UsageError;
 use super::images::SelectError;
-use super::{EXIT_FAILURE, EXIT_SANITY_NOT_PORTED};
 
 /// A night that ended early.
 #[derive(Debug, Error)]
@@ -31,11 +31,6 @@ pub enum NightlyError {
         #[source]
         source: std::io::Error,
     },
-    /// `--mode=sanity`: sanity-check is not ported yet.
-    #[error(
-        "Sanity check skipped: the sanity-check binary is not ported yet (nothing was run; until it is, run the shell toolkit's scripts/perf_nightly.sh --mode=sanity)"
-    )]
-    SanityNotPorted,
     /// Another live run holds the lock.
     #[error("Another instance is already running (PID: {pid})")]
     LockHeld {
@@ -85,18 +80,13 @@ impl NightlyError {
     pub fn exit_code(&self) -> u8 {
         match self {
             Self::Images(e) => e.exit_code(),
-            Self::SanityNotPorted => EXIT_SANITY_NOT_PORTED,
             Self::Interrupted { code, .. } => *code,
             _ => EXIT_FAILURE,
         }
     }
 
-    /// The console line of this error: `[nightly] ERROR: <message>` (the sanity skip is a
-    /// notice, `[nightly] <message>`).
+    /// The console line of this error: `[nightly] ERROR: <message>`.
     pub fn console_line(&self) -> String {
-        match self {
-            Self::SanityNotPorted => format!("[nightly] {self}"),
-            _ => format!("[nightly] ERROR: {self}"),
-        }
+        format!("[nightly] ERROR: {self}")
     }
 }

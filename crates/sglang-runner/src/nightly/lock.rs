@@ -74,6 +74,15 @@ impl Drop for Lock {
 /// succeeds or is refused) and, when its command line is readable, mentions `perf-nightly`
 /// or `perf_nightly` (a recycled PID of an unrelated program does not hold the lock).
 pub fn holder_alive(pid: &str) -> bool {
+    holder_alive_for(pid, PERF_NIGHTLY)
+}
+
+/// The programs whose live process holds perf-nightly's lock.
+pub const PERF_NIGHTLY: &[&str] = &["perf-nightly", "perf_nightly"];
+
+/// [`holder_alive`] for a lock of other programs: the command line must mention one of
+/// `programs` (test-nightly's lock: `test-nightly`, `test_nightly`).
+pub fn holder_alive_for(pid: &str, programs: &[&str]) -> bool {
     let Ok(n) = pid.trim().parse::<i32>() else {
         return false;
     };
@@ -90,7 +99,7 @@ pub fn holder_alive(pid: &str) -> bool {
     match std::fs::read(format!("/proc/{n}/cmdline")) {
         Ok(cmd) if !cmd.is_empty() => {
             let text = String::from_utf8_lossy(&cmd);
-            text.contains("perf-nightly") || text.contains("perf_nightly")
+            programs.iter().any(|p| text.contains(p))
         }
         // Not readable (or a zombie): trust the PID, as the original did.
         _ => true,
@@ -99,6 +108,11 @@ pub fn holder_alive(pid: &str) -> bool {
 
 /// Takes the lock at `path` for this process.
 pub fn acquire(path: &Path) -> Result<Acquired, LockError> {
+    acquire_for(path, PERF_NIGHTLY)
+}
+
+/// [`acquire`] for a lock of other programs (see [`holder_alive_for`]).
+pub fn acquire_for(path: &Path, programs: &[&str]) -> Result<Acquired, LockError> {
     let me = std::process::id();
     let mut stale = None;
     for _ in 0..3 {
@@ -134,7 +148,7 @@ pub fn acquire(path: &Path) -> Result<Acquired, LockError> {
                         });
                     }
                 };
-                if holder_alive(&pid) {
+                if holder_alive_for(&pid, programs) {
                     return Ok(Acquired::Held { pid });
                 }
                 match std::fs::remove_file(path) {

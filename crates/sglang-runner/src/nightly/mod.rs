@@ -63,8 +63,6 @@ pub const EXIT_OK: u8 = 0;
 pub const EXIT_FAILURE: u8 = 1;
 /// Exit status: Docker Hub could not be asked (the image may exist).
 pub const EXIT_COULD_NOT_ASK: u8 = 3;
-/// Exit status: `--mode=sanity` needs `sanity-check`, which is not ported yet.
-pub const EXIT_SANITY_NOT_PORTED: u8 = 4;
 /// Exit status with `--strict`: the night ran and a benchmark failed.
 pub const EXIT_STRICT_FAILED: u8 = 5;
 
@@ -121,6 +119,8 @@ enum Plan {
     GrokOnline(Box<GrokPlan>),
     DeepSeekOnline(Box<DeepSeekPlan>),
     Offline(Box<OfflinePlan>),
+    /// `--mode=sanity`: the sanity check, run in this process.
+    Sanity(Box<crate::sanity::SanityConfig>),
 }
 
 impl Plan {
@@ -129,6 +129,7 @@ impl Plan {
             Plan::GrokOnline(_) => "grok-perf-online",
             Plan::DeepSeekOnline(_) => "deepseek-perf-online",
             Plan::Offline(p) => p.binary,
+            Plan::Sanity(_) => "sanity-check",
         }
     }
 
@@ -137,6 +138,7 @@ impl Plan {
             Plan::GrokOnline(p) => &p.cfg.common.base.steps,
             Plan::DeepSeekOnline(p) => &p.cfg.common.base.steps,
             Plan::Offline(p) => &p.common.base.steps,
+            Plan::Sanity(c) => &c.steps,
         }
     }
 
@@ -145,6 +147,7 @@ impl Plan {
             Plan::GrokOnline(p) => p.cfg.common.gsm8k_data.as_deref(),
             Plan::DeepSeekOnline(p) => p.cfg.common.gsm8k_data.as_deref(),
             Plan::Offline(_) => None,
+            Plan::Sanity(c) => c.gsm8k_data.as_deref(),
         }
     }
 
@@ -160,6 +163,7 @@ impl Plan {
                     .join(format!("{tag}_{}_{}_online", c.model_name, c.variant))
             }
             Plan::Offline(p) => p.paths.folder.clone(),
+            Plan::Sanity(c) => c.log_dir.clone(),
         }
     }
 
@@ -169,6 +173,7 @@ impl Plan {
             Plan::GrokOnline(p) => p.describe(container),
             Plan::DeepSeekOnline(p) => p.describe(container),
             Plan::Offline(p) => p.describe(container),
+            Plan::Sanity(c) => crate::sanity::describe(c),
         }
     }
 
@@ -195,8 +200,74 @@ impl Plan {
             Plan::GrokOnline(p) => ended(p.run(exec, console, interrupt)),
             Plan::DeepSeekOnline(p) => ended(p.run(exec, console, interrupt)),
             Plan::Offline(p) => ended(p.run(exec, console, interrupt)),
+            Plan::Sanity(c) => run_sanity(c, exec, console, interrupt),
         }
     }
+}
+
+/// `--mode=sanity` (spec nightly.md §7.1 steps 8-9): the sanity check in this process with
+/// the night's executor. Exit code 0 whatever the models did (Q-SAN-6); the message counts
+/// them.
+fn run_sanity(
+    c: &crate::sanity::SanityConfig,
+    exec: &dyn Executor,
+    console: &mut Console,
+    interrupt: &Interrupt,
+) -> (u8, String, Option<PathBuf>) {
+    console.line(format!(
+        "[nightly] Executing: {}",
+        crate::sanity::command_line(c)
+    ));
+    let r = crate::sanity::run(c, exec, console, interrupt);
+    let code = r.as_ref().map_or_else(|e| e.exit_code(), |_| 0);
+    if code == 0 {
+        console.line("[nightly] === Sanity check completed successfully ===");
+    } else {
+        console.line(format!(
+            "[nightly] === Sanity check failed (exit code: {code}) ==="
+        ));
+    }
+    match r {
+        Ok(rep) => {
+            let (passed, tested) = rep.passed_of_tested();
+            let skipped = rep.results.len() - tested;
+            (
+                0,
+                format!(
+                    "{passed}/{tested} models passed, {skipped} skipped (timing summary {})",
+                    rep.timing_log.display()
+                ),
+                Some(rep.log_dir),
+            )
+        }
+        Err(e) => (code, e.to_string(), None),
+    }
+}
+
+/// The sanity check's settings of a night: `--sanity-args`, then the night's image,
+/// hardware, trials, `CI_DIR` (work dir and `<CI_DIR>/test/sanity_check_log/<hw>`: F-18),
+/// engine, executor and port. The night sends the Teams card itself.
+fn sanity_for(
+    cfg: &NightlyConfig,
+    image: &str,
+    executor: ExecutorKind,
+) -> Result<crate::sanity::SanityConfig, String> {
+    let mut o = crate::sanity::config::parse_words(&cfg.sanity_args).map_err(|e| e.to_string())?;
+    let hw = cfg.hardware.to_string();
+    o.docker_image = Some(image.to_owned());
+    o.hardware = Some(hw.clone());
+    o.trials = Some(cfg.sanity_trials);
+    o.work_dir = Some(cfg.ci_dir.clone());
+    if o.log_dir.is_none() {
+        o.log_dir = Some(cfg.ci_dir.join("test/sanity_check_log").join(&hw));
+    }
+    o.engine = EngineFlags {
+        engine: Some(cfg.engine),
+        executor: Some(executor),
+    };
+    o.port = o.port.or(cfg.port);
+    o.teams = Default::default();
+    crate::sanity::config::resolve(&o, &ProcessEnv).map_err(|e| e.to_string())
 }
 
 /// The benchmark plan of `mode` for `image`, resolved as the benchmark binary would resolve
@@ -286,12 +357,12 @@ fn plan_for(
                     .map_err(|e| e.to_string())
             }
         }
-        Mode::Sanity => Err("the sanity check is not ported yet".to_owned()),
+        Mode::Sanity => sanity_for(cfg, image, executor).map(|c| Plan::Sanity(Box::new(c))),
     }
 }
 
 /// `user | groups` of this process, from `/proc/self/status`, `/etc/passwd`, `/etc/group`.
-fn user_and_groups() -> (String, Vec<String>) {
+pub(crate) fn user_and_groups() -> (String, Vec<String>) {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     let field = |name: &str| -> Vec<String> {
         status
@@ -463,37 +534,20 @@ fn nightly_container(
 pub fn run(cfg: &NightlyConfig, console: &mut Console, interrupt: &Interrupt) -> NightlyReport {
     let report = NightlyReport::default();
     // 1. Banner (§8.4).
-    console.line(RULE);
-    console.line("[nightly] SGL Nightly Benchmark Started");
-    console.line(RULE);
-    console.line(format!("[nightly] Command: {}", cfg.command_line));
-    console.line(format!(
-        "[nightly] Start time: {}",
-        crate::timefmt::human(&crate::timefmt::now())
-    ));
-    console.line(format!("[nightly] Machine: {}", crate::config::hostname()));
-    console.line(format!(
-        "[nightly] Working directory: {}",
-        std::env::current_dir().map_or_else(|_| "?".to_owned(), |d| d.display().to_string())
-    ));
-    console.line(format!(
-        "[nightly] Script location: {}",
-        std::env::current_exe().map_or_else(|_| "?".to_owned(), |d| d.display().to_string())
-    ));
-    console.line(format!("[nightly] Process ID: {}", std::process::id()));
-    console.line(RULE);
-    console.line("");
-    let (user, groups) = user_and_groups();
-    let first3 = groups.iter().take(3).cloned().collect::<Vec<_>>().join(" ");
     let docker_text = if cfg.uses_docker() {
         EngineConfig::from_env().host
     } else {
         "not used (simulated engine on this machine)".to_owned()
     };
-    console.line("[nightly] Runtime Environment:");
-    console.line(format!(
-        "[nightly] User: {user} | Groups: {first3}... | Docker: {docker_text}"
-    ));
+    for l in crate::banner::start_lines(
+        "[nightly]",
+        "SGL Nightly Benchmark Started",
+        &cfg.command_line,
+        &crate::timefmt::human(&crate::timefmt::now()),
+        &docker_text,
+    ) {
+        console.line(l);
+    }
 
     // 2. Docker access (§8.5).
     let engine = if cfg.uses_docker() {
@@ -507,18 +561,9 @@ pub fn run(cfg: &NightlyConfig, console: &mut Console, interrupt: &Interrupt) ->
                 Some(e)
             }
             Err(e) => {
-                console.line("[nightly] ERROR: Cannot access Docker daemon. Please check:");
-                console.line(
-                    "[nightly]   1. The Docker daemon is running (sudo systemctl start docker)",
-                );
-                console.line(
-                    "[nightly]   2. This user may use its socket (the docker group), or DOCKER_HOST names one it may use",
-                );
-                console.line(format!(
-                    "[nightly]   3. DOCKER_HOST={}",
-                    EngineConfig::from_env().host
-                ));
-                console.line(format!("[nightly]   {e}"));
+                for l in crate::banner::docker_unreachable_lines("[nightly]", &e.to_string()) {
+                    console.line(l);
+                }
                 return NightlyReport {
                     exit_code: EXIT_FAILURE,
                     error: Some(NightlyError::DockerUnavailable(e.to_string())),
@@ -568,9 +613,6 @@ pub fn run(cfg: &NightlyConfig, console: &mut Console, interrupt: &Interrupt) ->
             .collect::<Vec<_>>()
             .join(" ")
     ));
-    if cfg.modes.contains(&Mode::Sanity) {
-        return report.fail(console, NightlyError::SanityNotPorted);
-    }
 
     // 4. Lock (§8.6).
     let lock = match lock::acquire(&cfg.lock_path) {
@@ -1107,7 +1149,11 @@ fn per_image(
                     console.line(l);
                 }
             };
-            if let post::StepEnd::Failed(w) = post::teams(cfg, *mode, &plot_date, &mut say) {
+            let sent = match plan {
+                Ok(Plan::Sanity(c)) => post::sanity_teams(cfg, &c.log_root, &tag, &mut say),
+                _ => post::teams(cfg, *mode, &plot_date, &mut say),
+            };
+            if let post::StepEnd::Failed(w) = sent {
                 report
                     .warnings
                     .push(format!("{} Teams: {w}", mode.as_str()));

@@ -29,6 +29,10 @@ pub const OFFLINE_PLOTS: &str = "process-offline-plots";
 /// take `not` for the flag's value: print it unmasked.
 pub const TEAMS_NOT_PROVIDED: &str =
     "[nightly] Teams notifications skipped - --teams-webhook-url not provided";
+/// The sanity line when Teams is off (the original's `… - --teams-webhook-url not provided`
+/// reworded: the secret masking takes the word after the flag's name for its value).
+pub const SANITY_TEAMS_DISABLED: &str =
+    "[nightly] Teams notifications disabled (no --teams-webhook-url)";
 /// Time limit of a plot run or a notification.
 pub const STEP_LIMIT: Duration = Duration::from_secs(1800);
 
@@ -289,6 +293,34 @@ pub fn teams(
             let why = e.to_string();
             say(format!(
                 "[nightly] WARN: Teams notification failed for {model} {m} ({why})"
+            ));
+            StepEnd::Failed(why)
+        }
+    }
+}
+
+/// The sanity card of `--mode=sanity` (spec nightly.md §7.1 step 10, §7.12): built from the
+/// newest timing summary of `<log_root>/<hw>/<tag>/` and sent in this process
+/// (`crate::sanity::card`). A failure is a warning.
+pub fn sanity_teams(
+    cfg: &NightlyConfig,
+    log_root: &Path,
+    tag: &str,
+    say: &mut dyn FnMut(String),
+) -> StepEnd {
+    let (Some(url), true) = (cfg.teams.webhook.as_deref(), cfg.teams.enabled) else {
+        say(SANITY_TEAMS_DISABLED.to_owned());
+        return StepEnd::Skipped;
+    };
+    say("[nightly] Sending Teams notification for sanity check results...".to_owned());
+    match crate::sanity::card::send(log_root, tag, url, cfg.engine, say) {
+        Ok(()) => {
+            say("[nightly] Teams notification sent successfully for sanity check".to_owned());
+            StepEnd::Done
+        }
+        Err(why) => {
+            say(format!(
+                "[nightly] WARN: Teams notification failed for sanity check ({why})"
             ));
             StepEnd::Failed(why)
         }

@@ -18,7 +18,7 @@ use crate::config::{
 };
 use crate::engine::{ClientImpl, Engine, ExecutorKind, find_program};
 use crate::error::RunnerError;
-use crate::flags;
+use crate::flags::{self, heading};
 
 /// Environment variable of the extra `sglang-sim bench-one-batch` flags (the offline twin of
 /// the online `SGLCI_SIM_ARGS`, kept apart because server-only simulator flags would make
@@ -41,6 +41,7 @@ pub struct OfflineOptions {
     pub image: Option<String>,
     /// `--sim-args` (else [`SIM_ARGS_VAR`]).
     #[arg(
+        help_heading = heading::ENGINE,
         long,
         value_name = "FLAGS",
         allow_hyphen_values = true,
@@ -49,6 +50,7 @@ pub struct OfflineOptions {
     pub sim_args: Option<String>,
     /// `--point-timeout` (seconds).
     #[arg(
+        help_heading = heading::ADDITIONS,
         long,
         value_name = "SECS",
         value_parser = flags::positive_seconds,
@@ -59,6 +61,7 @@ pub struct OfflineOptions {
     pub point_timeout: Option<f64>,
     /// `--current-dir`: accepted from the orchestrator and ignored (as the original did).
     #[arg(
+        help_heading = heading::ORIGINAL,
         long,
         value_name = "DIR",
         help = "Accepted from the orchestrator and ignored (as the original did)"
@@ -74,6 +77,7 @@ pub struct GrokOfflineOptions {
     pub common: OfflineOptions,
     /// `--mode`.
     #[arg(
+        help_heading = heading::ORIGINAL,
         long,
         value_name = "MODE",
         help = "`normal` (batch sizes 1..256 at input 1024 / output 128), `long_context` \
@@ -86,6 +90,7 @@ pub struct GrokOfflineOptions {
     pub grok: GrokModelOptions,
     /// `--dummy-model`.
     #[arg(
+        help_heading = heading::ORIGINAL,
         long,
         value_name = "PATH",
         help = concatcp!(

@@ -21,7 +21,7 @@ use crate::config::{
 };
 use crate::engine::{ClientImpl, Engine, ExecutorKind};
 use crate::error::RunnerError;
-use crate::flags::{self, env as flag_env};
+use crate::flags::{self, env as flag_env, heading};
 use crate::paths::DeepSeekMode;
 
 /// Flags shared by the online binaries, as parsed (every value optional).
@@ -31,10 +31,17 @@ pub struct CommonOptions {
     #[command(flatten)]
     pub base: BaseOptions,
     /// `--sim-args` (else `SGLCI_SIM_ARGS`).
-    #[arg(long, value_name = "FLAGS", allow_hyphen_values = true, help = flags::SIM_ARGS_HELP)]
+    #[arg(
+        long,
+        value_name = "FLAGS",
+        allow_hyphen_values = true,
+        help_heading = heading::ENGINE,
+        help = flags::SIM_ARGS_HELP
+    )]
     pub sim_args: Option<String>,
     /// `--gsm8k-script`.
     #[arg(
+        help_heading = heading::ORIGINAL,
         long,
         value_name = "PATH",
         help = concatcp!(
@@ -45,6 +52,7 @@ pub struct CommonOptions {
     pub gsm8k_script: Option<String>,
     /// `--threshold`.
     #[arg(
+        help_heading = heading::ORIGINAL,
         long,
         value_name = "VALUE",
         allow_hyphen_values = true,
@@ -56,6 +64,7 @@ pub struct CommonOptions {
     pub threshold: Option<String>,
     /// `--client`.
     #[arg(
+        help_heading = heading::ENGINE,
         long,
         value_name = "CLIENT",
         value_parser = flags::client,
@@ -65,6 +74,7 @@ pub struct CommonOptions {
     pub client: Option<ClientImpl>,
     /// `--gsm8k-client`.
     #[arg(
+        help_heading = heading::ENGINE,
         long,
         value_name = "CLIENT",
         value_parser = flags::client,
@@ -74,6 +84,7 @@ pub struct CommonOptions {
     pub gsm8k_client: Option<ClientImpl>,
     /// `--gsm8k-data`.
     #[arg(
+        help_heading = heading::ENGINE,
         long,
         value_name = "FILE",
         help = "GSM8K test set (JSON Lines) for the native GSM8K client [env: SGLCI_GSM8K_DATA, \
@@ -83,6 +94,7 @@ pub struct CommonOptions {
     pub gsm8k_data: Option<PathBuf>,
     /// `--sim-full-workload`.
     #[arg(
+        help_heading = heading::ENGINE,
         long,
         help = "With --engine=sim, keep the original workload sizes instead of the scaled-down \
                 simulator workload"
@@ -90,6 +102,7 @@ pub struct CommonOptions {
     pub sim_full_workload: bool,
     /// `--port`.
     #[arg(
+        help_heading = heading::ADDITIONS,
         long,
         value_name = "PORT",
         value_parser = flags::port,
@@ -102,6 +115,7 @@ pub struct CommonOptions {
     pub port: Option<u16>,
     /// `--server-timeout` (seconds).
     #[arg(
+        help_heading = heading::ADDITIONS,
         long,
         value_name = "SECS",
         value_parser = flags::positive_seconds,
@@ -116,6 +130,7 @@ pub struct CommonOptions {
     pub server_timeout: Option<f64>,
     /// `--client-timeout` (seconds).
     #[arg(
+        help_heading = heading::ADDITIONS,
         long,
         value_name = "SECS",
         value_parser = flags::positive_seconds,
@@ -127,6 +142,7 @@ pub struct CommonOptions {
     pub client_timeout: Option<f64>,
     /// `--pause-between-runs` (seconds).
     #[arg(
+        help_heading = heading::ADDITIONS,
         long,
         value_name = "SECS",
         value_parser = flags::seconds,
@@ -137,6 +153,7 @@ pub struct CommonOptions {
     pub pause_between_runs: Option<f64>,
     /// `--pause-between-loads` (seconds).
     #[arg(
+        help_heading = heading::ADDITIONS,
         long,
         value_name = "SECS",
         value_parser = flags::seconds,
@@ -147,6 +164,7 @@ pub struct CommonOptions {
     pub pause_between_loads: Option<f64>,
     /// `--pause-rate16` (Grok, seconds).
     #[arg(
+        help_heading = heading::ADDITIONS,
         long,
         value_name = "SECS",
         value_parser = flags::seconds,
@@ -157,6 +175,7 @@ pub struct CommonOptions {
     pub pause_rate16: Option<f64>,
     /// `--pause-after-run` (DeepSeek, seconds).
     #[arg(
+        help_heading = heading::ADDITIONS,
         long,
         value_name = "SECS",
         value_parser = flags::seconds,
@@ -169,6 +188,7 @@ pub struct CommonOptions {
     pub pause_after_run: Option<f64>,
     /// `--no-pauses`.
     #[arg(
+        help_heading = heading::ADDITIONS,
         long,
         help = "No deliberate pauses at all (unless a --pause-* flag sets one)"
     )]
