@@ -13,7 +13,8 @@ pub const CORPUS_ENV: &str = "SGLCI_CORPUS";
 #[derive(Debug, Error)]
 #[error(
     "corpus not found at {} ({} missing): set SGLCI_CORPUS to the nightly output corpus \
-     (default: ../shared/corpus next to the workspace root)",
+     (default: ../shared/corpus next to the workspace root; `.ci/fetch-corpus DEST` fetches the \
+     full corpus from the original's log branch where GitHub is reachable)",
     root.display(),
     missing.display()
 )]

@@ -301,7 +301,13 @@ pub fn redact(text: &str) -> Cow<'_, str> {
                         .trim_end_matches(|ch: char| ch == '=' || ch.is_whitespace())
                         .to_ascii_lowercase();
                     let value = &c["value"];
-                    if NOT_SECRET_NAMES.iter().any(|n| bare.ends_with(n))
+                    // `--teams-webhook-url not set`: in the space form a short word of lower-case
+                    // letters is the sentence going on, never a URL or a token.
+                    let prose_word = name.ends_with(char::is_whitespace)
+                        && value.len() <= 12
+                        && value.bytes().all(|b| b.is_ascii_lowercase());
+                    if prose_word
+                        || NOT_SECRET_NAMES.iter().any(|n| bare.ends_with(n))
                         || value.starts_with("--")
                         || value.contains(MASK)
                         || EMPTY_VALUES.contains(&value.to_ascii_lowercase().as_str())
@@ -461,6 +467,13 @@ mod tests {
         assert_eq!(r, r#"GITHUB_TOKEN="***" bash x.sh --github-token=***"#);
         assert!(!r.contains("abc123"));
         assert!(!r.contains("ghp_"));
+        // The space form masks what looks like a secret, also when it is a plain long word.
+        let spaced =
+            redact("run --github-token abc123 --api-key sk9 --password correcthorsebattery");
+        assert_eq!(
+            spaced,
+            "run --github-token *** --api-key *** --password ***"
+        );
     }
 
     #[test]
@@ -499,6 +512,8 @@ mod tests {
         "give the webhook URL to enable Teams; the token per request is 1",
         "the key per-token latency is 12 ms, 1 token per step",
         "sig figures: 3; webhook delivery per card",
+        "[nightly] Teams notifications disabled (--teams-webhook-url not set)",
+        "error: --github-token is required for --upload",
     ];
 
     #[test]
