@@ -12,7 +12,6 @@ mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use docker_ctl::testkit::{
@@ -438,52 +437,9 @@ fn unreachable_daemon_gives_the_documented_error() {
 
 // ---------------------------------------------------------------- on the Docker Engine
 
-/// The simulated-engine image, built once per test process by the real
-/// `sglang-sim build-image`; older ones of dead test processes are removed first.
-fn base_image(engine: &BlockingEngine) -> &'static str {
-    static BASE: OnceLock<String> = OnceLock::new();
-    BASE.get_or_init(|| {
-        let repo = "sglci-test/sim-base";
-        if let Ok(old) = engine.block_on(engine.engine().list_managed_images()) {
-            for r in old.iter().filter(|r| r.starts_with(&format!("{repo}:"))) {
-                let pid = r.rsplit(':').next().unwrap_or("");
-                if !Path::new(&format!("/proc/{pid}")).exists() {
-                    let _ = engine.remove_image(r, true);
-                }
-            }
-        }
-        let tag = format!("{repo}:{}", std::process::id());
-        let t = Instant::now();
-        let mut build = Command::new(env!("CARGO_BIN_EXE_sglang-sim"));
-        build.args(["build-image", "--tag", &tag]);
-        if let Some(dir) = static_binaries() {
-            build.arg("--binaries").arg(dir);
-        }
-        let out = build.output().unwrap();
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            out.status.success(),
-            "build-image: {stdout}\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert!(
-            stdout.contains(&format!("Built {tag} (sha256:")),
-            "{stdout}"
-        );
-        println!(
-            "sglang-sim build-image took {:.1} s",
-            t.elapsed().as_secs_f64()
-        );
-        tag
-    })
-}
-
-/// Where `.ci/run` put the statically linked `sglang-sim` and `sglang-bench` that the image
-/// is built from (env `SGLCI_SIM_IMAGE_BINARIES`); unset: the test's own (dynamic) binaries.
-fn static_binaries() -> Option<PathBuf> {
-    std::env::var_os("SGLCI_SIM_IMAGE_BINARIES")
-        .filter(|d| !d.is_empty())
-        .map(PathBuf::from)
+/// The simulated-engine image (`support::sim_image::base`) of this test process.
+fn base_image(engine: &BlockingEngine) -> String {
+    support::sim_image::base(engine, "sglci-test/sim-base")
 }
 
 /// A nightly-looking reference of the base image for one test: `<repo>:v<pid>.<n>-rocm630-
@@ -491,7 +447,7 @@ fn static_binaries() -> Option<PathBuf> {
 fn test_image(engine: &BlockingEngine, cleanup: &mut Cleanup<'_>, repo: &str) -> String {
     let tag = unique("v0").replace('-', ".");
     let image = format!("{repo}:{tag}-rocm630-mi30x-20251029");
-    engine.tag_image(base_image(engine), &image).unwrap();
+    engine.tag_image(&base_image(engine), &image).unwrap();
     cleanup.image(&image);
     image
 }
@@ -519,7 +475,7 @@ fn sim_image_keeps_a_container_up_and_stops_at_once() {
             let linkage = labels
                 .get("org.sglang-ci.sim-image.linkage")
                 .map(String::as_str);
-            if static_binaries().is_some() {
+            if support::sim_image::static_binaries().is_some() {
                 assert_eq!(linkage, Some("static"), "{labels:?}");
             } else {
                 assert!(matches!(linkage, Some("static" | "dynamic")), "{labels:?}");
@@ -803,7 +759,7 @@ fn discovery_through_the_docker_hub_stand_in() {
             let repo = format!("sglci-test/hub-{}", std::process::id());
             let tag = format!("v0.5.4.post1-rocm630-mi30x-{today}");
             let image = format!("{repo}:{tag}");
-            engine.tag_image(base_image(engine), &image).unwrap();
+            engine.tag_image(&base_image(engine), &image).unwrap();
             cleanup.image(&image);
             cleanup.container(&container_of(&image));
             let template: serde_json::Value =

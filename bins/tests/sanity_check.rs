@@ -62,6 +62,42 @@ impl Sandbox {
         s
     }
 
+    /// `perf-nightly --mode=sanity --engine=sim` on mi30x with two trials, `ci` as its work
+    /// dir, GPT-OSS-20B, QWEN-30B (simulated accuracy 0.3) and llama4.
+    fn perf_nightly_sanity(&self, ci: &Path) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_perf-nightly"));
+        for v in SCRUB {
+            c.env_remove(v);
+        }
+        c.current_dir(self.path())
+            .env("SGLCI_LOCK_DIR", self.path())
+            .env("MOUNT_DIR", format!("{}/", self.path().display()))
+            .env("SGLCI_GSM8K_DATA", gsm8k_data())
+            .env("SGLCI_SIM_ARGS", "--sim-profile zero --sim-gsm8k-accuracy 1.0")
+            .args([
+                "--mode=sanity",
+                "--engine=sim",
+                "--hardware=mi30x",
+                "--sanity-trials=2",
+            ])
+            .arg(format!("--work-dir={}", ci.display()))
+            .arg(format!("--port={}", self.port))
+            .arg(format!(
+                "--sanity-args=--models-dir {} --models GPT-OSS-20B QWEN-30B llama4 --sim-model-args 'QWEN-30B=--sim-gsm8k-accuracy 0.3'",
+                self.models().display()
+            ))
+            .stdin(Stdio::null());
+        c
+    }
+
+    /// The models of the mi30x tests: GPT-OSS-20B and QWEN-30B present, llama4 missing.
+    fn gpt_oss_20b_and_qwen_30b() -> Self {
+        Self::new(
+            &["lmsys/gpt-oss-20b-bf16", "Qwen/Qwen3-30B-A3B-Thinking-2507"],
+            &[],
+        )
+    }
+
     fn path(&self) -> &Path {
         self.o.path()
     }
@@ -188,10 +224,7 @@ fn a_whole_mi35x_run_has_the_corpus_file_s_structure_line_by_line() {
 /// summary shows; the sanity card goes to a local Teams stand-in.
 #[test]
 fn pass_fail_and_skip_give_the_spec_s_lines_exit_0_and_the_card() {
-    let s = Sandbox::new(
-        &["lmsys/gpt-oss-20b-bf16", "Qwen/Qwen3-30B-A3B-Thinking-2507"],
-        &[],
-    );
+    let s = Sandbox::gpt_oss_20b_and_qwen_30b();
     let teams = Receiver::start(vec![Reply::status(200)]);
     let hook = teams.url("/webhook");
     let out = s.run(s.sanity(
@@ -356,10 +389,7 @@ fn the_trial_timeout_fires_on_a_hanging_server() {
 /// memory"); a server that exits at once fails at once, not after the timeout.
 #[test]
 fn startup_failures_are_classified_and_a_crash_fails_at_once() {
-    let s = Sandbox::new(
-        &["lmsys/gpt-oss-20b-bf16", "Qwen/Qwen3-30B-A3B-Thinking-2507"],
-        &[],
-    );
+    let s = Sandbox::gpt_oss_20b_and_qwen_30b();
     let out = s.run(s.sanity(
         "mi30x",
         MI30X_IMAGE,
@@ -463,33 +493,9 @@ fn usage_errors_and_help() {
 /// in `<CI_DIR>/test/sanity_check_log/<hw>/<tag>/`; Teams is off without the flag.
 #[test]
 fn perf_nightly_mode_sanity_runs_the_sanity_check() {
-    let s = Sandbox::new(
-        &["lmsys/gpt-oss-20b-bf16", "Qwen/Qwen3-30B-A3B-Thinking-2507"],
-        &[],
-    );
-    let mut c = Command::new(env!("CARGO_BIN_EXE_perf-nightly"));
-    for v in SCRUB {
-        c.env_remove(v);
-    }
+    let s = Sandbox::gpt_oss_20b_and_qwen_30b();
     let ci = s.path().join("ci");
-    c.current_dir(s.path())
-        .env("SGLCI_LOCK_DIR", s.path())
-        .env("MOUNT_DIR", format!("{}/", s.path().display()))
-        .env("SGLCI_GSM8K_DATA", gsm8k_data())
-        .env("SGLCI_SIM_ARGS", "--sim-profile zero --sim-gsm8k-accuracy 1.0")
-        .args([
-            "--mode=sanity",
-            "--engine=sim",
-            "--hardware=mi30x",
-            "--sanity-trials=2",
-        ])
-        .arg(format!("--work-dir={}", ci.display()))
-        .arg(format!("--port={}", s.port))
-        .arg(format!(
-            "--sanity-args=--models-dir {} --models GPT-OSS-20B QWEN-30B llama4 --sim-model-args 'QWEN-30B=--sim-gsm8k-accuracy 0.3'",
-            s.models().display()
-        ))
-        .stdin(Stdio::null());
+    let c = s.perf_nightly_sanity(&ci);
     let out = s.run(c);
     assert_eq!(out.code, Some(0), "{}", out.all());
     let o = &out.stdout;
@@ -538,38 +544,14 @@ fn perf_nightly_mode_sanity_runs_in_the_sim_image_container() {
                 support::sim_image::nightly_ref(engine, cleanup, "sglci-test/sanity-sgl-dev");
             let name = docker_ctl::container_name(&image);
             cleanup.container(&name);
-            let s = Sandbox::new(
-                &["lmsys/gpt-oss-20b-bf16", "Qwen/Qwen3-30B-A3B-Thinking-2507"],
-                &[],
-            );
+            let s = Sandbox::gpt_oss_20b_and_qwen_30b();
             let ci = s.path().join("ci");
-            let mut c = Command::new(env!("CARGO_BIN_EXE_perf-nightly"));
-            for v in SCRUB {
-                c.env_remove(v);
-            }
+            let mut c = s.perf_nightly_sanity(&ci);
             let idle = support::fixtures("gpu-probe").join("rocm-smi-mi300x-8-idle.txt");
-            c.current_dir(s.path())
-                .env("SGLCI_LOCK_DIR", s.path())
-                .env("MOUNT_DIR", format!("{}/", s.path().display()))
-                .env("SGLCI_GSM8K_DATA", gsm8k_data())
-                .env("SGLCI_SIM_ARGS", "--sim-profile zero --sim-gsm8k-accuracy 1.0")
-                .env("SGLCI_GPU_PROBE_CMD", format!("cat '{}'", idle.display()))
+            c.env("SGLCI_GPU_PROBE_CMD", format!("cat '{}'", idle.display()))
                 .env("GPU_IDLE_WAIT_TIME", "1")
                 .env("SGLCI_PULL_RETRY_WAITS", "0,0")
-                .args([
-                    "--mode=sanity",
-                    "--engine=sim",
-                    "--hardware=mi30x",
-                    "--sanity-trials=2",
-                ])
-                .arg(format!("--docker_image={image}"))
-                .arg(format!("--work-dir={}", ci.display()))
-                .arg(format!("--port={}", s.port))
-                .arg(format!(
-                    "--sanity-args=--models-dir {} --models GPT-OSS-20B QWEN-30B llama4 --sim-model-args 'QWEN-30B=--sim-gsm8k-accuracy 0.3'",
-                    s.models().display()
-                ))
-                .stdin(Stdio::null());
+                .arg(format!("--docker_image={image}"));
             let out = s.run(c);
             assert_eq!(out.code, Some(0), "{}", out.all());
             let dir = ci.join("test/sanity_check_log/mi30x").join(&tag);

@@ -160,6 +160,32 @@ fn nightly_image(
     (image, tag)
 }
 
+/// What a unit-mode Docker test starts from: today's `rocm630` image of a fresh repo on the
+/// Docker Hub stand-in, its container name, a Teams receiver answering 200 and a sandbox.
+struct Today {
+    repo: String,
+    image: String,
+    tag: String,
+    name: String,
+    hub: HttpStandIn,
+    teams: Receiver,
+    s: Sandbox,
+}
+
+fn today(engine: &BlockingEngine, cleanup: &mut Cleanup<'_>) -> Today {
+    let repo = repo();
+    let (image, tag) = nightly_image(engine, cleanup, &repo, "rocm630", &pacific(0));
+    Today {
+        name: docker_ctl::container_name(&image),
+        hub: hub(&repo, std::slice::from_ref(&tag)),
+        teams: Receiver::start(vec![Reply::status(200)]),
+        s: Sandbox::new(),
+        repo,
+        image,
+        tag,
+    }
+}
+
 fn repo() -> String {
     format!("sglci-test/tn-{}", std::process::id())
 }
@@ -312,12 +338,15 @@ fn unit_mode_runs_in_the_sim_image_container_and_writes_the_corpus_shaped_log() 
         "unit_mode_runs_in_the_sim_image_container_and_writes_the_corpus_shaped_log",
         |engine, cleanup| {
             let _one = one_at_a_time();
-            let repo = repo();
-            let (image, tag) = nightly_image(engine, cleanup, &repo, "rocm630", &pacific(0));
-            let name = docker_ctl::container_name(&image);
-            let hub = hub(&repo, std::slice::from_ref(&tag));
-            let teams = Receiver::start(vec![Reply::status(200)]);
-            let s = Sandbox::new();
+            let Today {
+                repo,
+                image,
+                tag,
+                name,
+                hub,
+                teams,
+                s,
+            } = today(engine, cleanup);
             let mut c = s.cmd(&hub.url(), &repo);
             c.args([
                 "--engine=sim",
@@ -459,12 +488,15 @@ fn a_hanging_unit_test_is_stopped_and_recorded_as_a_timeout() {
         "a_hanging_unit_test_is_stopped_and_recorded_as_a_timeout",
         |engine, cleanup| {
             let _one = one_at_a_time();
-            let repo = repo();
-            let (image, tag) = nightly_image(engine, cleanup, &repo, "rocm630", &pacific(0));
-            let name = docker_ctl::container_name(&image);
-            let hub = hub(&repo, std::slice::from_ref(&tag));
-            let teams = Receiver::start(vec![Reply::status(200)]);
-            let s = Sandbox::new();
+            let Today {
+                repo,
+                image,
+                tag,
+                name,
+                hub,
+                teams,
+                s,
+            } = today(engine, cleanup);
             let mut c = s.cmd(&hub.url(), &repo);
             c.args([
                 "--engine=sim",

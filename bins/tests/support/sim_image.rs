@@ -33,17 +33,26 @@ pub fn base(engine: &BlockingEngine, repo: &'static str) -> String {
                 }
             }
             let tag = format!("{repo}:{}", std::process::id());
+            let t = std::time::Instant::now();
             let mut build = Command::new(env!("CARGO_BIN_EXE_sglang-sim"));
             build.args(["build-image", "--tag", &tag]);
             if let Some(dir) = static_binaries() {
                 build.arg("--binaries").arg(dir);
             }
             let out = build.output().expect("run sglang-sim build-image");
+            let stdout = String::from_utf8_lossy(&out.stdout);
             assert!(
                 out.status.success(),
-                "sglang-sim build-image: {}\n{}",
-                String::from_utf8_lossy(&out.stdout),
+                "sglang-sim build-image: {stdout}\n{}",
                 String::from_utf8_lossy(&out.stderr)
+            );
+            assert!(
+                stdout.contains(&format!("Built {tag} (sha256:")),
+                "{stdout}"
+            );
+            println!(
+                "sglang-sim build-image took {:.1} s",
+                t.elapsed().as_secs_f64()
             );
             tag
         })

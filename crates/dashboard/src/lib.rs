@@ -152,35 +152,11 @@ pub fn run(config: &Config, on_ready: impl FnOnce(&Ready)) -> Result<(), Error> 
         .build()
         .map_err(Error::Runtime)?;
     let result = rt.block_on(async {
-        use tokio::signal::unix::{SignalKind, signal};
-        let mut term = signal(SignalKind::terminate()).map_err(Error::Runtime)?;
-        let mut int = signal(SignalKind::interrupt()).map_err(Error::Runtime)?;
-        let (sig_tx, sig_rx) = tokio::sync::watch::channel(0u32);
-        tokio::spawn(async move {
-            loop {
-                let name = tokio::select! {
-                    _ = term.recv() => "SIGTERM",
-                    _ = int.recv() => "SIGINT",
-                };
-                tracing::info!("received {name}, stopping");
-                sig_tx.send_modify(|n| *n += 1);
-            }
-        });
+        let (first, second) = plots_server::stop_signals().map_err(Error::Runtime)?;
         let listener = bind(config).await?;
         let addr = listener.local_addr().map_err(Error::Runtime)?;
         on_ready(&Ready { addr });
-        let (mut first, mut second) = (sig_rx.clone(), sig_rx);
-        serve(
-            listener,
-            config,
-            async move {
-                let _ = first.wait_for(|n| *n >= 1).await;
-            },
-            async move {
-                let _ = second.wait_for(|n| *n >= 2).await;
-            },
-        )
-        .await
+        serve(listener, config, first, second).await
     });
     rt.shutdown_timeout(Duration::from_secs(1));
     result

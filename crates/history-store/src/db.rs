@@ -344,29 +344,12 @@ impl Store {
     /// write fails (SQLite: `query_only`, which stays on for this connection; PostgreSQL: a
     /// `READ ONLY` transaction that is rolled back).
     pub fn query_read_only(&mut self, sql: &str) -> Result<Rows, StoreError> {
-        let sql = sql.trim().trim_end_matches(';').trim();
-        if sql.is_empty() {
-            return Err(StoreError::NotReadOnly("the statement is empty".into()));
-        }
+        let sql = one_statement(sql)?;
         match &mut self.conn {
             Conn::Sqlite(c) => {
                 c.execute_batch("PRAGMA query_only = ON")
                     .map_err(sql_err("--sql"))?;
-                let stmt = c.prepare(sql).map_err(|e| match e {
-                    rusqlite::Error::MultipleStatement => {
-                        StoreError::NotReadOnly("give exactly one statement".into())
-                    }
-                    e => StoreError::Sql {
-                        context: "--sql".into(),
-                        reason: e.to_string(),
-                    },
-                })?;
-                if !stmt.readonly() {
-                    return Err(StoreError::NotReadOnly(
-                        "the statement would change the database".into(),
-                    ));
-                }
-                drop(stmt);
+                drop(sqlite_prepare_read_only(c, sql)?);
                 sqlite_query(c, sql, &[]).map_err(|e| match e {
                     StoreError::Sql { reason, .. } => StoreError::Sql {
                         context: "--sql".into(),
@@ -381,21 +364,7 @@ impl Store {
                     .read_only(true)
                     .start()
                     .map_err(pg_err("--sql"))?;
-                let rows = pg_query(&mut t, sql, &[]).map_err(|e| match e {
-                    StoreError::Sql { reason, .. } if reason.contains("25006") => {
-                        StoreError::NotReadOnly("the statement would change the database".into())
-                    }
-                    StoreError::Sql { reason, .. }
-                        if reason.contains("42601") && reason.contains("multiple") =>
-                    {
-                        StoreError::NotReadOnly("give exactly one statement".into())
-                    }
-                    StoreError::Sql { reason, .. } => StoreError::Sql {
-                        context: "--sql".into(),
-                        reason,
-                    },
-                    e => e,
-                })?;
+                let rows = pg_query(&mut t, sql, &[]).map_err(pg_read_only_err)?;
                 t.rollback().map_err(pg_err("--sql"))?;
                 Ok(rows)
             }
@@ -520,7 +489,6 @@ impl rusqlite::ToSql for Value {
 }
 
 fn sqlite_query(c: &rusqlite::Connection, sql: &str, params: &[Value]) -> Result<Rows, StoreError> {
-    use rusqlite::types::ValueRef;
     let mut stmt = c
         .prepare_cached(sql)
         .map_err(sql_err("preparing a query"))?;
@@ -537,13 +505,9 @@ fn sqlite_query(c: &rusqlite::Connection, sql: &str, params: &[Value]) -> Result
     while let Some(r) = rows.next().map_err(sql_err("querying"))? {
         let mut row = Vec::with_capacity(n);
         for i in 0..n {
-            row.push(match r.get_ref(i).map_err(sql_err("reading a row"))? {
-                ValueRef::Null => Value::Null,
-                ValueRef::Integer(v) => Value::Int(v),
-                ValueRef::Real(v) => Value::Real(v),
-                ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
-                ValueRef::Blob(b) => Value::Text(format!("<{} bytes>", b.len())),
-            });
+            row.push(sqlite_value(
+                r.get_ref(i).map_err(sql_err("reading a row"))?,
+            ));
         }
         out.push(row);
     }
@@ -860,10 +824,7 @@ impl Store {
         sql: &str,
         limits: ReadLimits,
     ) -> Result<Capped, StoreError> {
-        let sql = sql.trim().trim_end_matches(';').trim();
-        if sql.is_empty() {
-            return Err(StoreError::NotReadOnly("the statement is empty".into()));
-        }
+        let sql = one_statement(sql)?;
         match &mut self.conn {
             Conn::Sqlite(c) => {
                 c.execute_batch("PRAGMA query_only = ON")
@@ -929,35 +890,33 @@ impl Store {
                 // leave one behind (the migration lock of an ingest, say).
                 let _ = c.batch_execute("SELECT pg_advisory_unlock_all()");
                 out.map_err(|e| match e {
-                    StoreError::Sql { reason, .. } if reason.contains("25006") => {
-                        StoreError::NotReadOnly("the statement would change the database".into())
-                    }
-                    StoreError::Sql { reason, .. } if reason.contains("57014") => {
+                    StoreError::Sql { reason, .. }
+                        if reason.contains("57014") && !reason.contains("25006") =>
+                    {
                         timed_out(&limits)
                     }
-                    StoreError::Sql { reason, .. }
-                        if reason.contains("42601") && reason.contains("multiple") =>
-                    {
-                        StoreError::NotReadOnly("give exactly one statement".into())
-                    }
-                    StoreError::Sql { reason, .. } => StoreError::Sql {
-                        context: "--sql".into(),
-                        reason,
-                    },
-                    e => e,
+                    e => pg_read_only_err(e),
                 })
             }
         }
     }
 }
 
-fn sqlite_capped(
-    c: &rusqlite::Connection,
+/// A user's statement without surrounding blanks and trailing `;`; an empty one is refused.
+fn one_statement(sql: &str) -> Result<&str, StoreError> {
+    let sql = sql.trim().trim_end_matches(';').trim();
+    if sql.is_empty() {
+        return Err(StoreError::NotReadOnly("the statement is empty".into()));
+    }
+    Ok(sql)
+}
+
+/// Prepares a user's statement on SQLite: exactly one statement, and one that only reads.
+fn sqlite_prepare_read_only<'c>(
+    c: &'c rusqlite::Connection,
     sql: &str,
-    max_rows: usize,
-) -> Result<Capped, StoreError> {
-    use rusqlite::types::ValueRef;
-    let mut stmt = c.prepare(sql).map_err(|e| match e {
+) -> Result<rusqlite::Statement<'c>, StoreError> {
+    let stmt = c.prepare(sql).map_err(|e| match e {
         rusqlite::Error::MultipleStatement => {
             StoreError::NotReadOnly("give exactly one statement".into())
         }
@@ -971,6 +930,47 @@ fn sqlite_capped(
             "the statement would change the database".into(),
         ));
     }
+    Ok(stmt)
+}
+
+/// Names a PostgreSQL error from a user's read-only statement: a write (25006), more than
+/// one statement (42601), else the error in the `--sql` context.
+fn pg_read_only_err(e: StoreError) -> StoreError {
+    match e {
+        StoreError::Sql { reason, .. } if reason.contains("25006") => {
+            StoreError::NotReadOnly("the statement would change the database".into())
+        }
+        StoreError::Sql { reason, .. }
+            if reason.contains("42601") && reason.contains("multiple") =>
+        {
+            StoreError::NotReadOnly("give exactly one statement".into())
+        }
+        StoreError::Sql { reason, .. } => StoreError::Sql {
+            context: "--sql".into(),
+            reason,
+        },
+        e => e,
+    }
+}
+
+/// A SQLite value as a [`Value`]: text read lossily, a blob as `<N bytes>`.
+fn sqlite_value(v: rusqlite::types::ValueRef<'_>) -> Value {
+    use rusqlite::types::ValueRef;
+    match v {
+        ValueRef::Null => Value::Null,
+        ValueRef::Integer(v) => Value::Int(v),
+        ValueRef::Real(v) => Value::Real(v),
+        ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
+        ValueRef::Blob(b) => Value::Text(format!("<{} bytes>", b.len())),
+    }
+}
+
+fn sqlite_capped(
+    c: &rusqlite::Connection,
+    sql: &str,
+    max_rows: usize,
+) -> Result<Capped, StoreError> {
+    let mut stmt = sqlite_prepare_read_only(c, sql)?;
     let columns: Vec<String> = stmt
         .column_names()
         .iter()
@@ -987,13 +987,7 @@ fn sqlite_capped(
         }
         let mut row = Vec::with_capacity(n);
         for i in 0..n {
-            row.push(match r.get_ref(i).map_err(sql_err("--sql"))? {
-                ValueRef::Null => Value::Null,
-                ValueRef::Integer(v) => Value::Int(v),
-                ValueRef::Real(v) => Value::Real(v),
-                ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
-                ValueRef::Blob(b) => Value::Text(format!("<{} bytes>", b.len())),
-            });
+            row.push(sqlite_value(r.get_ref(i).map_err(sql_err("--sql"))?));
         }
         out.push(row);
     }

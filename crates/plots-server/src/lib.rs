@@ -196,6 +196,37 @@ pub fn prepare_root(dir: &Path, model_dirs: &[String]) -> Result<Option<Vec<Stri
     Ok(Some(model_dirs.to_vec()))
 }
 
+/// Installs SIGINT and SIGTERM handlers (inside a Tokio runtime) and returns two futures: the
+/// first resolves on the first signal (stop), the second on the next one (cut the grace short).
+pub fn stop_signals() -> io::Result<(
+    impl Future<Output = ()> + Send + 'static,
+    impl Future<Output = ()> + Send + 'static,
+)> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    let (sig_tx, sig_rx) = tokio::sync::watch::channel(0u32);
+    tokio::spawn(async move {
+        loop {
+            let name = tokio::select! {
+                _ = term.recv() => "SIGTERM",
+                _ = int.recv() => "SIGINT",
+            };
+            tracing::info!("received {name}, stopping");
+            sig_tx.send_modify(|n| *n += 1);
+        }
+    });
+    let (mut first, mut second) = (sig_rx.clone(), sig_rx);
+    Ok((
+        async move {
+            let _ = first.wait_for(|n| *n >= 1).await;
+        },
+        async move {
+            let _ = second.wait_for(|n| *n >= 2).await;
+        },
+    ))
+}
+
 /// Runs the server in the foreground until SIGINT or SIGTERM: binds, writes `pid_file`, calls
 /// `on_ready`, serves, shuts down gracefully (a second signal cuts the grace period short) and
 /// removes the pid file.
@@ -209,22 +240,8 @@ pub fn run(
         .build()
         .map_err(Error::Runtime)?;
     let result = rt.block_on(async {
-        use tokio::signal::unix::{SignalKind, signal};
         // Handlers first, so a signal that arrives right after start-up is not fatal.
-        let mut term = signal(SignalKind::terminate()).map_err(Error::Runtime)?;
-        let mut int = signal(SignalKind::interrupt()).map_err(Error::Runtime)?;
-        let (sig_tx, sig_rx) = tokio::sync::watch::channel(0u32);
-        tokio::spawn(async move {
-            loop {
-                let name = tokio::select! {
-                    _ = term.recv() => "SIGTERM",
-                    _ = int.recv() => "SIGINT",
-                };
-                tracing::info!("received {name}, stopping");
-                sig_tx.send_modify(|n| *n += 1);
-            }
-        });
-
+        let (first, second) = stop_signals().map_err(Error::Runtime)?;
         let root = std::fs::canonicalize(&config.root).map_err(|source| Error::Root {
             path: config.root.clone(),
             source,
@@ -233,18 +250,7 @@ pub fn run(
         let addr = listener.local_addr().map_err(Error::Runtime)?;
         let pid = pid_file.map(PidFile::create).transpose()?;
         on_ready(&Ready { addr, root });
-        let (mut first, mut second) = (sig_rx.clone(), sig_rx);
-        let report = serve(
-            listener,
-            config,
-            async move {
-                let _ = first.wait_for(|n| *n >= 1).await;
-            },
-            async move {
-                let _ = second.wait_for(|n| *n >= 2).await;
-            },
-        )
-        .await;
+        let report = serve(listener, config, first, second).await;
         drop(pid);
         report
     });

@@ -20,6 +20,11 @@ use crate::urlpath::{SafePath, encode_segment};
 /// Escapes `&`, `<`, `>` and `"` for HTML text and double-quoted attribute values (the only
 /// attribute quoting this crate writes).
 pub fn escape_html(s: &str) -> String {
+    escape_markup(s, false)
+}
+
+/// [`escape_html`], and with `apostrophe` also `'` (as `&#39;`, for single-quoted values).
+pub fn escape_markup(s: &str, apostrophe: bool) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -27,6 +32,7 @@ pub fn escape_html(s: &str) -> String {
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
+            '\'' if apostrophe => out.push_str("&#39;"),
             _ => out.push(c),
         }
     }

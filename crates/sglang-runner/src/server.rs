@@ -66,8 +66,8 @@ pub struct Server {
     port: u16,
 }
 
-/// One HTTP agent for health checks: short timeouts, statuses as values.
-fn agent(timeout: Duration) -> ureq::Agent {
+/// One HTTP agent for health checks and probes: a global timeout, statuses as values.
+pub(crate) fn agent(timeout: Duration) -> ureq::Agent {
     ureq::Agent::config_builder()
         .timeout_global(Some(timeout))
         .http_status_as_error(false)

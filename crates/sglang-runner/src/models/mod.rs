@@ -193,6 +193,14 @@ impl Hardware {
         }
     }
 
+    /// `mi30x` / `mi35x`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Mi30x => "mi30x",
+            Self::Mi35x => "mi35x",
+        }
+    }
+
     /// The hardware's list: its two GPT-OSS models first, then the shared ones in table order.
     pub fn models(self) -> Vec<&'static ModelEntry> {
         let own = match self {
@@ -204,6 +212,12 @@ impl Hardware {
             .filter(|m| m.hardware == own)
             .chain(MODELS.iter().filter(|m| m.hardware == OnHardware::Both))
             .collect()
+    }
+}
+
+impl std::fmt::Display for Hardware {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

@@ -5,6 +5,8 @@
 
 use std::time::Duration;
 
+use crate::server::agent;
+
 /// An HTTP answer.
 #[derive(Debug, Clone)]
 pub struct Reply {
@@ -12,14 +14,6 @@ pub struct Reply {
     pub status: u16,
     /// Body text.
     pub body: String,
-}
-
-fn agent(timeout: Duration) -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .timeout_global(Some(timeout))
-        .http_status_as_error(false)
-        .build()
-        .into()
 }
 
 fn read(r: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Result<Reply, String> {

@@ -12,39 +12,7 @@ use crate::engine::Steps;
 
 use super::config::{DEFAULT_PORT, ModelRun};
 
-/// The two hardware types.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Hardware {
-    /// MI300X/MI325X.
-    Mi30x,
-    /// MI355X.
-    Mi35x,
-}
-
-impl Hardware {
-    /// `mi30x` / `mi35x`.
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "mi30x" => Some(Self::Mi30x),
-            "mi35x" => Some(Self::Mi35x),
-            _ => None,
-        }
-    }
-
-    /// The name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Mi30x => "mi30x",
-            Self::Mi35x => "mi35x",
-        }
-    }
-}
-
-impl std::fmt::Display for Hardware {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use crate::models::Hardware;
 
 /// The table's model path of `m` on `hw` (unresolved).
 pub fn model_path(m: &ModelMeta, hw: Hardware) -> &'static str {
@@ -200,6 +168,11 @@ mod tests {
         }
     }
 
+    /// `launch` of the table's `key` on `hw`, with the test steps.
+    fn launch_model(key: &str, hw: Hardware, models: &Path, port: u16) -> Result<Launch, Skip> {
+        launch(&run(key, hw), hw, models, &steps(), port)
+    }
+
     fn models_dir(keys: &[&str]) -> tempfile::TempDir {
         let d = tempfile::tempdir().unwrap();
         for k in keys {
@@ -212,14 +185,7 @@ mod tests {
     #[test]
     fn the_spec_s_resolved_grok1_in4_line_on_mi30x() {
         let d = models_dir(&["amd--grok-1-W4A8KV8", "Xenova--grok-1-tokenizer"]);
-        let l = launch(
-            &run("GROK1-IN4", Hardware::Mi30x),
-            Hardware::Mi30x,
-            d.path(),
-            &steps(),
-            30000,
-        )
-        .unwrap();
+        let l = launch_model("GROK1-IN4", Hardware::Mi30x, d.path(), 30000).unwrap();
         let m = d.path().display();
         assert_eq!(
             l.server.display_with_env(),
@@ -232,28 +198,14 @@ mod tests {
     #[test]
     fn gpt_oss_env_depends_on_hardware_and_port_is_added_when_not_default() {
         let d = models_dir(&["openai/gpt-oss-20b", "lmsys/gpt-oss-20b-bf16"]);
-        let l35 = launch(
-            &run("GPT-OSS-20B", Hardware::Mi35x),
-            Hardware::Mi35x,
-            d.path(),
-            &steps(),
-            31000,
-        )
-        .unwrap();
+        let l35 = launch_model("GPT-OSS-20B", Hardware::Mi35x, d.path(), 31000).unwrap();
         let s = l35.server.display_with_env();
         assert!(s.starts_with("SGLANG_USE_AITER=1 python3"), "{s}");
         assert!(
             s.ends_with("--attention-backend triton --port 31000"),
             "{s}"
         );
-        let l30 = launch(
-            &run("GPT-OSS-20B", Hardware::Mi30x),
-            Hardware::Mi30x,
-            d.path(),
-            &steps(),
-            30000,
-        )
-        .unwrap();
+        let l30 = launch_model("GPT-OSS-20B", Hardware::Mi30x, d.path(), 30000).unwrap();
         assert!(
             l30.server
                 .display_with_env()
@@ -265,14 +217,7 @@ mod tests {
     #[test]
     fn skipped_rules_in_order() {
         let d = models_dir(&[]);
-        let e = launch(
-            &run("llama4", Hardware::Mi35x),
-            Hardware::Mi35x,
-            d.path(),
-            &steps(),
-            30000,
-        )
-        .unwrap_err();
+        let e = launch_model("llama4", Hardware::Mi35x, d.path(), 30000).unwrap_err();
         assert_eq!(
             e,
             Skip::Unavailable(
@@ -280,26 +225,12 @@ mod tests {
             )
         );
         std::fs::create_dir_all(d.path().join("lmzheng-grok-1")).unwrap();
-        let e = launch(
-            &run("GROK1-FP8", Hardware::Mi30x),
-            Hardware::Mi30x,
-            d.path(),
-            &steps(),
-            30000,
-        )
-        .unwrap_err();
+        let e = launch_model("GROK1-FP8", Hardware::Mi30x, d.path(), 30000).unwrap_err();
         assert!(
             matches!(e, Skip::Unavailable(ref r) if r.starts_with("config.json not found in model path: "))
         );
         std::fs::write(d.path().join("lmzheng-grok-1/config.json"), "{}").unwrap();
-        let e = launch(
-            &run("GROK1-FP8", Hardware::Mi30x),
-            Hardware::Mi30x,
-            d.path(),
-            &steps(),
-            30000,
-        )
-        .unwrap_err();
+        let e = launch_model("GROK1-FP8", Hardware::Mi30x, d.path(), 30000).unwrap_err();
         assert!(
             matches!(e, Skip::Unavailable(ref r) if r.starts_with("Tokenizer path does not exist: "))
         );
