@@ -1,11 +1,15 @@
 //! Flags shared by `process-online-plots` and `process-offline-plots` (the original scripts'
-//! common options plus the rewrite's `--node-name`, `--summary-dir`, `--legacy`, `--format`).
+//! common options plus the rewrite's `--node-name`, `--summary-dir`, `--legacy`, `--format`,
+//! `--report-json`).
 
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use report::history::{HistoryError, HistoryOptions, OnlineModel, PlotFormat, Say, today_pacific};
+use report::history::{
+    HistoryError, HistoryOptions, HistorySummary, OnlineModel, Outcome, PlotFormat, Say,
+    today_pacific,
+};
 use sglang_runner::flags::heading;
 
 use crate::exit::{self, Fatal};
@@ -88,6 +92,16 @@ pub struct HistoryArgs {
     )]
     pub format: String,
 
+    /// `--report-json`: the run's JSON summary (`-` is stdout; progress lines then go to stderr).
+    #[arg(
+        long,
+        value_name = "FILE",
+        help_heading = heading::ADDITIONS,
+        help = "Write a JSON summary (summary CSV, rows, plots written, or the error) to FILE at \
+                the end; `-` is stdout, and the progress lines then go to stderr"
+    )]
+    pub report_json: Option<PathBuf>,
+
     /// Log debug detail on stderr.
     #[arg(short, long, help_heading = heading::LOGGING)]
     pub verbose: bool,
@@ -132,15 +146,25 @@ impl HistoryArgs {
 pub fn run_history<A: clap::Parser>(
     bin: &str,
     common: impl FnOnce(&A) -> &HistoryArgs,
-    go: impl FnOnce(&A, HistoryOptions, Say<'_>) -> Result<(), HistoryError>,
+    go: impl FnOnce(&A, HistoryOptions, Say<'_>) -> Result<Outcome, HistoryError>,
 ) -> ExitCode {
     exit::run(bin, || {
         let args: A = crate::cli::parse();
         let c = common(&args);
         crate::logging::init_in(c.verbose, crate::logging::LogClock::Pacific);
         let opts = c.options()?;
-        let mut say = stdout_sink();
-        go(&args, opts, &mut say).map_err(|e| history_fatal(&e))?;
+        let report_json = c.report_json.clone();
+        let model = c.model.clone();
+        let to_stdout = report_json.as_deref().is_some_and(|p| p.as_os_str() == "-");
+        let result = go(&args, opts, &mut line_sink(to_stdout));
+        if let Some(path) = &report_json {
+            let summary = HistorySummary::of(&model, result.as_ref());
+            let text = serde_json::to_string_pretty(&summary)
+                .map_err(|e| Fatal::new(1, format!("cannot encode the report: {e}")))?;
+            report::atomic::write_atomic(path, format!("{text}\n").as_bytes())
+                .map_err(|e| Fatal::new(1, e))?;
+        }
+        result.map_err(|e| history_fatal(&e))?;
         Ok(ExitCode::SUCCESS)
     })
 }
@@ -153,9 +177,17 @@ pub fn history_fatal(e: &HistoryError) -> Fatal {
 /// The progress sink the binaries use: each line on stdout (the orchestrator captures it into
 /// `process_and_generate_*_plots.log`).
 pub fn stdout_sink() -> impl FnMut(&str) {
-    let out = std::io::stdout();
+    line_sink(false)
+}
+
+/// Each line on stdout, or on stderr when `to_stderr` (`--report-json -` keeps stdout for the
+/// JSON).
+fn line_sink(to_stderr: bool) -> impl FnMut(&str) {
     move |line: &str| {
-        let mut lock = out.lock();
-        let _ = writeln!(lock, "{line}");
+        let _ = if to_stderr {
+            writeln!(std::io::stderr().lock(), "{line}")
+        } else {
+            writeln!(std::io::stdout().lock(), "{line}")
+        };
     }
 }

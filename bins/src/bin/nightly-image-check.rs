@@ -2,6 +2,7 @@
 //! and is it pullable? Drop-in for `scripts/nightly_image_check.sh` (docs/nightly-image-check.md).
 
 use std::io::Write;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use alerts::docker::DockerAlert;
@@ -33,6 +34,17 @@ struct Args {
     /// TEAMS_WEBHOOK_URL enables the alert (the original's rule for this script).
     #[command(flatten)]
     teams: TeamsWebhookFlags,
+
+    /// `--report-json`: the check's JSON summary (`-` is stdout; the report lines then go to
+    /// stderr).
+    #[arg(
+        long,
+        value_name = "FILE",
+        help_heading = heading::ADDITIONS,
+        help = "Write a JSON summary (per date and hardware: tag, outcome; exit code, status) to \
+                FILE at the end; `-` is stdout, and the report lines then go to stderr"
+    )]
+    report_json: Option<PathBuf>,
 
     /// Debug logging on stderr.
     #[arg(short, long, help_heading = heading::LOGGING)]
@@ -76,8 +88,15 @@ fn check(args: &Args) -> Result<ExitCode, Fatal> {
         hostname: sys::hostname(),
         now,
     };
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
+    let to_stdout = args
+        .report_json
+        .as_deref()
+        .is_some_and(|p| p.as_os_str() == "-");
+    let mut out: Box<dyn Write> = if to_stdout {
+        Box::new(std::io::stderr().lock())
+    } else {
+        Box::new(std::io::stdout().lock())
+    };
     let report = image_check::run(
         &cfg,
         &HubClient::from_env(),
@@ -93,6 +112,13 @@ fn check(args: &Args) -> Result<ExitCode, Fatal> {
     if let Some(url) = webhook.as_deref().filter(|u| !u.trim().is_empty()) {
         send_alert(&mut out, &report, url)
             .map_err(|e| Fatal::new(1, format!("cannot write the report: {e}")))?;
+    }
+    drop(out);
+    if let Some(path) = &args.report_json {
+        let text = serde_json::to_string_pretty(&report.summary(&cfg.repo))
+            .map_err(|e| Fatal::new(1, format!("cannot encode the report: {e}")))?;
+        report::atomic::write_atomic(path, format!("{text}\n").as_bytes())
+            .map_err(|e| Fatal::new(1, e))?;
     }
     Ok(ExitCode::from(report.exit_code()))
 }

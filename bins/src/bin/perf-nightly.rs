@@ -4,6 +4,7 @@
 //! With `--engine=sim` and no `--docker_image` the whole night runs on this machine without
 //! Docker. See docs/perf-nightly.md.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -27,6 +28,17 @@ struct Args {
     #[command(flatten)]
     options: NightlyOptions,
 
+    /// `--report-json`: the night's JSON summary (`-` is stdout; console lines then go to stderr).
+    #[arg(
+        long,
+        value_name = "FILE",
+        help_heading = heading::ADDITIONS,
+        help = "Write a JSON summary of the night (image, benchmarks with exit codes and run \
+                folders, verdict, warnings) to FILE at the end; `-` is stdout, and the console \
+                lines then go to stderr"
+    )]
+    report_json: Option<PathBuf>,
+
     /// Debug logging on stderr (also SGLCI_LOG / RUST_LOG).
     #[arg(short, long, help_heading = heading::LOGGING)]
     verbose: bool,
@@ -49,6 +61,10 @@ pub fn main() -> ExitCode {
             }
         };
         sglang_ci::logging::init_in(args.verbose, sglang_ci::logging::LogClock::Pacific);
+        let to_stdout = args
+            .report_json
+            .as_deref()
+            .is_some_and(|p| p.as_os_str() == "-");
         let command_line = std::env::args().collect::<Vec<_>>().join(" ");
         let options = NightlyOptions {
             command_line,
@@ -57,7 +73,11 @@ pub fn main() -> ExitCode {
         let today = sglang_runner::timefmt::now().format("%Y%m%d").to_string();
         let cfg = nightly::config::resolve(&options, &ProcessEnv, &today).map_err(|e| {
             let e = NightlyError::from(e);
-            println_out(&e.console_line());
+            if to_stdout {
+                eprintln_out(&e.console_line());
+            } else {
+                println_out(&e.console_line());
+            }
             Fatal::new(e.exit_code(), e)
         })?;
         if cfg.dry_run {
@@ -65,8 +85,23 @@ pub fn main() -> ExitCode {
             return Ok(ExitCode::SUCCESS);
         }
         let interrupt = sglang_ci::sys::install_interrupt(nightly::EXIT_FAILURE)?;
-        let mut console = Console::new(Box::new(std::io::stdout()));
+        let mut console = if to_stdout {
+            Console::new(Box::new(std::io::stderr()))
+        } else {
+            Console::new(Box::new(std::io::stdout()))
+        };
         let report = nightly::run(&cfg, &mut console, &interrupt);
+        drop(console);
+        if let Some(path) = &args.report_json {
+            let text = serde_json::to_string_pretty(&report.summary()).map_err(|e| {
+                Fatal::new(
+                    nightly::EXIT_FAILURE,
+                    format!("cannot encode the report: {e}"),
+                )
+            })?;
+            report::atomic::write_atomic(path, format!("{text}\n").as_bytes())
+                .map_err(|e| Fatal::new(nightly::EXIT_FAILURE, e))?;
+        }
         match report.error {
             Some(e) => Err(Fatal::new(e.exit_code(), e)),
             None => Ok(ExitCode::from(report.exit_code)),
@@ -82,4 +117,9 @@ fn print_out(text: &str) {
 #[allow(clippy::print_stdout)]
 fn println_out(text: &str) {
     println!("{text}");
+}
+
+#[allow(clippy::print_stderr)]
+fn eprintln_out(text: &str) {
+    eprintln!("{text}");
 }

@@ -45,7 +45,7 @@ pub fn main() -> ExitCode {
                 olen: a.olen,
             }
             .resolve()?;
-            report::history::offline::run(&cfg, say).map(drop)
+            report::history::offline::run(&cfg, say)
         },
     )
 }

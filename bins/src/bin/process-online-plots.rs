@@ -62,7 +62,7 @@ pub fn main() -> ExitCode {
                 plot_date: a.plot_date.clone(),
             }
             .resolve()?;
-            report::history::online::run(&cfg, say).map(drop)
+            report::history::online::run(&cfg, say)
         },
     )
 }

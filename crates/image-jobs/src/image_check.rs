@@ -69,6 +69,79 @@ pub struct CheckReport {
     pub unchecked: Vec<String>,
     /// The date sent to Teams.
     pub teams_date: String,
+    /// One entry per date and hardware, in the order checked (the `--report-json` items).
+    pub images: Vec<ImageResult>,
+}
+
+/// How the image of one date and hardware fared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ImageOutcome {
+    /// Tag found and its manifest present.
+    Available,
+    /// No tag for the date (or no repository).
+    NotFound,
+    /// Tag found, manifest absent.
+    NotPullable,
+    /// Docker Hub did not answer.
+    CouldNotAsk,
+    /// The registry did not answer for the found tag.
+    CouldNotVerify,
+}
+
+/// One date and hardware of the check.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ImageResult {
+    /// The PT date (YYYYMMDD).
+    pub date: String,
+    /// `mi30x`, `mi35x`.
+    pub hardware: String,
+    /// The tag found, when one was.
+    pub tag: Option<String>,
+    /// The outcome.
+    pub outcome: ImageOutcome,
+    /// The error, when Docker Hub or the registry said why.
+    pub detail: Option<String>,
+}
+
+/// Version of the `--report-json` layout ([`CheckSummary`]).
+pub const SUMMARY_VERSION: u32 = 1;
+
+/// The `nightly-image-check --report-json` summary.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CheckSummary<'a> {
+    /// [`SUMMARY_VERSION`].
+    pub version: u32,
+    /// The repository checked.
+    pub repo: &'a str,
+    /// The exit code.
+    pub exit_code: u8,
+    /// `success`, `warning` or `error`.
+    pub status: &'static str,
+    /// The alert message.
+    pub message: String,
+    /// Images looked for.
+    pub checked: usize,
+    /// Images found and pullable.
+    pub found: usize,
+    /// Each date and hardware.
+    pub images: &'a [ImageResult],
+}
+
+impl CheckReport {
+    /// The versioned `--report-json` summary of a check of `repo`.
+    pub fn summary<'a>(&'a self, repo: &'a str) -> CheckSummary<'a> {
+        CheckSummary {
+            version: SUMMARY_VERSION,
+            repo,
+            exit_code: self.exit_code(),
+            status: self.status(),
+            message: self.message(),
+            checked: self.checked,
+            found: self.found,
+            images: &self.images,
+        }
+    }
 }
 
 impl CheckReport {
@@ -178,6 +251,13 @@ pub fn run(
         }
         for hw in Hardware::ALL {
             report.checked += 1;
+            let item = |tag: Option<&str>, outcome, detail: Option<String>| ImageResult {
+                date: date.clone(),
+                hardware: hw.as_str().to_owned(),
+                tag: tag.map(str::to_owned),
+                outcome,
+                detail,
+            };
             write!(
                 out,
                 "{P}Searching for {hw} image (discovering ROCM version)... "
@@ -191,6 +271,8 @@ pub fn run(
                     report
                         .unchecked
                         .push(format!("{hw} ({date}): could not ask Docker Hub: {why}"));
+                    let it = item(None, ImageOutcome::CouldNotAsk, Some(why.to_string()));
+                    report.images.push(it);
                     continue;
                 }
                 Err(e @ HubError::NoRepository { .. }) => {
@@ -199,6 +281,8 @@ pub fn run(
                     report.missing.push(format!(
                         "{hw} ({date}): no image found for any available ROCM version ({e})"
                     ));
+                    let it = item(None, ImageOutcome::NotFound, Some(e.to_string()));
+                    report.images.push(it);
                     continue;
                 }
                 Ok(all) => {
@@ -211,6 +295,7 @@ pub fn run(
                 report.missing.push(format!(
                     "{hw} ({date}): no image found for any available ROCM version"
                 ));
+                report.images.push(item(None, ImageOutcome::NotFound, None));
                 continue;
             };
             write!(out, "found, verifying... ")?;
@@ -225,6 +310,9 @@ pub fn run(
                         Some(r) => format!("{hw} ({r}): {tag}"),
                         None => format!("{hw}: {tag}"),
                     });
+                    report
+                        .images
+                        .push(item(Some(&tag), ImageOutcome::Available, None));
                 }
                 Ok(Manifest::Absent) => {
                     writeln!(out, "✗ FOUND BUT NOT PULLABLE")?;
@@ -232,6 +320,9 @@ pub fn run(
                     report
                         .missing
                         .push(format!("{hw} ({date}): {image} - not pullable"));
+                    report
+                        .images
+                        .push(item(Some(&tag), ImageOutcome::NotPullable, None));
                 }
                 Err(e) => {
                     writeln!(out, "? COULD NOT VERIFY")?;
@@ -239,6 +330,11 @@ pub fn run(
                     report
                         .unchecked
                         .push(format!("{hw} ({date}): {image} - could not verify: {e}"));
+                    report.images.push(item(
+                        Some(&tag),
+                        ImageOutcome::CouldNotVerify,
+                        Some(e.to_string()),
+                    ));
                 }
             }
         }
@@ -327,6 +423,7 @@ mod tests {
             missing: (0..missing).map(|i| format!("m{i}")).collect(),
             unchecked: (0..unchecked).map(|i| format!("u{i}")).collect(),
             teams_date: "20251029".into(),
+            images: Vec::new(),
         }
     }
 

@@ -242,6 +242,48 @@ pub struct Outcome {
     pub plots: Vec<PathBuf>,
 }
 
+/// Version of the `--report-json` layout ([`HistorySummary`]).
+pub const SUMMARY_VERSION: u32 = 1;
+
+/// The `process-online-plots` / `process-offline-plots` `--report-json` summary: what was
+/// written, or why nothing was.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct HistorySummary {
+    /// [`SUMMARY_VERSION`].
+    pub version: u32,
+    /// `--model` as given (`grok`, `deepseek`, …).
+    pub model: String,
+    /// The exit code.
+    pub exit_code: u8,
+    /// Why the run failed (the error line), `null` on success.
+    pub error: Option<String>,
+    /// The summary CSV written (`null` with `--plot-only` or on failure).
+    pub summary_csv: Option<PathBuf>,
+    /// Rows in the summary CSV.
+    pub rows: usize,
+    /// Image files written.
+    pub plots: Vec<PathBuf>,
+}
+
+impl HistorySummary {
+    /// The summary of a run of `model` that ended with `result`.
+    pub fn of(model: &str, result: Result<&Outcome, &super::HistoryError>) -> Self {
+        let (exit_code, error, outcome) = match result {
+            Ok(o) => (0, None, o.clone()),
+            Err(e) => (e.exit_code(), Some(e.to_string()), Outcome::default()),
+        };
+        Self {
+            version: SUMMARY_VERSION,
+            model: model.to_owned(),
+            exit_code,
+            error,
+            summary_csv: outcome.summary,
+            rows: outcome.rows,
+            plots: outcome.plots,
+        }
+    }
+}
+
 /// `True`/`False`, as Python prints a bool.
 pub(crate) fn py_bool(b: bool) -> &'static str {
     if b { "True" } else { "False" }

@@ -17,5 +17,8 @@ pub mod online_read;
 pub mod plot;
 pub mod pyfmt;
 
-pub use common::{HistoryOptions, OnlineModel, PlotFormat, Say, plot_dir_for, today_pacific};
+pub use common::{
+    HistoryOptions, HistorySummary, OnlineModel, Outcome, PlotFormat, Say, plot_dir_for,
+    today_pacific,
+};
 pub use error::HistoryError;

@@ -107,6 +107,37 @@ impl NightlyReport {
     }
 }
 
+/// Version of the `--report-json` summary's layout ([`NightlySummary`]).
+pub const SUMMARY_VERSION: u32 = 1;
+
+/// The `perf-nightly --report-json` summary: versioned, the night's report plus its verdict.
+#[derive(Debug, serde::Serialize)]
+pub struct NightlySummary<'a> {
+    /// [`SUMMARY_VERSION`].
+    pub version: u32,
+    /// The verdict line's content (`PASS (2 of 2 benchmarks succeeded)`), `null` when the night
+    /// ended early (see `error`).
+    pub verdict: Option<String>,
+    /// Exit code, error, images, benchmarks (each with its run folder), warnings.
+    #[serde(flatten)]
+    pub report: &'a NightlyReport,
+}
+
+impl NightlyReport {
+    /// The versioned `--report-json` summary of this report.
+    pub fn summary(&self) -> NightlySummary<'_> {
+        NightlySummary {
+            version: SUMMARY_VERSION,
+            verdict: self.error.is_none().then(|| {
+                verdict_line(&self.benchmarks)
+                    .trim_start_matches("[nightly] VERDICT: ")
+                    .to_owned()
+            }),
+            report: self,
+        }
+    }
+}
+
 fn error_text<S: serde::Serializer>(e: &Option<NightlyError>, s: S) -> Result<S::Ok, S::Error> {
     match e {
         Some(e) => s.serialize_some(&e.to_string()),
