@@ -86,7 +86,8 @@ fn agree_at(concurrency: usize, prompts: usize) {
 
 #[test]
 fn medians_agree_with_bench_serving_at_concurrency_1() {
-    agree_at(1, 16);
+    // 32 sequential requests: with 16 one slow scheduling slice moved a median by 5.6%.
+    agree_at(1, 32);
 }
 
 #[test]
