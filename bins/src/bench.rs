@@ -88,15 +88,24 @@ pub fn run<B: Benchmark>(
         return Ok(ExitCode::SUCCESS);
     }
     let interrupt = crate::sys::install_interrupt(SETUP_ERROR)?;
-    // On a terminal the GSM8K gate draws a bar on stderr; console lines go around it.
+    // `--report-json -`: stdout holds the JSON report alone, the console lines go to stderr.
+    let json_on_stdout = report_json.is_some_and(|p| p.as_os_str() == "-");
+    // On a terminal the GSM8K gate, the serving runs and the offline points draw a bar on
+    // stderr; console lines go around it.
     let bar = Bar::on_terminal();
     let mut console = match &bar {
         Some(b) => {
             let drawn = b.clone();
-            Console::new(b.stdout()).with_progress(Box::new(move |p| {
+            let lines = if json_on_stdout {
+                b.stderr()
+            } else {
+                b.stdout()
+            };
+            Console::new(lines).with_progress(Box::new(move |p| {
                 drawn.update(&p.what, p.done, p.total);
             }))
         }
+        None if json_on_stdout => Console::new(Box::new(std::io::stderr())),
         None => Console::new(Box::new(std::io::stdout())),
     };
     let exec = executor_for(plan.executor(), || plan.container(&ProcessEnv), &mut |l| {

@@ -60,6 +60,13 @@ pub fn parse<T: clap::Parser>() -> T {
     T::parse_from(normalize_args(std::env::args_os()))
 }
 
+/// Like [`parse`] but `adjust` may change the command clap built from `T` first (help
+/// headings set by a rule rather than per field, as `sglang-sim` does for its subcommands).
+pub fn parse_adjusted<T: clap::Parser>(adjust: impl FnOnce(clap::Command) -> clap::Command) -> T {
+    let mut matches = adjust(T::command()).get_matches_from(normalize_args(std::env::args_os()));
+    T::from_arg_matches_mut(&mut matches).unwrap_or_else(|e| e.exit())
+}
+
 /// Like [`parse`] but from an explicit argument list (first item is the program name).
 pub fn try_parse_from<T, I, A>(args: I) -> Result<T, clap::Error>
 where

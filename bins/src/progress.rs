@@ -1,7 +1,8 @@
 //! Progress bars of long steps (GSM8K runs, serving runs), drawn on stderr only when stderr is
 //! a terminal: a cron log or a pipe gets exactly the lines it got before, no bar and no escape
 //! codes. The libraries report progress through a callback (`bench_client`'s
-//! `run_with_progress`, `sglang_runner::console::Console::with_progress`); the bar lives here.
+//! `run_with_progress`, `sglang_runner::console::Console::with_progress`: the GSM8K gate,
+//! the serving sweep's runs, the offline grid's points); the bar lives here.
 
 use std::io::{IsTerminal, Write};
 use std::sync::Arc;
@@ -66,9 +67,19 @@ impl Bar {
     /// Stdout whose whole lines are written with the bar hidden, so lines and bar do not mix
     /// on the terminal (a line without its newline yet waits for it).
     pub fn stdout(&self) -> Box<dyn Write + Send> {
+        self.lines_to(false)
+    }
+
+    /// Like [`Bar::stdout`] for stderr (console lines moved off stdout by `--report-json -`).
+    pub fn stderr(&self) -> Box<dyn Write + Send> {
+        self.lines_to(true)
+    }
+
+    fn lines_to(&self, stderr: bool) -> Box<dyn Write + Send> {
         Box::new(LinesAroundBar {
             bar: self.bar.clone(),
             pending: Vec::new(),
+            stderr,
         })
     }
 }
@@ -77,13 +88,20 @@ impl Bar {
 struct LinesAroundBar {
     bar: ProgressBar,
     pending: Vec<u8>,
+    /// Lines go to stderr rather than stdout.
+    stderr: bool,
 }
 
 impl LinesAroundBar {
     fn write_through(&mut self, upto: usize) -> std::io::Result<()> {
         let lines: Vec<u8> = self.pending.drain(..upto).collect();
+        let stderr = self.stderr;
         self.bar.suspend(|| {
-            let mut out = std::io::stdout().lock();
+            let mut out: Box<dyn Write> = if stderr {
+                Box::new(std::io::stderr().lock())
+            } else {
+                Box::new(std::io::stdout().lock())
+            };
             out.write_all(&lines)?;
             out.flush()
         })

@@ -167,7 +167,7 @@ fn rebuild_csv_out_fifo_and_device_stay_what_they_are() {
     assert!(names.is_empty(), "temporary files left: {names:?}");
 }
 
-/// The pretty-printed `--report-json` object at the end of a benchmark's stdout.
+/// The pretty-printed JSON object at the end of a program's stdout (after its console lines).
 fn trailing_report(stdout: &str) -> serde_json::Value {
     let start = if stdout.starts_with("{\n") {
         0
@@ -180,10 +180,10 @@ fn trailing_report(stdout: &str) -> serde_json::Value {
     serde_json::from_str(&stdout[start..]).unwrap_or_else(|e| panic!("{e}: {}", &stdout[start..]))
 }
 
-/// A real (short) simulated `grok-perf-online` with `--report-json -`: the run report is the
-/// last thing on stdout, and no file named `-` appears.
+/// A real (short) simulated `grok-perf-online` with `--report-json -`: stdout is the run
+/// report alone (the console lines went to stderr), and no file named `-` appears.
 #[test]
-fn report_json_dash_goes_to_stdout_after_the_run() {
+fn report_json_dash_is_the_whole_stdout_of_a_benchmark() {
     let o = Online::new();
     let mut c = o.cmd("grok-perf-online", "");
     c.env("REQUEST_RATES", "1")
@@ -192,7 +192,13 @@ fn report_json_dash_goes_to_stdout_after_the_run() {
         .current_dir(o.path());
     let out = o.run(c, LIMIT);
     assert_eq!(out.code, Some(0), "{}", out.all());
-    let report = trailing_report(&out.stdout);
+    let report: serde_json::Value = serde_json::from_str(&out.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not one JSON document ({e}):\n{}", out.stdout));
+    assert!(
+        out.stderr.contains("GSM8K") && out.stderr.contains("request rate"),
+        "the console lines are not on stderr:\n{}",
+        out.stderr
+    );
     assert_eq!(report["exit_code"], 0, "{report}");
     assert_eq!(report["simulated"], true, "{report}");
     let folder = o.folder("GROK1");

@@ -105,8 +105,9 @@ fn serving_and_gsm8k_draw_a_bar_only_on_a_terminal() {
     }
 }
 
-/// The benchmark's GSM8K gate (five runs of the GSM8K client) shows its runs on a terminal;
-/// the redirected log of the same night has the gate's lines and no bar.
+/// The benchmark's GSM8K gate (five runs of the GSM8K client) and then its serving sweep show
+/// their runs on a terminal; the redirected log of the same night has the same lines and no
+/// bar.
 #[test]
 fn the_gsm8k_gate_of_a_benchmark_draws_a_bar_only_on_a_terminal() {
     let _serial = one_at_a_time();
@@ -136,9 +137,45 @@ fn the_gsm8k_gate_of_a_benchmark_draws_a_bar_only_on_a_terminal() {
         );
         if terminal {
             assert!(has_bar(&r.stdout, "GSM8K"), "{}", r.all());
+            assert!(has_bar(&r.stdout, "serving"), "{}", r.all());
         } else {
             for text in [&r.stdout, &r.stderr] {
                 assert!(!has_bar(text, "GSM8K"), "{}", r.all());
+                assert!(!has_bar(text, "serving"), "{}", r.all());
+                assert!(!text.contains('\u{1b}'), "escape code in {}", r.all());
+            }
+        }
+    }
+}
+
+/// An offline benchmark shows its grid's points on a terminal (the long-context grid: three
+/// points); redirected, its lines carry no bar and no escape code.
+#[test]
+fn the_points_of_an_offline_benchmark_draw_a_bar_only_on_a_terminal() {
+    let _serial = one_at_a_time();
+    let bin = env!("CARGO_BIN_EXE_grok-perf-offline");
+    for terminal in [true, false] {
+        let dir = tempfile::tempdir().unwrap();
+        let args: Vec<String> = [
+            "--engine=sim",
+            "--mode=long_context",
+            &format!("--work-dir={}", dir.path().display()),
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        let r = if terminal {
+            on_terminal(bin, &args, LIMIT)
+        } else {
+            redirected(bin, &args, LIMIT)
+        };
+        assert_eq!(r.code, Some(0), "terminal {terminal}\n{}", r.all());
+        assert!(r.stdout.contains("All done!"), "{}", r.all());
+        if terminal {
+            assert!(has_bar(&r.stdout, "points"), "{}", r.all());
+            assert!(r.stdout.contains("/3 (eta"), "{}", r.all());
+        } else {
+            for text in [&r.stdout, &r.stderr] {
+                assert!(!has_bar(text, "points"), "{}", r.all());
                 assert!(!text.contains('\u{1b}'), "escape code in {}", r.all());
             }
         }

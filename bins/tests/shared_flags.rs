@@ -303,7 +303,7 @@ fn every_binary_groups_its_flags_under_the_headings_in_order() {
         helps.push((name.clone(), bin.clone(), vec!["--help"]));
         for sub in match name.as_str() {
             "sglang-bench" => &["serving", "gsm8k"][..],
-            "sglang-sim" => &["build-image"][..],
+            "sglang-sim" => &["build-image", "launch-server", "bench-one-batch", "router"][..],
             _ => &[][..],
         } {
             helps.push((format!("{name} {sub}"), bin.clone(), vec![sub, "--help"]));

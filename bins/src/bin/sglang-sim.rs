@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use sglang_ci::exit::{Fatal, run};
+use sglang_runner::flags::heading;
 
 /// Simulated SGLang engine: SGLang's HTTP API, server log and bench_one_batch output with
 /// simulated latencies. Everything it prints says it is simulated.
@@ -32,7 +33,7 @@ enum Command {
 /// Entry point (the `sglang-ci` multicall executable of the release calls it too).
 pub fn main() -> ExitCode {
     run("sglang-sim", || {
-        let cli: Cli = sglang_ci::cli::parse();
+        let cli: Cli = sglang_ci::cli::parse_adjusted(with_headings);
         match cli.command {
             Command::Sim(c) => {
                 let outcome = sglang_sim::run(c, Box::new(std::io::stdout()))
@@ -43,4 +44,24 @@ pub fn main() -> ExitCode {
             Command::KeepAlive => sglang_ci::sim_image_args::keep_alive(),
         }
     })
+}
+
+/// The subcommands standing in for SGLang's programs group their flags by one rule: the real
+/// program's flags (spelled as SGLang spells them) under "Original flags", the simulator's own
+/// `--sim-*` flags (latency model, trace, faults) under "Additions".
+fn with_headings(cmd: clap::Command) -> clap::Command {
+    ["launch-server", "bench-one-batch", "router"]
+        .into_iter()
+        .fold(cmd, |cmd, name| {
+            cmd.mut_subcommand(name, |sub| {
+                sub.mut_args(|a| {
+                    let own = a.get_id().as_str().starts_with("sim_");
+                    a.help_heading(if own {
+                        heading::ADDITIONS
+                    } else {
+                        heading::ORIGINAL
+                    })
+                })
+            })
+        })
 }

@@ -261,7 +261,8 @@ pub struct RunOutputFlags {
         help_heading = heading::ADDITIONS,
         long,
         value_name = "FILE",
-        help = "Also write the run's outcome, exit code, paths and time accounting as JSON to FILE"
+        help = "Also write the run's outcome, exit code, paths and time accounting as JSON to \
+                FILE at the end; `-` is stdout, and the console lines then go to stderr"
     )]
     pub report_json: Option<PathBuf>,
 }

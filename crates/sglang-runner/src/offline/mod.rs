@@ -551,11 +551,14 @@ impl Benchmark for OfflinePlan {
 
         let mut points = Vec::new();
         let mut interrupted = None;
+        // Progress (a bar on a terminal): grid points done of the grid.
+        let total = self.points.len() as u64;
         for p in &self.points {
             if let Err(i) = interrupt.check() {
                 interrupted = Some(i);
                 break;
             }
+            console.progress("points", points.len() as u64, total);
             let (status, row, took) = self.run_point(p, exec, console, interrupt)?;
             clock.add_engine(took);
             if let Some(row) = row {
@@ -577,6 +580,7 @@ impl Benchmark for OfflinePlan {
                 break;
             }
         }
+        console.progress("points", total, total);
         let failed = points
             .iter()
             .filter(|p| matches!(p.status, PointStatus::Failed { .. }))

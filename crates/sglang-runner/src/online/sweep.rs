@@ -90,6 +90,10 @@ pub(super) fn run_sweep(
 ) -> Outcome {
     let last_scheduled = h.loads().iter().rfind(|l| h.skip(l).is_none()).cloned();
     let runs = h.runs();
+    // Progress (a bar on a terminal): serving runs done of those scheduled.
+    let total = h.loads().iter().filter(|l| h.skip(l).is_none()).count() as u64 * u64::from(runs);
+    let mut finished = 0u64;
+    s.console.progress(SERVING, 0, total);
     let mut failed_runs = 0u32;
     let mut halt: Option<Outcome> = None;
     'loads: for load in h.loads() {
@@ -115,6 +119,8 @@ pub(super) fn run_sweep(
             if done == (RunDone::Ran { ok: false }) {
                 failed_runs += 1;
             }
+            finished += 1;
+            s.console.progress(SERVING, finished, total);
             if let Err(e) = h.after_run(s, load, run, done) {
                 halt = Some(halted(timing, &e, &format!("the pause after {step}")).1);
                 break 'loads;
@@ -127,5 +133,10 @@ pub(super) fn run_sweep(
             break;
         }
     }
+    // A halted sweep ends its bar too.
+    s.console.progress(SERVING, total, total);
     loads_outcome(halt, failed_runs)
 }
+
+/// What the sweep's progress reports count.
+const SERVING: &str = "serving";
