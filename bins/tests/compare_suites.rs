@@ -210,6 +210,20 @@ fn served_over_http_gives_the_same_report_as_the_checkout() {
     let from_http = run(bin(), &["--upstream-base", &server.base, "--stdout"]);
     assert_eq!(from_http.code, Some(0), "{}", from_http.all());
     assert_eq!(from_http.stdout, from_dir.stdout);
+    // `-o -` is stdout: the same report, once, and no file named `-`.
+    let cwd = tempfile::tempdir().unwrap();
+    let mut c = bin();
+    c.current_dir(cwd.path());
+    let dash = run(
+        c,
+        &["--sglang-dir", checkout().to_str().unwrap(), "-o", "-"],
+    );
+    assert_eq!(dash.code, Some(0), "{}", dash.all());
+    assert_eq!(dash.stdout, from_dir.stdout);
+    assert!(
+        !cwd.path().join("-").exists(),
+        "-o - created a file named '-'"
+    );
     let asked: BTreeSet<String> = server.requests.lock().unwrap().iter().cloned().collect();
     let expected: BTreeSet<String> = [
         "test/srt/run_suite.py",

@@ -103,7 +103,8 @@ fn run(args: &Args) -> Result<ExitCode, Fatal> {
     for w in &report.warnings {
         eprint_line(w);
     }
-    if args.stdout {
+    // `-o -` is stdout: the report once, as with --stdout.
+    if args.stdout || args.output.as_deref().is_some_and(|p| p.as_os_str() == "-") {
         write_stdout(&report.text)?;
         return Ok(ExitCode::SUCCESS);
     }
