@@ -14,6 +14,12 @@
 //! --pdeathsig TERM`, which sets the kernel's parent-death signal and then execs the program
 //! (same pid, same process group). This needs no `unsafe` `pre_exec` here. Where `setpriv` is
 //! missing, or `SGLCI_NO_PDEATHSIG=1`, children start directly (the old behaviour).
+//!
+//! The kernel sends the parent-death signal only if the parent dies *after* it was set: a
+//! runner killed between `fork` and setpriv's `prctl` (a window of a few milliseconds, hit
+//! when the kill lands while a client is being started) would leave that child running. So
+//! setpriv execs [`PARENT_GUARD`] through `/bin/sh` first, which checks that its parent is
+//! still the runner (`$PPID`) and only then execs the program; an orphan exits 143 at once.
 
 use std::fs::{File, OpenOptions};
 use std::io::Read;
@@ -224,6 +230,26 @@ fn setpriv() -> Option<&'static Path> {
         .as_deref()
 }
 
+/// The `sh -c` script between setpriv and the program: `$1` is the runner's pid, the rest
+/// the program and its arguments. The parent-death signal is already set when it runs, so
+/// either the parent is still the runner (and its death will signal the program) or it is
+/// gone, and nothing is started.
+pub const PARENT_GUARD: &str = r#"[ "$PPID" = "$1" ] || exit 143; shift; exec "$@""#;
+
+/// `/bin/sh`, when there is one (a `FROM scratch` image has none: no guard there).
+fn shell() -> Option<&'static Path> {
+    let sh = Path::new("/bin/sh");
+    crate::engine::is_executable(sh).then_some(sh)
+}
+
+/// Appends `sh -c PARENT_GUARD sglang-ci-parent-guard <parent pid>` to `c` (the program and
+/// its arguments follow).
+fn guard_args(c: &mut Command, sh: &Path, parent: u32) {
+    c.arg(sh)
+        .args(["-c", PARENT_GUARD, "sglang-ci-parent-guard"])
+        .arg(parent.to_string());
+}
+
 /// `program` as `execvp` would find it: a path containing `/` as is (when it is a file),
 /// else the first executable file of that name on `PATH`.
 fn find_on_path(program: &str) -> Option<PathBuf> {
@@ -248,7 +274,11 @@ fn base_command(cmd: &CommandSpec) -> Command {
     let mut c = match wrapped {
         Some((setpriv, program)) => {
             let mut c = Command::new(setpriv);
-            c.args(["--pdeathsig", "TERM", "--"]).arg(program);
+            c.args(["--pdeathsig", "TERM", "--"]);
+            if let Some(sh) = shell() {
+                guard_args(&mut c, sh, std::process::id());
+            }
+            c.arg(program);
             c
         }
         None => Command::new(&cmd.program),
@@ -462,6 +492,27 @@ mod tests {
 
     fn sh(script: &str) -> CommandSpec {
         CommandSpec::new("sh").args(["-c", script])
+    }
+
+    /// The guard starts the program when its parent is the expected one and exits 143
+    /// without starting it when the parent is another process (the runner died before the
+    /// parent-death signal was set).
+    #[test]
+    fn the_parent_guard_starts_nothing_for_an_orphan() {
+        let Some(sh) = shell() else {
+            return;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        for (parent, code, started) in [(std::process::id(), 0, true), (1, 143, false)] {
+            let marker = dir.path().join(format!("started-{parent}"));
+            // `env` execs the guard as setpriv does: its parent is this test process.
+            let mut c = Command::new("env");
+            guard_args(&mut c, sh, parent);
+            c.args(["touch", "--"]).arg(&marker);
+            let status = c.status().unwrap();
+            assert_eq!(status.code(), Some(code), "parent {parent}");
+            assert_eq!(marker.exists(), started, "parent {parent}");
+        }
     }
 
     #[test]
