@@ -20,6 +20,7 @@ pub mod history_args;
 pub mod logging;
 pub mod output;
 pub mod progress;
+pub mod server_args;
 pub mod sim_image_args;
 pub mod sys;
 pub mod teams_glue;

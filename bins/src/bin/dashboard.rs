@@ -73,9 +73,10 @@ struct Args {
     #[arg(long, value_name = "RULE", default_value = "robust", value_parser = ["robust", "legacy"], help_heading = heading::ADDITIONS)]
     rule: String,
 
-    /// Seconds in-flight requests get to finish after SIGINT/SIGTERM.
-    #[arg(long, value_name = "SECS", default_value_t = 10, help_heading = heading::ADDITIONS)]
-    shutdown_timeout: u64,
+    /// `--max-connections`, `--header-timeout`, `--idle-timeout`, `--shutdown-timeout` (as
+    /// plots-server).
+    #[command(flatten)]
+    connections: sglang_ci::server_args::ConnectionFlags,
 
     /// Debug logging (stderr; also SGLCI_LOG / RUST_LOG).
     #[arg(short, long, help_heading = heading::LOGGING)]
@@ -114,7 +115,7 @@ fn run(args: Args) -> Result<ExitCode, Fatal> {
         max_rows: args.sql_max_rows.max(1),
         timeout: Duration::from_secs_f64(args.sql_timeout),
     };
-    config.shutdown_timeout = Duration::from_secs(args.shutdown_timeout);
+    config.limits = args.connections.limits();
     config.rule = if args.rule == "legacy" {
         report::regression::Rule::LEGACY
     } else {

@@ -4,7 +4,6 @@
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use clap::Parser;
 use sglang_ci::exit::{self, Fatal};
@@ -95,23 +94,9 @@ struct Args {
     )]
     alternative_ports: String,
 
-    /// Connections served at once; further ones wait in the listen backlog.
-    #[arg(long, value_name = "N", default_value_t = 256, help_heading = heading::ADDITIONS)]
-    max_connections: usize,
-
-    /// Seconds a client has to send a complete request head (slowloris bound; also how long an
-    /// idle keep-alive connection stays open).
-    #[arg(long, value_name = "SECS", default_value_t = 10, help_heading = heading::ADDITIONS)]
-    header_timeout: u64,
-
-    /// Seconds without any bytes read or written after which a connection is closed.
-    #[arg(long, value_name = "SECS", default_value_t = 60, help_heading = heading::ADDITIONS)]
-    idle_timeout: u64,
-
-    /// Seconds in-flight requests get to finish after SIGINT/SIGTERM (a second signal stops at
-    /// once).
-    #[arg(long, value_name = "SECS", default_value_t = 10, help_heading = heading::ADDITIONS)]
-    shutdown_timeout: u64,
+    /// `--max-connections`, `--header-timeout`, `--idle-timeout`, `--shutdown-timeout`.
+    #[command(flatten)]
+    connections: sglang_ci::server_args::ConnectionFlags,
 
     /// Accepted for compatibility with the original launcher and ignored (there is no Python
     /// server script any more).
@@ -166,10 +151,7 @@ fn run(args: Args) -> Result<ExitCode, Fatal> {
         bind: args.bind.clone(),
         port: args.port_word.unwrap_or(args.port),
         title: args.title.clone(),
-        max_connections: args.max_connections,
-        header_timeout: Duration::from_secs(args.header_timeout.max(1)),
-        idle_timeout: Duration::from_secs(args.idle_timeout.max(1)),
-        shutdown_timeout: Duration::from_secs(args.shutdown_timeout),
+        limits: args.connections.limits(),
         alternative_ports,
     };
     let fail = |e: plots_server::Error| Fatal::from_error(FAILED, &e);

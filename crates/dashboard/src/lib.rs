@@ -66,8 +66,9 @@ pub struct Config {
     pub workers: usize,
     /// The explorer's row cap and statement time limit.
     pub sql_limits: ReadLimits,
-    /// How in-flight requests may take to finish after SIGINT/SIGTERM.
-    pub shutdown_timeout: Duration,
+    /// Connections at once, request-head and idle timeouts, the grace after SIGINT/SIGTERM
+    /// (plots-server's limits and accept loop).
+    pub limits: plots_server::ConnectionLimits,
     /// The regression rule behind the colours.
     pub rule: Rule,
 }
@@ -87,7 +88,7 @@ impl Config {
                 max_rows: DEFAULT_SQL_MAX_ROWS,
                 timeout: Duration::from_secs_f64(DEFAULT_SQL_TIMEOUT_S),
             },
-            shutdown_timeout: Duration::from_secs(10),
+            limits: plots_server::ConnectionLimits::default(),
             rule: Rule::default(),
         }
     }
@@ -131,8 +132,8 @@ pub async fn bind(config: &Config) -> Result<TcpListener, Error> {
     Ok(plots_server::bind(&cfg).await?)
 }
 
-/// Serves `listener` until `shutdown` completes; then in-flight requests get
-/// `config.shutdown_timeout` (or until `force` completes) to finish.
+/// Serves `listener` under `config.limits` until `shutdown` completes; then in-flight
+/// requests get `config.limits.shutdown_timeout` (or until `force` completes) to finish.
 pub async fn serve(
     listener: TcpListener,
     config: &Config,
@@ -140,7 +141,8 @@ pub async fn serve(
     force: impl Future<Output = ()>,
 ) -> Result<(), Error> {
     let app = Arc::new(server::App::new(config)?);
-    server::serve(listener, app, config.shutdown_timeout, shutdown, force).await
+    server::serve(listener, app, &config.limits, shutdown, force).await;
+    Ok(())
 }
 
 /// Runs the dashboard in the foreground until SIGINT or SIGTERM (a second signal cuts the

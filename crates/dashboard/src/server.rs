@@ -1,9 +1,9 @@
 //! Routes, parameter checks, responses and graceful shutdown.
 
-use std::future::{Future, IntoFuture};
+use std::future::Future;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use axum::Router;
 use axum::body::Body;
@@ -14,6 +14,8 @@ use axum::routing::get;
 use bytes::Bytes;
 use history_store::query::{Format, render};
 use history_store::{ReadLimits, StoreError};
+use hyper_util::service::TowerToHyperService;
+use plots_server::ConnectionLimits;
 use plots_server::handler::Site;
 use report::regression::Rule;
 use serde::Deserialize;
@@ -94,35 +96,23 @@ fn routes(app: Arc<App>) -> Router {
         .with_state(app)
 }
 
-/// Serves until `shutdown`, then gives in-flight requests `grace` (or until `force`).
+/// Serves until `shutdown` through plots-server's accept loop (connection limit, request-head
+/// and idle timeouts), then gives in-flight requests the shutdown grace (or until `force`).
 pub(crate) async fn serve(
     listener: TcpListener,
     app: Arc<App>,
-    grace: Duration,
-    shutdown: impl Future<Output = ()> + Send + 'static,
+    limits: &ConnectionLimits,
+    shutdown: impl Future<Output = ()>,
     force: impl Future<Output = ()>,
-) -> Result<(), Error> {
-    let (tx, mut rx) = tokio::sync::watch::channel(false);
-    let server = axum::serve(listener, routes(app))
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            let _ = tx.send(true);
-        })
-        .into_future();
-    tokio::pin!(server);
-    tokio::pin!(force);
-    tokio::select! {
-        r = &mut server => r.map_err(Error::Runtime),
-        () = async {
-            let _ = rx.wait_for(|s| *s).await;
-            tokio::select! {
-                () = tokio::time::sleep(grace) => {},
-                () = &mut force => {},
-            }
-        } => {
-            tracing::warn!("requests still running after the grace period: closing them");
-            Ok(())
-        }
+) {
+    let router = routes(app);
+    let service = move |_peer| TowerToHyperService::new(router.clone());
+    let report = plots_server::serve_connections(listener, limits, service, shutdown, force).await;
+    if report.forced_closed > 0 {
+        tracing::warn!(
+            "{} request(s) still running after the grace period were closed",
+            report.forced_closed
+        );
     }
 }
 

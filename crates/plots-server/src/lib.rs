@@ -27,7 +27,7 @@ mod server;
 pub mod urlpath;
 
 pub use pidfile::PidFile;
-pub use server::{bind, serve};
+pub use server::{bind, serve, serve_connections};
 
 /// The `Server` header of every response.
 pub const SERVER_HEADER: &str = concat!("sglang-ci-plots-server/", env!("CARGO_PKG_VERSION"));
@@ -48,15 +48,8 @@ pub struct Config {
     pub port: u16,
     /// Title of listing pages.
     pub title: String,
-    /// At most this many connections are served at once; more wait in the listen backlog.
-    pub max_connections: usize,
-    /// A client must send a complete request head within this time (slowloris bound; also the
-    /// keep-alive idle time between requests).
-    pub header_timeout: Duration,
-    /// A connection on which nothing is read or written for this long is closed.
-    pub idle_timeout: Duration,
-    /// How long in-flight requests may take to finish after SIGINT/SIGTERM.
-    pub shutdown_timeout: Duration,
+    /// Connection limits and timeouts.
+    pub limits: ConnectionLimits,
     /// Ports suggested when the chosen one is busy (env `ALTERNATIVE_PORTS` in the binary).
     pub alternative_ports: Vec<u16>,
 }
@@ -68,11 +61,35 @@ impl Default for Config {
             bind: "0.0.0.0".to_owned(),
             port: DEFAULT_PORT,
             title: DEFAULT_TITLE.to_owned(),
+            limits: ConnectionLimits::default(),
+            alternative_ports: vec![8001, 8080, 8888, 9000],
+        }
+    }
+}
+
+/// How many connections a server takes at once and how long it waits for them (plots-server's
+/// and the dashboard's; [`serve_connections`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionLimits {
+    /// At most this many connections are served at once; more wait in the listen backlog.
+    pub max_connections: usize,
+    /// A client must send a complete request head within this time (slowloris bound; also the
+    /// keep-alive idle time between requests).
+    pub header_timeout: Duration,
+    /// A connection on which nothing is read or written for this long is closed.
+    pub idle_timeout: Duration,
+    /// How long in-flight requests may take to finish after SIGINT/SIGTERM.
+    pub shutdown_timeout: Duration,
+}
+
+impl Default for ConnectionLimits {
+    /// 256 connections, 10 s for a request head, 60 s idle, 10 s to finish at shutdown.
+    fn default() -> Self {
+        Self {
             max_connections: 256,
             header_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(60),
             shutdown_timeout: Duration::from_secs(10),
-            alternative_ports: vec![8001, 8080, 8888, 9000],
         }
     }
 }

@@ -7,6 +7,8 @@ use std::net::{SocketAddr, TcpListener as StdListener, ToSocketAddrs};
 use std::sync::Arc;
 use std::time::Instant;
 
+use hyper::Request;
+use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -16,7 +18,7 @@ use tokio::task::JoinSet;
 
 use crate::handler::{self, Refused, Site};
 use crate::idle::IdleTimeout;
-use crate::{Config, Error, ServeReport};
+use crate::{Config, ConnectionLimits, Error, ServeReport};
 
 /// Binds the listening socket of `config` (`SO_REUSEADDR` on, quirk P4). A port in use is
 /// reported with the first free port of `config.alternative_ports`, as the original launcher did.
@@ -95,13 +97,51 @@ pub async fn serve(
         title: config.title.clone(),
         mount: String::new(),
     });
+    let service = move |peer: SocketAddr| {
+        let site = Arc::clone(&site);
+        service_fn(move |req| {
+            let site = Arc::clone(&site);
+            async move {
+                let start = Instant::now();
+                let (resp, refused) = handler::respond(&site, &req).await;
+                access_log(&req, &resp, peer, start, refused.as_ref());
+                Ok::<_, Infallible>(resp)
+            }
+        })
+    };
+    Ok(serve_connections(listener, &config.limits, service, shutdown, force).await)
+}
+
+/// The accept loop shared by plots-server and the dashboard: HTTP/1.1 connections, each
+/// served by the service `service(peer)` returns, under `limits` (at most
+/// `max_connections` at once, further ones wait in the listen backlog; a request head must
+/// arrive within `header_timeout`; a connection silent for `idle_timeout` is closed). When
+/// `shutdown` completes it stops accepting, lets in-flight requests finish (idle keep-alive
+/// connections close at once) for up to `shutdown_timeout`, and closes whatever is left; a
+/// completed `force` future skips the wait.
+pub async fn serve_connections<M, S, B>(
+    listener: TcpListener,
+    limits: &ConnectionLimits,
+    service: M,
+    shutdown: impl Future<Output = ()>,
+    force: impl Future<Output = ()>,
+) -> ServeReport
+where
+    M: Fn(SocketAddr) -> S,
+    S: hyper::service::Service<Request<Incoming>, Response = hyper::Response<B>> + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    B: hyper::body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     let mut http = http1::Builder::new();
     http.timer(TokioTimer::new())
-        .header_read_timeout(config.header_timeout)
+        .header_read_timeout(limits.header_timeout)
         .max_buf_size(64 * 1024)
         .keep_alive(true);
     let http = Arc::new(http);
-    let limit = Arc::new(Semaphore::new(config.max_connections.max(1)));
+    let limit = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut tasks = JoinSet::new();
     let mut report = ServeReport::default();
@@ -131,10 +171,10 @@ pub async fn serve(
             }
         };
         report.connections += 1;
-        let (site, http, stop) = (Arc::clone(&site), Arc::clone(&http), stop_rx.clone());
-        let idle = config.idle_timeout;
+        let (svc, http, stop) = (service(peer), Arc::clone(&http), stop_rx.clone());
+        let idle = limits.idle_timeout;
         tasks.spawn(async move {
-            connection(stream, peer, site, &http, stop, idle).await;
+            connection(stream, peer, svc, &http, stop, idle).await;
             drop(permit);
         });
         while tasks.try_join_next().is_some() {}
@@ -146,7 +186,7 @@ pub async fn serve(
         tracing::info!("shutting down: waiting for {open} open connection(s)");
     }
     let drained = tokio::select! {
-        r = tokio::time::timeout(config.shutdown_timeout, async {
+        r = tokio::time::timeout(limits.shutdown_timeout, async {
             while tasks.join_next().await.is_some() {}
         }) => r.is_ok(),
         () = force => false,
@@ -160,28 +200,24 @@ pub async fn serve(
         tasks.abort_all();
         while tasks.join_next().await.is_some() {}
     }
-    Ok(report)
+    report
 }
 
-async fn connection(
+async fn connection<S, B>(
     stream: TcpStream,
     peer: SocketAddr,
-    site: Arc<Site>,
+    svc: S,
     http: &http1::Builder,
     mut stop: watch::Receiver<bool>,
     idle: std::time::Duration,
-) {
+) where
+    S: hyper::service::Service<Request<Incoming>, Response = hyper::Response<B>>,
+    S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    B: hyper::body::Body + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     let _ = stream.set_nodelay(true);
     let io = TokioIo::new(IdleTimeout::new(stream, idle));
-    let svc = service_fn(move |req| {
-        let site = Arc::clone(&site);
-        async move {
-            let start = Instant::now();
-            let (resp, refused) = handler::respond(&site, &req).await;
-            access_log(&req, &resp, peer, start, refused.as_ref());
-            Ok::<_, Infallible>(resp)
-        }
-    });
     let conn = http.serve_connection(io, svc);
     tokio::pin!(conn);
     let result = tokio::select! {
