@@ -552,3 +552,65 @@ fn slow_heads_are_cut_off_and_connections_are_limited() {
         "queued connection not served after the slot freed: {head}"
     );
 }
+
+/// `/coverage` shows compare-suites' reports of the corpus (`upstream_ci/ci_report`): every
+/// dated CSV's `Total` row, newest first, and every row of the newest report; a folder
+/// without reports says so. Independent of the store (here an empty one).
+#[test]
+fn coverage_shows_the_upstream_reports_newest_first() {
+    let dir = support::corpus("upstream_ci/ci_report").join("upstream_ci/ci_report");
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.starts_with("sglang_ci_report_") && n.ends_with(".csv"))
+        .collect();
+    files.sort();
+    files.reverse();
+    assert!(files.len() >= 2, "{files:?}");
+    // The last line of each file is its Total row.
+    let total = |f: &str| -> Vec<String> {
+        let text = std::fs::read_to_string(dir.join(f)).unwrap();
+        let last = text.lines().rev().find(|l| !l.trim().is_empty()).unwrap();
+        assert!(last.starts_with("Total,"), "{f}: {last}");
+        last.split(',').map(str::to_owned).collect()
+    };
+
+    let store = Store::empty();
+    let arg = format!("--coverage-dir={}", dir.display());
+    let d = Dashboard::start(&store, &[arg.as_str()]);
+    let api = d.get("/api/coverage").json();
+    let reports = arr(&api["reports"]);
+    assert_eq!(reports.len(), files.len(), "{api}");
+    for (r, f) in reports.iter().zip(&files) {
+        assert_eq!(s(&r["file"]), f);
+        let t = total(f);
+        assert_eq!(r["amd"].to_string(), t[1], "{f}");
+        assert_eq!(r["nvidia"].to_string(), t[2], "{f}");
+        assert_eq!(s(&r["coverage"]), t[3], "{f}");
+    }
+    assert!(arr(&api["problems"]).is_empty(), "{api}");
+
+    let html = d.ok("/coverage");
+    let newest = std::fs::read_to_string(dir.join(&files[0])).unwrap();
+    let mut rows = 0;
+    for line in newest.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        if f.len() != 4 {
+            continue;
+        }
+        rows += 1;
+        let cells = format!("<td class=\"n\">{}</td><td class=\"n\">{}</td>", f[1], f[2]);
+        assert!(
+            html.contains(&format!(">{}<", f[0].replace('&', "&amp;"))) && html.contains(&cells),
+            "row {line} missing from /coverage"
+        );
+    }
+    assert!(rows >= 5, "{newest}");
+    assert!(html.contains("<svg class=\"chart\""), "no chart");
+
+    let empty = tempfile::tempdir().unwrap();
+    let arg = format!("--coverage-dir={}", empty.path().display());
+    let e = Dashboard::start(&store, &[arg.as_str()]);
+    assert!(e.ok("/coverage").contains("No coverage reports in"));
+    assert_eq!(arr(&e.get("/api/coverage").json()["reports"]).len(), 0);
+}

@@ -201,6 +201,7 @@ fn chromium_renders_every_page_with_the_corpus_numbers() {
             ),
         ),
         ("plots", "/plots/mi30x/GROK1/online/".to_owned()),
+        ("coverage", "/coverage".to_owned()),
     ];
     for (name, path) in &pages {
         let shot = shots.join(format!("{name}.png"));

@@ -55,6 +55,11 @@ struct Args {
     #[arg(long, value_name = "DIR", help_heading = heading::ADDITIONS)]
     plots_dir: Option<PathBuf>,
 
+    /// The folder of compare-suites' reports (sglang_ci_report_<YYYYMMDD>.csv) shown at
+    /// /coverage [default: <base-dir>/upstream_ci/ci_report].
+    #[arg(long, value_name = "DIR", help_heading = heading::ADDITIONS)]
+    coverage_dir: Option<PathBuf>,
+
     /// Read-only database connections for the pages (one per worker thread)
     /// [default: the CPUs, 2 to 8].
     #[arg(long, value_name = "N", help_heading = heading::ADDITIONS)]
@@ -107,6 +112,9 @@ fn run(args: Args) -> Result<ExitCode, Fatal> {
     config.port = args.port;
     if let Some(p) = &args.plots_dir {
         config.plots_dir = p.clone();
+    }
+    if let Some(d) = &args.coverage_dir {
+        config.coverage_dir = d.clone();
     }
     if let Some(n) = args.workers {
         config.workers = n.max(1);

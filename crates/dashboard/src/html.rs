@@ -109,7 +109,9 @@ pub fn page(title: &str, hardware: &[String], body: &str, api: &str) -> String {
             esc(hw)
         );
     }
-    nav.push_str("<a href=\"/plots/\">Plots</a><a href=\"/sql\">SQL</a>");
+    nav.push_str(
+        "<a href=\"/plots/\">Plots</a><a href=\"/coverage\">Coverage</a><a href=\"/sql\">SQL</a>",
+    );
     let api = if api.is_empty() {
         String::new()
     } else {

@@ -9,6 +9,8 @@
 //! * `/plots/…`: the plots tree, served by plots-server's own handler; `/files/…`: the files
 //!   the store knows of a run (logs, CSVs), the same handler below the benchmark folder.
 //! * `/sql`: a read-only SQL explorer ([`history_store::Store::query_read_only_capped`]).
+//! * `/coverage`: the upstream CI coverage reports of `compare-suites` ([`coverage`]), read
+//!   from their folder.
 //!
 //! Every request borrows a read-only connection from [`pool::Pool`] and runs on tokio's
 //! blocking pool; a page is rebuilt whenever the store changed since it was made (the
@@ -27,6 +29,7 @@ use history_store::{Location, ReadLimits};
 use report::regression::Rule;
 use tokio::net::TcpListener;
 
+pub mod coverage;
 pub mod data;
 pub mod error;
 pub mod html;
@@ -47,6 +50,8 @@ pub const DEFAULT_SQL_MAX_ROWS: usize = 1000;
 pub const DEFAULT_SQL_TIMEOUT_S: f64 = 5.0;
 /// The plots tree below the benchmark folder when `--plots-dir` is not given.
 pub const DEFAULT_PLOTS_SUBDIR: &str = "plots_server";
+/// The upstream CI reports below the benchmark folder when `--coverage-dir` is not given.
+pub const DEFAULT_COVERAGE_SUBDIR: &str = "upstream_ci/ci_report";
 
 /// Everything the server needs.
 #[derive(Debug, Clone)]
@@ -60,6 +65,9 @@ pub struct Config {
     pub base_dir: PathBuf,
     /// The plots tree served at `/plots/` (default `<base_dir>/plots_server`).
     pub plots_dir: PathBuf,
+    /// The folder of `compare-suites`' reports shown at `/coverage` (default
+    /// `<base_dir>/upstream_ci/ci_report`).
+    pub coverage_dir: PathBuf,
     /// The store.
     pub location: Location,
     /// Read-only connections (one per worker thread).
@@ -81,6 +89,7 @@ impl Config {
             host: DEFAULT_HOST.to_owned(),
             port: DEFAULT_PORT,
             plots_dir: base_dir.join(DEFAULT_PLOTS_SUBDIR),
+            coverage_dir: base_dir.join(DEFAULT_COVERAGE_SUBDIR),
             base_dir,
             location,
             workers: default_workers(),

@@ -5,9 +5,10 @@ use std::fmt::Write as _;
 
 use history_store::{Capped, Value};
 
+use crate::coverage::CoveragePage;
 use crate::data::{
     BenchRun, HardwarePage, KeyMetric, Overview, RunCard, RunInfo, RunPage, SchemaTable,
-    SeriesPage, verdict_class,
+    SeriesNight, SeriesPage, verdict_class,
 };
 use crate::html::{enc_path, enc_query, esc, num, page, pct, run_href, status, test_status};
 use crate::svg;
@@ -687,6 +688,92 @@ pub enum SqlOutcome {
 
 fn cell(v: &Value) -> String {
     v.as_text().unwrap_or_default()
+}
+
+/// `/coverage`.
+pub fn coverage(p: &CoveragePage, hardware: &[String]) -> String {
+    let mut b = String::from("<h1>Upstream CI coverage</h1>\n");
+    let _ = writeln!(
+        b,
+        "<p class=\"muted\">AMD against NVIDIA test counts per upstream SGLang CI category, from \
+         the reports <code>compare-suites</code> writes to <code class=\"mono\">{}</code>.</p>",
+        esc(&p.dir)
+    );
+    for problem in &p.problems {
+        let _ = writeln!(b, "<p class=\"small\">Not shown: {}</p>", esc(problem));
+    }
+    let Some(latest) = &p.latest else {
+        let _ = writeln!(
+            b,
+            "<p class=\"empty\">No coverage reports in {} (run <code>compare-suites</code> there).</p>",
+            esc(&p.dir)
+        );
+        return page("Upstream CI coverage", hardware, &b, "/api/coverage");
+    };
+    let _ = writeln!(
+        b,
+        "<h2>Newest report: {} <span class=\"small mono\">{}</span></h2>",
+        esc(&latest.date),
+        esc(&latest.file)
+    );
+    b.push_str("<table><thead><tr><th>Section</th><th>Test category</th><th>AMD tests</th><th>NVIDIA tests</th><th>AMD coverage</th></tr></thead><tbody>\n");
+    for r in &latest.rows {
+        let (open, close) = if r.kind == "category" {
+            ("", "")
+        } else {
+            ("<strong>", "</strong>")
+        };
+        let _ = writeln!(
+            b,
+            "<tr><td class=\"small\">{}</td><td>{open}{}{close}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{open}{}{close}</td></tr>",
+            esc(r
+                .section
+                .as_deref()
+                .filter(|_| r.kind != "total")
+                .unwrap_or("")),
+            esc(&r.category),
+            r.amd,
+            r.nvidia,
+            esc(&r.coverage)
+        );
+    }
+    b.push_str("</tbody></table>\n<h2>Total coverage over time</h2>\n");
+    let nights: Vec<SeriesNight> = p
+        .reports
+        .iter()
+        .rev()
+        .filter_map(|r| {
+            Some(SeriesNight {
+                date: r.date.clone(),
+                value: r.coverage_pct? as f64,
+                image_tag: r.file.clone(),
+                fallback: false,
+                simulated: false,
+                run: None,
+                source: r.file.clone(),
+                baseline: None,
+                band_low: None,
+                band_high: None,
+                verdict: "total coverage".to_owned(),
+                evidence: String::new(),
+            })
+        })
+        .collect();
+    b.push_str(&svg::chart(&nights, "total AMD coverage", "%"));
+    b.push_str("\n<table class=\"series\"><thead><tr><th>Report</th><th>AMD tests</th><th>NVIDIA tests</th><th>AMD coverage</th></tr></thead><tbody>\n");
+    for r in &p.reports {
+        let _ = writeln!(
+            b,
+            "<tr><td>{} <span class=\"small mono\">{}</span></td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            esc(&r.date),
+            esc(&r.file),
+            r.amd,
+            r.nvidia,
+            esc(&r.coverage)
+        );
+    }
+    b.push_str("</tbody></table>\n");
+    page("Upstream CI coverage", hardware, &b, "/api/coverage")
 }
 
 /// `/sql`.

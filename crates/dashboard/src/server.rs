@@ -1,7 +1,7 @@
 //! Routes, parameter checks, responses and graceful shutdown.
 
 use std::future::Future;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -45,6 +45,7 @@ pub(crate) struct App {
     limits: ReadLimits,
     plots: Option<Arc<Site>>,
     files: Option<Arc<Site>>,
+    coverage_dir: PathBuf,
 }
 
 fn site(dir: &Path, mount: &str, title: &str) -> Result<Option<Arc<Site>>, Error> {
@@ -71,6 +72,7 @@ impl App {
             limits: config.sql_limits,
             plots: site(&config.plots_dir, "/plots", "SGL Benchmark Plots")?,
             files: site(&config.base_dir, "/files", "sglang-ci files")?,
+            coverage_dir: config.coverage_dir.clone(),
         })
     }
 }
@@ -87,6 +89,8 @@ fn routes(app: Arc<App>) -> Router {
         .route("/api/run/{*id}", get(run_json))
         .route("/sql", get(sql))
         .route("/api/sql", get(sql_json))
+        .route("/coverage", get(coverage))
+        .route("/api/coverage", get(coverage_json))
         .route("/health", get(health))
         .route("/plots", get(plots))
         .route("/plots/", get(plots))
@@ -547,6 +551,35 @@ async fn sql_json(
     p: Result<Query<SqlParams>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     sql_answer(app, p, true).await
+}
+
+/// `/coverage` and `/api/coverage`: read from the reports' folder on every request (files,
+/// not the store: no page cache); the navigation's hardware list when the store answers.
+async fn coverage_page(app: Arc<App>, json: bool) -> Response {
+    let dir = app.coverage_dir.clone();
+    let out = app
+        .pool
+        .run(move |w| {
+            let page = crate::coverage::load(&dir);
+            if json {
+                return to_json(&page);
+            }
+            let hw = w.store().and_then(data::hardware_list).unwrap_or_default();
+            Ok(Bytes::from(pages::coverage(&page, &hw)))
+        })
+        .await;
+    match out.and_then(|r| r) {
+        Ok(b) => respond(200, if json { JSON } else { HTML }, b),
+        Err(e) => error_response(&e, json),
+    }
+}
+
+async fn coverage(State(app): State<Arc<App>>) -> Response {
+    coverage_page(app, false).await
+}
+
+async fn coverage_json(State(app): State<Arc<App>>) -> Response {
+    coverage_page(app, true).await
 }
 
 async fn health(State(app): State<Arc<App>>) -> Response {
