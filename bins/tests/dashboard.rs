@@ -511,46 +511,10 @@ fn pages_follow_the_store_at_once_on_both_backends() {
 /// connection waits until a slot frees.
 #[test]
 fn slow_heads_are_cut_off_and_connections_are_limited() {
-    use std::io::{Read, Write};
-    use std::net::TcpStream;
-
     let store = Store::empty();
     let d = Dashboard::start(&store, &["--header-timeout=1", "--max-connections=1"]);
-    let mut slow = TcpStream::connect(("127.0.0.1", d.port)).unwrap();
-    slow.set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    slow.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n").unwrap(); // never finished
-    let start = Instant::now();
-    let mut out = Vec::new();
-    let _ = slow.read_to_end(&mut out); // ends when the server closes
-    let waited = start.elapsed();
-    assert!(waited < Duration::from_secs(5), "slow head held {waited:?}");
-    assert!(!String::from_utf8_lossy(&out).contains("200 OK"));
-
-    // One slot: a keep-alive connection holds it, a second one waits for it.
-    let mut c1 = TcpStream::connect(("127.0.0.1", d.port)).unwrap();
-    c1.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
-        .unwrap();
-    let mut buf = [0u8; 4096];
-    assert!(c1.read(&mut buf).unwrap() > 0);
-    let mut c2 = TcpStream::connect(("127.0.0.1", d.port)).unwrap();
-    c2.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        .unwrap();
-    c2.set_read_timeout(Some(Duration::from_millis(700)))
-        .unwrap();
-    assert!(
-        c2.read(&mut buf).is_err(),
-        "served beyond --max-connections"
-    );
-    drop(c1);
-    c2.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    let mut out = Vec::new();
-    c2.read_to_end(&mut out).unwrap();
-    let head = String::from_utf8_lossy(&out);
-    assert!(
-        head.starts_with("HTTP/1.1 200"),
-        "queued connection not served after the slot freed: {head}"
-    );
+    support::http::assert_slow_head_cut(d.port);
+    support::http::assert_one_connection_at_a_time(d.port, "/health");
 }
 
 /// `/coverage` shows compare-suites' reports of the corpus (`upstream_ci/ci_report`): every

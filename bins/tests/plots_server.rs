@@ -9,7 +9,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use support::http::{raw, raw_status};
+use support::http::{assert_one_connection_at_a_time, assert_slow_head_cut, raw, raw_status};
 use support::plots_server::*;
 
 /// The entry links of a listing page, in page order (each image links twice: once each).
@@ -491,18 +491,7 @@ fn sigint_with_idle_keepalive_connection_exits_promptly() {
 fn slow_headers_are_cut_off() {
     let t = tree();
     let s = Server::start(&t.root, &["--header-timeout=1"]);
-    let mut c = TcpStream::connect(("127.0.0.1", s.port)).unwrap();
-    c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    c.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n").unwrap(); // never finished
-    let start = Instant::now();
-    let mut out = Vec::new();
-    let _ = c.read_to_end(&mut out); // ends when the server closes
-    let waited = start.elapsed();
-    assert!(
-        waited < Duration::from_secs(5),
-        "connection held {waited:?}"
-    );
-    assert!(!String::from_utf8_lossy(&out).contains("200 OK"));
+    assert_slow_head_cut(s.port);
     // the server still answers others
     assert_eq!(get(&s.url("/c.txt")).status, 200);
 }
@@ -511,30 +500,7 @@ fn slow_headers_are_cut_off() {
 fn connection_limit_queues_extra_connections() {
     let t = tree();
     let s = Server::start(&t.root, &["--max-connections=1"]);
-    // connection 1 takes the only slot and stays open (keep-alive)
-    let mut c1 = TcpStream::connect(("127.0.0.1", s.port)).unwrap();
-    c1.write_all(b"GET /c.txt HTTP/1.1\r\nHost: x\r\n\r\n")
-        .unwrap();
-    let mut buf = [0u8; 1024];
-    assert!(c1.read(&mut buf).unwrap() > 0);
-    // connection 2 is accepted by the kernel but not served while c1 is open
-    let mut c2 = TcpStream::connect(("127.0.0.1", s.port)).unwrap();
-    c2.write_all(b"GET /a.log HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        .unwrap();
-    c2.set_read_timeout(Some(Duration::from_millis(700)))
-        .unwrap();
-    assert!(
-        c2.read(&mut buf).is_err(),
-        "served beyond --max-connections"
-    );
-    drop(c1);
-    c2.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    let mut out = Vec::new();
-    c2.read_to_end(&mut out).unwrap();
-    assert!(
-        String::from_utf8_lossy(&out).starts_with("HTTP/1.1 200"),
-        "queued connection served after the slot freed"
-    );
+    assert_one_connection_at_a_time(s.port, "/c.txt");
 }
 
 #[test]

@@ -105,47 +105,64 @@ fn serving_and_gsm8k_draw_a_bar_only_on_a_terminal() {
     }
 }
 
-/// The benchmark's GSM8K gate (five runs of the GSM8K client) and then its serving sweep show
-/// their runs on a terminal; the redirected log of the same night has the same lines and no
-/// bar.
-#[test]
-fn the_gsm8k_gate_of_a_benchmark_draws_a_bar_only_on_a_terminal() {
-    let _serial = one_at_a_time();
-    let bin = env!("CARGO_BIN_EXE_grok-perf-online");
+/// Runs `bin` with `args(work dir)` on a terminal and redirected: both exit 0 and print
+/// `done`; on the terminal each bar of `bars` is drawn, redirected none is and no escape code
+/// appears. Returns the terminal run.
+fn bars_only_on_a_terminal(
+    bin: &str,
+    args: impl Fn(&std::path::Path) -> Vec<String>,
+    done: &str,
+    bars: &[&str],
+) -> Ran {
+    let mut shown = None;
     for terminal in [true, false] {
         let dir = tempfile::tempdir().unwrap();
-        let port = support::free_port().to_string();
-        let args: Vec<String> = [
-            "--engine=sim",
-            &format!("--work-dir={}", dir.path().display()),
-            &format!("--port={port}"),
-            "--gsm8k-data",
-            support::gsm8k_data().to_str().unwrap(),
-        ]
-        .map(str::to_owned)
-        .to_vec();
+        let args = args(dir.path());
         let r = if terminal {
             on_terminal(bin, &args, LIMIT)
         } else {
             redirected(bin, &args, LIMIT)
         };
         assert_eq!(r.code, Some(0), "terminal {terminal}\n{}", r.all());
-        assert!(
-            r.stdout.contains("Average Accuracy over 5 runs"),
-            "{}",
-            r.all()
-        );
-        if terminal {
-            assert!(has_bar(&r.stdout, "GSM8K"), "{}", r.all());
-            assert!(has_bar(&r.stdout, "serving"), "{}", r.all());
-        } else {
-            for text in [&r.stdout, &r.stderr] {
-                assert!(!has_bar(text, "GSM8K"), "{}", r.all());
-                assert!(!has_bar(text, "serving"), "{}", r.all());
-                assert!(!text.contains('\u{1b}'), "escape code in {}", r.all());
+        assert!(r.stdout.contains(done), "{}", r.all());
+        for bar in bars {
+            if terminal {
+                assert!(has_bar(&r.stdout, bar), "no {bar} bar: {}", r.all());
+            } else {
+                for text in [&r.stdout, &r.stderr] {
+                    assert!(!has_bar(text, bar), "{}", r.all());
+                    assert!(!text.contains('\u{1b}'), "escape code in {}", r.all());
+                }
             }
         }
+        if terminal {
+            shown = Some(r);
+        }
     }
+    shown.expect("the terminal run")
+}
+
+/// The benchmark's GSM8K gate (five runs of the GSM8K client) and then its serving sweep show
+/// their runs on a terminal; the redirected log of the same night has the same lines and no
+/// bar.
+#[test]
+fn the_gsm8k_gate_of_a_benchmark_draws_a_bar_only_on_a_terminal() {
+    let _serial = one_at_a_time();
+    let data = support::gsm8k_data();
+    bars_only_on_a_terminal(
+        env!("CARGO_BIN_EXE_grok-perf-online"),
+        |dir| {
+            vec![
+                "--engine=sim".into(),
+                format!("--work-dir={}", dir.display()),
+                format!("--port={}", support::free_port()),
+                "--gsm8k-data".into(),
+                data.display().to_string(),
+            ]
+        },
+        "Average Accuracy over 5 runs",
+        &["GSM8K", "serving"],
+    );
 }
 
 /// An offline benchmark shows its grid's points on a terminal (the long-context grid: three
@@ -153,31 +170,17 @@ fn the_gsm8k_gate_of_a_benchmark_draws_a_bar_only_on_a_terminal() {
 #[test]
 fn the_points_of_an_offline_benchmark_draw_a_bar_only_on_a_terminal() {
     let _serial = one_at_a_time();
-    let bin = env!("CARGO_BIN_EXE_grok-perf-offline");
-    for terminal in [true, false] {
-        let dir = tempfile::tempdir().unwrap();
-        let args: Vec<String> = [
-            "--engine=sim",
-            "--mode=long_context",
-            &format!("--work-dir={}", dir.path().display()),
-        ]
-        .map(str::to_owned)
-        .to_vec();
-        let r = if terminal {
-            on_terminal(bin, &args, LIMIT)
-        } else {
-            redirected(bin, &args, LIMIT)
-        };
-        assert_eq!(r.code, Some(0), "terminal {terminal}\n{}", r.all());
-        assert!(r.stdout.contains("All done!"), "{}", r.all());
-        if terminal {
-            assert!(has_bar(&r.stdout, "points"), "{}", r.all());
-            assert!(r.stdout.contains("/3 (eta"), "{}", r.all());
-        } else {
-            for text in [&r.stdout, &r.stderr] {
-                assert!(!has_bar(text, "points"), "{}", r.all());
-                assert!(!text.contains('\u{1b}'), "escape code in {}", r.all());
-            }
-        }
-    }
+    let tty = bars_only_on_a_terminal(
+        env!("CARGO_BIN_EXE_grok-perf-offline"),
+        |dir| {
+            vec![
+                "--engine=sim".into(),
+                "--mode=long_context".into(),
+                format!("--work-dir={}", dir.display()),
+            ]
+        },
+        "All done!",
+        &["points"],
+    );
+    assert!(tty.stdout.contains("/3 (eta"), "{}", tty.all());
 }

@@ -175,3 +175,46 @@ pub fn raw_status(resp: &str) -> u16 {
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| panic!("no status line in {resp:?}"))
 }
+
+/// A server on `127.0.0.1:port` started with a request-head timeout of 1 s: a request head
+/// that never ends is cut within 5 s, unanswered.
+pub fn assert_slow_head_cut(port: u16) {
+    let mut c = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    c.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n").unwrap(); // never finished
+    let start = Instant::now();
+    let mut out = Vec::new();
+    let _ = c.read_to_end(&mut out); // ends when the server closes
+    let waited = start.elapsed();
+    assert!(waited < Duration::from_secs(5), "slow head held {waited:?}");
+    assert!(!String::from_utf8_lossy(&out).contains("200 OK"));
+}
+
+/// A server on `127.0.0.1:port` started with one connection slot: a keep-alive connection
+/// asking for `path` holds it, a second connection waits (no answer within 0.7 s) and is
+/// answered 200 once the first closes.
+pub fn assert_one_connection_at_a_time(port: u16, path: &str) {
+    let mut c1 = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    c1.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes())
+        .unwrap();
+    let mut buf = [0u8; 4096];
+    assert!(c1.read(&mut buf).unwrap() > 0);
+    let mut c2 = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    c2.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes())
+        .unwrap();
+    c2.set_read_timeout(Some(Duration::from_millis(700)))
+        .unwrap();
+    assert!(
+        c2.read(&mut buf).is_err(),
+        "served beyond the connection limit"
+    );
+    drop(c1);
+    c2.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut out = Vec::new();
+    c2.read_to_end(&mut out).unwrap();
+    let head = String::from_utf8_lossy(&out);
+    assert!(
+        head.starts_with("HTTP/1.1 200"),
+        "queued connection not served after the slot freed: {head}"
+    );
+}
