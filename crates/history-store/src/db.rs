@@ -12,6 +12,28 @@ use crate::schema;
 
 /// How long a SQLite writer waits for another writer's lock before giving up.
 pub const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Runs `op` again while SQLite answers "database is locked" / "busy" without having waited
+/// (statements such as `PRAGMA journal_mode` do not call the busy handler), for at most
+/// [`SQLITE_BUSY_TIMEOUT`], with a short growing pause between tries.
+fn retry_while_busy<T>(mut op: impl FnMut() -> rusqlite::Result<T>) -> rusqlite::Result<T> {
+    let start = std::time::Instant::now();
+    let mut pause = Duration::from_millis(5);
+    loop {
+        match op() {
+            Err(e)
+                if matches!(
+                    e.sqlite_error_code(),
+                    Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+                ) && start.elapsed() < SQLITE_BUSY_TIMEOUT =>
+            {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(200));
+            }
+            other => return other,
+        }
+    }
+}
 /// How long connecting to PostgreSQL may take.
 pub const PG_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The longest one PostgreSQL statement may run (lock waits included).
@@ -201,18 +223,24 @@ impl Store {
                     c.execute_batch("PRAGMA query_only = ON")
                         .map_err(open_err)?;
                 } else {
-                    // journal_mode returns a row; query it rather than execute.
-                    let mode: String = c
-                        .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
-                        .map_err(open_err)?;
+                    // journal_mode returns a row; query it rather than execute. Switching a
+                    // new file to WAL while another process opens it can answer "database is
+                    // locked" at once, without SQLite's busy handler: retried until the busy
+                    // timeout, as any other wait for a lock.
+                    let mode: String = retry_while_busy(|| {
+                        c.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+                    })
+                    .map_err(open_err)?;
                     if !mode.eq_ignore_ascii_case("wal") {
                         return Err(StoreError::Open {
                             url: path.display().to_string(),
                             reason: format!("cannot switch to WAL mode (journal mode {mode})"),
                         });
                     }
-                    c.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON")
-                        .map_err(open_err)?;
+                    retry_while_busy(|| {
+                        c.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON")
+                    })
+                    .map_err(open_err)?;
                 }
                 Conn::Sqlite(c)
             }
@@ -1020,4 +1048,56 @@ fn pg_capped(
         rows: Rows { columns, rows: out },
         truncated,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Openers racing on a new file (each switches it to WAL, where SQLite answers "database
+    /// is locked" at once to one of two lock upgrades rather than wait): every one succeeds.
+    #[test]
+    fn openers_racing_on_a_new_file_all_succeed() {
+        let dir = tempfile::tempdir().unwrap();
+        for round in 0..40 {
+            let path = dir.path().join(format!("race{round}.sqlite"));
+            let gate = std::sync::Arc::new(std::sync::Barrier::new(4));
+            let openers: Vec<_> = (0..4)
+                .map(|_| {
+                    let (path, gate) = (path.clone(), std::sync::Arc::clone(&gate));
+                    std::thread::spawn(move || {
+                        gate.wait();
+                        Store::open(&Location::Sqlite(path)).map(drop)
+                    })
+                })
+                .collect();
+            for o in openers {
+                let r = o.join().unwrap();
+                assert!(r.is_ok(), "round {round}: {:?}", r.err());
+            }
+        }
+    }
+
+    #[test]
+    fn busy_answers_are_retried_and_others_are_not() {
+        let busy = || {
+            rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY),
+                Some("database is locked".into()),
+            )
+        };
+        let mut tries = 0;
+        let r = retry_while_busy(|| {
+            tries += 1;
+            if tries < 4 { Err(busy()) } else { Ok(tries) }
+        });
+        assert_eq!(r.unwrap(), 4);
+        let mut tries = 0;
+        let r: rusqlite::Result<()> = retry_while_busy(|| {
+            tries += 1;
+            Err(rusqlite::Error::InvalidQuery)
+        });
+        assert!(r.is_err());
+        assert_eq!(tries, 1);
+    }
 }
