@@ -15,7 +15,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use docker_ctl::testkit::{
-    Cleanup, HttpStandIn, StandInReply, hub_page, inspect_ours, test_spec, unique, with_engine,
+    Cleanup, HttpStandIn, StandInReply, hub_stand_in, inspect_ours, test_spec, unique, with_engine,
 };
 use docker_ctl::{BlockingEngine, MANAGED_LABEL};
 use support::online::{Online, rebuild_check, timing_summaries};
@@ -762,32 +762,18 @@ fn discovery_through_the_docker_hub_stand_in() {
             engine.tag_image(&base_image(engine), &image).unwrap();
             cleanup.image(&image);
             cleanup.container(&container_of(&image));
-            let template: serde_json::Value =
-                serde_json::json!({"name": "", "last_updated": "2025-10-29T09:00:00.000000Z"});
-            let r = repo.clone();
-            let t = tag.clone();
-            let d = today.clone();
-            let hub = HttpStandIn::start(move |req| {
-                let base = format!("http://{}", req.header("host").unwrap_or("127.0.0.1"));
-                let page = if req.path.contains("page=2") { 2 } else { 1 };
-                let body = if page == 1 {
-                    hub_page(
-                        &base,
-                        &r,
-                        1,
-                        &[
-                            &format!("v0.5.4.post1-rocm630-mi30x-{d}-srt"),
-                            &format!("v0.5.4.post1-rocm700-mi35x-{d}"),
-                        ],
-                        false,
-                        3,
-                        &template,
-                    )
-                } else {
-                    hub_page(&base, &r, 2, &[&t], true, 3, &template)
-                };
-                StandInReply::new(200, body)
-            })
+            // Two pages: tonight's mi30x tag is on the second.
+            let hub = hub_stand_in(
+                &repo,
+                vec![
+                    vec![
+                        format!("v0.5.4.post1-rocm630-mi30x-{today}-srt"),
+                        format!("v0.5.4.post1-rocm700-mi35x-{today}"),
+                    ],
+                    vec![tag.clone()],
+                ],
+                Vec::new(),
+            )
             .unwrap();
             let o = Online::new();
             let mut c = nightly_on(&o, "sglang");

@@ -11,7 +11,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use docker_ctl::dates::{PACIFIC, date_days_ago};
-use docker_ctl::testkit::{HttpStandIn, StandInReply, hub_page};
+use docker_ctl::testkit::{HttpStandIn, hub_stand_in};
 use support::Ran;
 use support::history::run_into;
 use support::online::Online;
@@ -154,33 +154,7 @@ const REPO: &str = "rocm/sgl-dev";
 
 /// A Docker Hub + registry stand-in with one page of `tags`, `pullable` of them pullable.
 fn hub(tags: Vec<String>, pullable: Vec<String>) -> HttpStandIn {
-    let base = std::sync::Arc::new(std::sync::OnceLock::<String>::new());
-    let b2 = base.clone();
-    let template = serde_json::json!({
-        "creator": 1, "id": 1, "images": [], "last_updated": "2025-10-29T09:00:00.000000Z",
-        "name": "", "repository": 1, "full_size": 1, "v2": true, "tag_status": "active",
-        "media_type": "application/vnd.oci.image.index.v1+json", "content_type": "image",
-        "digest": "sha256:00"
-    });
-    let server = HttpStandIn::start(move |req| {
-        if let Some(tag) = req.path.strip_prefix(&format!("/v2/{REPO}/manifests/")) {
-            let code = if pullable.iter().any(|t| t == tag) {
-                200
-            } else {
-                404
-            };
-            return StandInReply::new(code, "");
-        }
-        let names: Vec<&str> = tags.iter().map(String::as_str).collect();
-        let base = b2.get().map(String::as_str).unwrap_or("");
-        StandInReply::new(
-            200,
-            hub_page(base, REPO, 1, &names, true, names.len(), &template),
-        )
-    })
-    .unwrap();
-    base.set(server.url()).unwrap();
-    server
+    hub_stand_in(REPO, vec![tags], pullable).unwrap()
 }
 
 fn image_check(server: &HttpStandIn, args: &[&str]) -> Ran {

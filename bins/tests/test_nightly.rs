@@ -21,7 +21,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use docker_ctl::BlockingEngine;
-use docker_ctl::testkit::{Cleanup, HttpStandIn, StandInReply, hub_page, unique, with_engine};
+use docker_ctl::testkit::{Cleanup, HttpStandIn, StandInReply, hub_stand_in, unique, with_engine};
 use metrics_parse::unit_test::{self, UnitResult};
 use support::{Ran, one_at_a_time};
 use teams::testkit::{Receiver, Reply};
@@ -124,22 +124,12 @@ fn pacific(days_ago: u32) -> String {
 /// A Docker Hub answering one page with `tags` (plus an SRT and another hardware's tag that
 /// must not match).
 fn hub(repo: &str, tags: &[String]) -> HttpStandIn {
-    let template = serde_json::json!({"name": "", "last_updated": "2025-10-29T09:00:00.000000Z"});
-    let repo = repo.to_owned();
     let mut names: Vec<String> = vec![
         format!("v0.5.4.post1-rocm630-mi30x-{}-srt", pacific(0)),
         format!("v0.5.4.post1-rocm700-mi35x-{}", pacific(0)),
     ];
     names.extend(tags.iter().cloned());
-    HttpStandIn::start(move |req| {
-        let base = format!("http://{}", req.header("host").unwrap_or("127.0.0.1"));
-        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
-        StandInReply::new(
-            200,
-            hub_page(&base, &repo, 1, &refs, true, refs.len(), &template),
-        )
-    })
-    .unwrap()
+    hub_stand_in(repo, vec![names], Vec::new()).unwrap()
 }
 
 /// The sim image tagged `<repo>:<unique>-<rocm>-mi30x-<date>` (removed with its container by

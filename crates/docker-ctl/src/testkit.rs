@@ -424,3 +424,49 @@ pub fn hub_page(
     })
     .to_string()
 }
+
+/// A Docker Hub + registry stand-in for `repo`: the tags API answers `pages` (page `N` of
+/// `?page=N`, each in Docker Hub's layout with absolute `next`/`previous` links on the
+/// address the client used), and `/v2/<repo>/manifests/<tag>` answers 200 for the tags in
+/// `pullable`, 404 for the others.
+pub fn hub_stand_in(
+    repo: &str,
+    pages: Vec<Vec<String>>,
+    pullable: Vec<String>,
+) -> std::io::Result<HttpStandIn> {
+    let template = serde_json::json!({
+        "creator": 1, "id": 1, "images": [], "last_updated": "2025-10-29T09:00:00.000000Z",
+        "name": "", "repository": 1, "full_size": 1, "v2": true, "tag_status": "active",
+        "media_type": "application/vnd.oci.image.index.v1+json", "content_type": "image",
+        "digest": "sha256:00"
+    });
+    let repo = repo.to_owned();
+    let count = pages.iter().map(Vec::len).sum();
+    HttpStandIn::start(move |req| {
+        if let Some(tag) = req.path.strip_prefix(&format!("/v2/{repo}/manifests/")) {
+            let code = if pullable.iter().any(|t| t == tag) {
+                200
+            } else {
+                404
+            };
+            return StandInReply::new(code, "");
+        }
+        let base = format!("http://{}", req.header("host").unwrap_or("127.0.0.1"));
+        let page: usize = req
+            .path
+            .split(['?', '&'])
+            .find_map(|kv| kv.strip_prefix("page="))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(1)
+            .max(1);
+        let names: Vec<&str> = pages
+            .get(page - 1)
+            .map(|p| p.iter().map(String::as_str).collect())
+            .unwrap_or_default();
+        let last = page >= pages.len();
+        StandInReply::new(
+            200,
+            hub_page(&base, &repo, page as u32, &names, last, count, &template),
+        )
+    })
+}
